@@ -1,0 +1,59 @@
+// Pure logic about devices: diffing a pool's device list between two versions, counting
+// states, and spotting stale heartbeats. Plain data in and out, so it is easy to test.
+import { DEVICE_STATES, type DeviceCounts, type DeviceView } from './types.js';
+
+export type DeviceDiff =
+  | { type: 'added'; device: DeviceView }
+  | { type: 'modified'; device: DeviceView; old: DeviceView }
+  | { type: 'removed'; device: DeviceView };
+
+/** The per-device changes between two versions of a pool's status.devices. */
+export function diffDevices(before: readonly DeviceView[], after: readonly DeviceView[]): DeviceDiff[] {
+  const old = new Map(before.map((d) => [d.name, d]));
+  const diffs: DeviceDiff[] = [];
+  for (const device of after) {
+    const prev = old.get(device.name);
+    if (!prev) diffs.push({ type: 'added', device });
+    else {
+      old.delete(device.name);
+      if (!sameDevice(prev, device)) diffs.push({ type: 'modified', device, old: prev });
+    }
+  }
+  for (const device of old.values()) diffs.push({ type: 'removed', device });
+  return diffs;
+}
+
+export function sameDevice(a: DeviceView, b: DeviceView): boolean {
+  return (
+    a.state === b.state &&
+    a.session === b.session &&
+    a.message === b.message &&
+    a.lastHeartbeatAt === b.lastHeartbeatAt &&
+    a.streamURL === b.streamURL &&
+    a.appiumURL === b.appiumURL &&
+    a.podName === b.podName &&
+    a.nodeName === b.nodeName &&
+    a.bootStartedAt === b.bootStartedAt &&
+    a.readyAt === b.readyAt
+  );
+}
+
+/** Counts derived from the device list itself: always consistent with the tiles shown. */
+export function countDevices(devices: readonly DeviceView[]): DeviceCounts {
+  const counts: DeviceCounts = { Booting: 0, Idle: 0, Busy: 0, Unhealthy: 0 };
+  for (const d of devices) counts[d.state]++;
+  return counts;
+}
+
+export function totalDevices(counts: DeviceCounts): number {
+  return DEVICE_STATES.reduce((n, s) => n + counts[s], 0);
+}
+
+/** A device whose operator has not reported a heartbeat for this long is flagged stale. */
+export const STALE_HEARTBEAT_MS = 90_000;
+
+export function isHeartbeatStale(device: DeviceView, now: number, staleAfterMs = STALE_HEARTBEAT_MS): boolean {
+  if (device.state === 'Booting') return false;
+  if (device.lastHeartbeatAt === undefined) return false;
+  return now - device.lastHeartbeatAt > staleAfterMs;
+}

@@ -1,0 +1,201 @@
+// FarmStore: the dashboard's one in-memory picture of the farm, fed only by the watches.
+// Eventually consistent with the API server and ordered per object (changes for one object
+// arrive in watch order). Indexed by namespace, pool, device and session, and it announces
+// every change at the finest grain that matters: one device, not its whole pool.
+import { countDevices, diffDevices } from './devices.js';
+import type { DeviceView, EventView, PoolView, SessionView, TemplateView } from './types.js';
+
+export type ChangeType = 'added' | 'modified' | 'deleted';
+
+export type FarmChange =
+  | { kind: 'template'; type: ChangeType; key: string; view: TemplateView }
+  /** A pool's own fields or counts changed (not sent for device-only changes that keep counts). */
+  | { kind: 'pool'; type: ChangeType; key: string; view: PoolView; old?: PoolView }
+  | { kind: 'device'; type: ChangeType; poolKey: string; pool: PoolView; device: DeviceView; old?: DeviceView }
+  | { kind: 'session'; type: ChangeType; key: string; view: SessionView; old?: SessionView }
+  | { kind: 'event'; type: ChangeType; key: string; view: EventView };
+
+export type FarmListener = (change: FarmChange) => void;
+
+export interface SyncStatus {
+  /** Every watched kind has been listed at least once. */
+  synced: boolean;
+  /** Some watch is currently failing: what is shown may be out of date. */
+  stale: boolean;
+  detail: string[];
+}
+
+export const key = (namespace: string, name: string): string => `${namespace}/${name}`;
+
+export class FarmStore {
+  private readonly templates = new Map<string, TemplateView>();
+  private readonly pools = new Map<string, PoolView>();
+  private readonly sessions = new Map<string, SessionView>();
+  private readonly sessionsByPool = new Map<string, Set<string>>();
+  private readonly events = new Map<string, EventView>();
+  private readonly eventsByObject = new Map<string, Set<string>>();
+  private readonly listeners = new Set<FarmListener>();
+  private sync: SyncStatus = { synced: false, stale: false, detail: ['not started'] };
+
+  subscribe(listener: FarmListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // ---- writes: only the watch layer calls these ----
+
+  applyTemplate(type: ChangeType, view: TemplateView): void {
+    const k = key(view.namespace, view.name);
+    if (type === 'deleted') this.templates.delete(k);
+    else this.templates.set(k, view);
+    this.emit({ kind: 'template', type, key: k, view });
+  }
+
+  applyPool(type: ChangeType, view: PoolView): void {
+    const k = key(view.namespace, view.name);
+    const old = this.pools.get(k);
+    if (type === 'deleted') {
+      this.pools.delete(k);
+      this.emit({ kind: 'pool', type, key: k, view, ...(old ? { old } : {}) });
+      return;
+    }
+    this.pools.set(k, view);
+    const diffs = diffDevices(old?.devices ?? [], view.devices);
+    if (!old || poolSummaryChanged(old, view)) {
+      this.emit({ kind: 'pool', type: old ? 'modified' : 'added', key: k, view, ...(old ? { old } : {}) });
+    }
+    for (const diff of diffs) {
+      this.emit({
+        kind: 'device',
+        type: diff.type === 'removed' ? 'deleted' : diff.type,
+        poolKey: k,
+        pool: view,
+        device: diff.device,
+        ...(diff.type === 'modified' ? { old: diff.old } : {}),
+      });
+    }
+  }
+
+  applySession(type: ChangeType, view: SessionView): void {
+    const k = key(view.namespace, view.name);
+    const old = this.sessions.get(k);
+    if (old) indexRemove(this.sessionsByPool, key(old.namespace, old.spec.poolName), k);
+    if (type === 'deleted') this.sessions.delete(k);
+    else {
+      this.sessions.set(k, view);
+      indexAdd(this.sessionsByPool, key(view.namespace, view.spec.poolName), k);
+    }
+    this.emit({ kind: 'session', type, key: k, view, ...(old ? { old } : {}) });
+  }
+
+  applyEvent(type: ChangeType, view: EventView): void {
+    const k = key(view.namespace, view.name);
+    const involved = involvedKey(view.involved.kind, view.involved.namespace, view.involved.name);
+    if (type === 'deleted') {
+      this.events.delete(k);
+      indexRemove(this.eventsByObject, involved, k);
+    } else {
+      this.events.set(k, view);
+      indexAdd(this.eventsByObject, involved, k);
+    }
+    this.emit({ kind: 'event', type, key: k, view });
+  }
+
+  setSync(status: SyncStatus): void {
+    this.sync = status;
+  }
+
+  // ---- reads: routes and the broker ----
+
+  syncStatus(): SyncStatus {
+    return this.sync;
+  }
+
+  listTemplates(): TemplateView[] {
+    return sortByKey([...this.templates.values()]);
+  }
+
+  getTemplate(namespace: string, name: string): TemplateView | undefined {
+    return this.templates.get(key(namespace, name));
+  }
+
+  listPools(namespace?: string): PoolView[] {
+    const pools = [...this.pools.values()].filter((p) => namespace === undefined || p.namespace === namespace);
+    return sortByKey(pools);
+  }
+
+  getPool(namespace: string, name: string): PoolView | undefined {
+    return this.pools.get(key(namespace, name));
+  }
+
+  getDevice(namespace: string, pool: string, device: string): DeviceView | undefined {
+    return this.getPool(namespace, pool)?.devices.find((d) => d.name === device);
+  }
+
+  getSession(namespace: string, name: string): SessionView | undefined {
+    return this.sessions.get(key(namespace, name));
+  }
+
+  /** Every session; callers filter and page. */
+  allSessions(): IterableIterator<SessionView> {
+    return this.sessions.values();
+  }
+
+  sessionsOfPool(namespace: string, pool: string): SessionView[] {
+    const keys = this.sessionsByPool.get(key(namespace, pool)) ?? new Set();
+    return [...keys].map((k) => this.sessions.get(k)!).filter(Boolean);
+  }
+
+  sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Events about one object, oldest first. */
+  eventsFor(kind: string, namespace: string, name: string): EventView[] {
+    const keys = this.eventsByObject.get(involvedKey(kind, namespace, name)) ?? new Set();
+    return [...keys]
+      .map((k) => this.events.get(k)!)
+      .filter(Boolean)
+      .sort((a, b) => (a.lastAt ?? 0) - (b.lastAt ?? 0));
+  }
+
+  private emit(change: FarmChange): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch {
+        // A failing subscriber must not starve the others; it reports its own errors.
+      }
+    }
+  }
+}
+
+function poolSummaryChanged(a: PoolView, b: PoolView): boolean {
+  if (a.replicas !== b.replicas || a.templateName !== b.templateName || a.devices.length !== b.devices.length) return true;
+  if (a.observedGeneration !== b.observedGeneration || JSON.stringify(a.conditions) !== JSON.stringify(b.conditions)) return true;
+  if (JSON.stringify(a.labels) !== JSON.stringify(b.labels)) return true;
+  const ca = countDevices(a.devices);
+  const cb = countDevices(b.devices);
+  return ca.Booting !== cb.Booting || ca.Idle !== cb.Idle || ca.Busy !== cb.Busy || ca.Unhealthy !== cb.Unhealthy;
+}
+
+function involvedKey(kind: string, namespace: string, name: string): string {
+  return `${kind}/${namespace}/${name}`;
+}
+
+function indexAdd(index: Map<string, Set<string>>, k: string, member: string): void {
+  let set = index.get(k);
+  if (!set) index.set(k, (set = new Set()));
+  set.add(member);
+}
+
+function indexRemove(index: Map<string, Set<string>>, k: string, member: string): void {
+  const set = index.get(k);
+  if (!set) return;
+  set.delete(member);
+  if (set.size === 0) index.delete(k);
+}
+
+function sortByKey<T extends { namespace: string; name: string }>(items: T[]): T[] {
+  return items.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+}

@@ -1,0 +1,276 @@
+// An in-memory cluster behind the same interface as the real one, for the embedded demo
+// and for fast tests of the farm simulator. It keeps the API semantics the dashboard
+// relies on: one global resourceVersion sequence, watches that resume from a version or
+// answer 410 Gone once it has been compacted away, 404/409 like the API server, merge
+// patches that respect the status subresource, and dry runs that store nothing.
+import { randomUUID } from 'node:crypto';
+import { PassThrough, type Writable } from 'node:stream';
+import { ClusterError } from './errors.js';
+import { apiVersionOf, RESOURCES, type ResourceName } from './resources.js';
+import type { Cluster, KubeObject, NewKubeObject, ListResult, LogOptions, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './types.js';
+
+interface StoredEvent {
+  revision: number;
+  resource: ResourceName;
+  event: Extract<WatchEvent, { object: KubeObject }>;
+}
+
+interface Watcher {
+  resource: ResourceName;
+  namespace: string | undefined;
+  options: WatchOptions;
+  closed: boolean;
+}
+
+const HAS_STATUS_SUBRESOURCE: ReadonlySet<ResourceName> = new Set(['pools', 'sessions', 'templates']);
+
+export interface MemoryClusterOptions {
+  /** How many changes are kept for watches to resume from; older versions get 410. */
+  historyLimit?: number;
+  now?: () => number;
+}
+
+export class MemoryCluster implements Cluster {
+  readonly description = 'embedded demo (in memory)';
+  private revision = 1;
+  private readonly objects = new Map<ResourceName, Map<string, KubeObject>>();
+  private history: StoredEvent[] = [];
+  private readonly watchers = new Set<Watcher>();
+  private readonly logs = new Map<string, { lines: string[]; followers: Set<PassThrough> }>();
+  private readonly historyLimit: number;
+  private readonly now: () => number;
+
+  constructor(options: MemoryClusterOptions = {}) {
+    this.historyLimit = options.historyLimit ?? 20_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  async list(resource: ResourceName, namespace: string | undefined, options: { labelSelector?: string } = {}): Promise<ListResult> {
+    const match = labelMatcher(options.labelSelector);
+    const items = [...this.bucket(resource).values()]
+      .filter((o) => namespace === undefined || o.metadata.namespace === namespace)
+      .filter((o) => match(o.metadata.labels ?? {}))
+      .map(clone);
+    return { items, resourceVersion: String(this.revision) };
+  }
+
+  watch(resource: ResourceName, options: WatchOptions): WatchHandle {
+    const watcher: Watcher = { resource, namespace: options.namespace, options, closed: false };
+    const from = Number(options.resourceVersion || this.revision);
+    const oldest = this.history[0]?.revision ?? this.revision + 1;
+    // Deliver asynchronously, as a network would: callers never see events re-entrantly.
+    queueMicrotask(() => {
+      if (watcher.closed) return;
+      if (from < oldest - 1 && from < this.revision) {
+        options.onEvent({ type: 'ERROR', code: 410, reason: 'Expired', message: `too old resource version: ${from} (${oldest - 1})` });
+        watcher.closed = true;
+        options.onClose();
+        return;
+      }
+      for (const stored of this.history) {
+        if (stored.revision > from && this.matches(watcher, stored)) options.onEvent(clone(stored.event));
+      }
+      this.watchers.add(watcher);
+    });
+    return {
+      stop: () => {
+        if (watcher.closed) return;
+        watcher.closed = true;
+        this.watchers.delete(watcher);
+        queueMicrotask(() => options.onClose());
+      },
+    };
+  }
+
+  async get(resource: ResourceName, namespace: string, name: string): Promise<KubeObject> {
+    return clone(this.mustGet(resource, namespace, name));
+  }
+
+  async create(resource: ResourceName, namespace: string, object: NewKubeObject, options: WriteOptions = {}): Promise<KubeObject> {
+    const meta = object.metadata ?? {};
+    let name = meta.name;
+    if (!name && meta.generateName) name = `${meta.generateName}${randomSuffix()}`;
+    if (!name) throw new ClusterError(422, 'Invalid', `${RESOURCES[resource].kind} is invalid: metadata.name: Required value: name or generateName is required`);
+    const k = `${namespace}/${name}`;
+    if (this.bucket(resource).has(k)) {
+      throw new ClusterError(409, 'AlreadyExists', `${RESOURCES[resource].plural}.${RESOURCES[resource].group} "${name}" already exists`);
+    }
+    const created: KubeObject = {
+      ...clone(object),
+      apiVersion: apiVersionOf(resource),
+      kind: RESOURCES[resource].kind,
+      metadata: {
+        ...clone(meta),
+        name,
+        namespace,
+        uid: randomUUID(),
+        generation: 1,
+        creationTimestamp: new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      },
+    };
+    // Like the API server: status cannot be set on create when it is a subresource.
+    if (HAS_STATUS_SUBRESOURCE.has(resource)) delete created.status;
+    if (options.dryRun) return clone(created);
+    return this.commit(resource, 'ADDED', created);
+  }
+
+  async patch(
+    resource: ResourceName,
+    namespace: string,
+    name: string,
+    patch: Record<string, unknown>,
+    options: WriteOptions & { subresource?: 'status' } = {},
+  ): Promise<KubeObject> {
+    const current = this.mustGet(resource, namespace, name);
+    let next: KubeObject;
+    if (options.subresource === 'status') {
+      next = { ...clone(current), status: mergePatch(current.status, patch.status) as Record<string, unknown> };
+    } else {
+      next = mergePatch(current, patch) as KubeObject;
+      if (HAS_STATUS_SUBRESOURCE.has(resource)) next.status = clone(current.status);
+      // Identity fields cannot be changed by a patch.
+      next.metadata = { ...next.metadata, name, namespace, uid: current.metadata.uid!, creationTimestamp: current.metadata.creationTimestamp! };
+      if (JSON.stringify(next.spec) !== JSON.stringify(current.spec)) next.metadata.generation = (current.metadata.generation ?? 1) + 1;
+    }
+    if (next.status === undefined) delete next.status;
+    if (options.dryRun) return clone(next);
+    return this.commit(resource, 'MODIFIED', next);
+  }
+
+  async delete(resource: ResourceName, namespace: string, name: string, options: WriteOptions = {}): Promise<void> {
+    const current = this.mustGet(resource, namespace, name);
+    if (options.dryRun) return;
+    this.commit(resource, 'DELETED', clone(current));
+  }
+
+  async podLog(namespace: string, pod: string, out: Writable, options: LogOptions = {}): Promise<void> {
+    const log = this.logs.get(`${namespace}/${pod}`);
+    if (!log) throw new ClusterError(404, 'NotFound', `pods "${pod}" not found`);
+    const start = options.tailLines !== undefined ? Math.max(0, log.lines.length - options.tailLines) : 0;
+    for (const line of log.lines.slice(start)) out.write(`${line}\n`);
+    if (!options.follow) {
+      out.end();
+      return;
+    }
+    const follower = new PassThrough();
+    log.followers.add(follower);
+    follower.pipe(out);
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        log.followers.delete(follower);
+        follower.end();
+        resolve();
+      };
+      options.signal?.addEventListener('abort', done, { once: true });
+      follower.on('end', done);
+    });
+  }
+
+  /** The demo's stand-in for a kubelet: a pod's log lines, appended as the runner "runs". */
+  appendPodLog(namespace: string, pod: string, line: string): void {
+    const k = `${namespace}/${pod}`;
+    let log = this.logs.get(k);
+    if (!log) this.logs.set(k, (log = { lines: [], followers: new Set() }));
+    log.lines.push(line);
+    if (log.lines.length > 5_000) log.lines.splice(0, log.lines.length - 5_000);
+    for (const f of log.followers) f.write(`${line}\n`);
+  }
+
+  /** Ends a pod's log (the container exited): followers see the end of the stream. */
+  endPodLog(namespace: string, pod: string): void {
+    const log = this.logs.get(`${namespace}/${pod}`);
+    for (const f of log?.followers ?? []) f.end();
+    log?.followers.clear();
+  }
+
+  deletePodLog(namespace: string, pod: string): void {
+    this.endPodLog(namespace, pod);
+    this.logs.delete(`${namespace}/${pod}`);
+  }
+
+  /** Forgets history before the current version, like an etcd compaction: old watches get 410. */
+  compact(): void {
+    this.history = [];
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.watchers) {
+      w.closed = true;
+      w.options.onClose();
+    }
+    this.watchers.clear();
+    for (const log of this.logs.values()) for (const f of log.followers) f.end();
+  }
+
+  private commit(resource: ResourceName, type: 'ADDED' | 'MODIFIED' | 'DELETED', object: KubeObject): KubeObject {
+    this.revision++;
+    object.metadata.resourceVersion = String(this.revision);
+    const k = `${object.metadata.namespace}/${object.metadata.name}`;
+    if (type === 'DELETED') this.bucket(resource).delete(k);
+    else this.bucket(resource).set(k, object);
+    const stored: StoredEvent = { revision: this.revision, resource, event: { type, object: clone(object) } };
+    this.history.push(stored);
+    if (this.history.length > this.historyLimit) this.history.splice(0, this.history.length - this.historyLimit);
+    for (const w of this.watchers) {
+      if (!this.matches(w, stored)) continue;
+      const event = clone(stored.event);
+      queueMicrotask(() => {
+        if (!w.closed) w.options.onEvent(event);
+      });
+    }
+    return clone(object);
+  }
+
+  private matches(w: Watcher, stored: StoredEvent): boolean {
+    return w.resource === stored.resource && (w.namespace === undefined || stored.event.object.metadata.namespace === w.namespace);
+  }
+
+  private bucket(resource: ResourceName): Map<string, KubeObject> {
+    let b = this.objects.get(resource);
+    if (!b) this.objects.set(resource, (b = new Map()));
+    return b;
+  }
+
+  private mustGet(resource: ResourceName, namespace: string, name: string): KubeObject {
+    const o = this.bucket(resource).get(`${namespace}/${name}`);
+    if (!o) throw new ClusterError(404, 'NotFound', `${RESOURCES[resource].plural}${RESOURCES[resource].group ? `.${RESOURCES[resource].group}` : ''} "${name}" not found`);
+    return o;
+  }
+}
+
+/** RFC 7386 JSON merge patch. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return clone(patch);
+  const base: Record<string, unknown> = target !== null && typeof target === 'object' && !Array.isArray(target) ? clone(target as Record<string, unknown>) : {};
+  for (const [key, value] of Object.entries(patch as Record<string, unknown>)) {
+    if (value === null) delete base[key];
+    else base[key] = mergePatch(base[key], value);
+  }
+  return base;
+}
+
+/** Equality-based label selectors (a=b, a!=b, a), comma-separated: what the dashboard uses. */
+export function labelMatcher(selector: string | undefined): (labels: Record<string, string>) => boolean {
+  if (!selector) return () => true;
+  const terms = selector.split(',').map((t) => t.trim()).filter(Boolean);
+  return (labels) =>
+    terms.every((term) => {
+      const ne = term.match(/^([^!=]+)!=(.*)$/);
+      if (ne) return labels[ne[1]!.trim()] !== ne[2]!.trim();
+      const eq = term.match(/^([^!=]+)==?(.*)$/);
+      if (eq) return labels[eq[1]!.trim()] === eq[2]!.trim();
+      if (term.startsWith('!')) return !(term.slice(1) in labels);
+      return term in labels;
+    });
+}
+
+function clone<T>(value: T): T {
+  return value === undefined ? value : structuredClone(value);
+}
+
+function randomSuffix(): string {
+  const chars = 'bcdfghjklmnpqrstvwxz2456789';
+  let s = '';
+  for (let i = 0; i < 5; i++) s += chars[Math.floor(Math.random() * chars.length)];
+  return s;
+}
