@@ -1,0 +1,112 @@
+// buildApp(config): the whole dashboard as a Fastify instance, without listening, so tests
+// and the server share it. Data flows one way: cluster → FarmSync → FarmStore → routes
+// (and the live broker) → browser. Routes read the store only; writes go to the cluster
+// and come back through the watch.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import fastifyView from '@fastify/view';
+import { Eta } from 'eta';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from './config.js';
+import { FarmStore } from './farm/store.js';
+import { registerErrorHandlers } from './http/errors.js';
+import { registerSecurityHeaders } from './http/security.js';
+import { connectCluster } from './kube/index.js';
+import { FarmSync } from './kube/sync.js';
+import type { Cluster } from './kube/types.js';
+import { registerViewHelpers } from './http/view-helpers.js';
+import opsRoutes from './routes/ops/index.js';
+import farmRoutes from './routes/farm/index.js';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface FarmServices {
+  config: Config;
+  store: FarmStore;
+  cluster: Cluster;
+  sync: FarmSync;
+  /** Set when the process is shutting down: /readyz fails from then on. */
+  draining: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    farm: FarmServices;
+  }
+}
+
+export interface AppOptions {
+  /** Use this cluster instead of the one the config names (the demo and tests). */
+  cluster?: Cluster;
+  logger?: FastifyServerOptions['logger'];
+  /** Tuning for tests that provoke watch failures. */
+  sync?: { watchdogMs?: number; backoff?: { initialMs: number; maxMs: number } };
+}
+
+export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel },
+    // Large bodies are never legitimate here; refuse them before parsing.
+    bodyLimit: 256 * 1024,
+    routerOptions: { ignoreTrailingSlash: true },
+    // Per-request lines only when debugging: a live dashboard makes many small requests.
+    logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
+  });
+
+  const cluster = options.cluster ?? connectCluster(config);
+  const store = new FarmStore();
+  const sync = new FarmSync({
+    cluster,
+    store,
+    namespaces: config.namespaces,
+    log: app.log,
+    ...(options.sync?.watchdogMs ? { watchdogMs: options.sync.watchdogMs } : {}),
+    ...(options.sync?.backoff ? { backoff: options.sync.backoff } : {}),
+  });
+  app.decorate('farm', { config, store, cluster, sync, draining: false } satisfies FarmServices);
+
+  registerSecurityHeaders(app, config.streamOrigins);
+  await app.register(fastifyView, {
+    engine: { eta: new Eta({ views: join(ROOT, 'views'), cache: config.production, autoEscape: true, autoTrim: [false, 'nl'] }) },
+    root: join(ROOT, 'views'),
+    viewExt: 'eta',
+    production: config.production,
+  });
+  await app.register(fastifyStatic, {
+    root: join(ROOT, 'public'),
+    prefix: '/static/',
+    // Asset URLs carry a content hash (see assetVersion), so they can be cached for good.
+    maxAge: '365d',
+    immutable: true,
+  });
+  registerViewHelpers(app, { assetVersion: assetVersion() });
+  registerErrorHandlers(app);
+
+  await app.register(opsRoutes);
+  await app.register(farmRoutes);
+
+  app.addHook('onReady', async () => {
+    sync.start();
+  });
+  app.addHook('onClose', async () => {
+    sync.stop();
+    await cluster.close();
+  });
+  return app;
+}
+
+/** A short hash of the built assets, appended to their URLs to bust caches on upgrade. */
+function assetVersion(): string {
+  const hash = createHash('sha256');
+  for (const file of ['app.css', 'vendor/htmx.min.js', 'vendor/sse.js', 'app.js']) {
+    try {
+      hash.update(readFileSync(join(ROOT, 'public', file)));
+    } catch {
+      hash.update(file);
+    }
+  }
+  return hash.digest('hex').slice(0, 10);
+}

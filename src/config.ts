@@ -1,0 +1,209 @@
+// One typed configuration from command-line flags and environment variables (flags win).
+// Everything is validated here, at start-up, so a bad setting stops the process with a
+// message that says which flag or variable to fix, instead of failing later at random.
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export type ClusterSource =
+  | { mode: 'kubeconfig'; kubeconfig: string | undefined; context: string | undefined }
+  | { mode: 'in-cluster' }
+  | { mode: 'demo'; reason: 'forced' | 'no-cluster' };
+
+export interface Config {
+  host: string;
+  port: number;
+  cluster: ClusterSource;
+  /** Namespaces to watch; empty means all namespaces. */
+  namespaces: string[];
+  /** Origins (scheme://host[:port]) whose device stream pages may be embedded. */
+  streamOrigins: string[];
+  /** Allow http:// stream and artifact URLs (only for labs without TLS). */
+  allowHttpStreams: boolean;
+  /** Hide and refuse every write action. */
+  readOnly: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Production mode caches templates and hides error details. */
+  production: boolean;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'DF_ERR_CONFIG';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The flags, their environment variables and their help text: the README table follows this. */
+export const OPTIONS = {
+  port: { type: 'string', env: 'PORT', help: 'HTTP port to listen on (default 8080)' },
+  host: { type: 'string', env: 'HOST', help: 'address to bind (default 0.0.0.0)' },
+  kubeconfig: { type: 'string', env: 'KUBECONFIG', help: 'path to a kubeconfig file' },
+  context: { type: 'string', env: 'DROIDFARM_CONTEXT', help: 'kubeconfig context to use' },
+  namespace: {
+    type: 'string',
+    multiple: true,
+    env: 'DROIDFARM_NAMESPACES',
+    help: 'namespace to watch; repeat the flag (env: comma-separated); default all',
+  },
+  demo: { type: 'boolean', env: 'DROIDFARM_DEMO', help: 'run the embedded demo farm even if a cluster is configured' },
+  'stream-origin': {
+    type: 'string',
+    multiple: true,
+    env: 'DROIDFARM_STREAM_ORIGINS',
+    help: 'origin whose device streams may be embedded, e.g. https://streams.farm.example; repeatable',
+  },
+  'allow-http-streams': {
+    type: 'boolean',
+    env: 'DROIDFARM_ALLOW_HTTP_STREAMS',
+    help: 'also allow http:// stream and artifact URLs',
+  },
+  'read-only': { type: 'boolean', env: 'DROIDFARM_READ_ONLY', help: 'hide and refuse every write action' },
+  'log-level': { type: 'string', env: 'LOG_LEVEL', help: 'fatal, error, warn, info (default), debug, trace or silent' },
+  help: { type: 'boolean', env: undefined, help: 'print this help and exit' },
+} as const;
+
+type OptionName = keyof typeof OPTIONS;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+export function helpText(): string {
+  const lines = ['Usage: droidfarm-dashboard [flags]', ''];
+  for (const [name, opt] of Object.entries(OPTIONS)) {
+    const env = opt.env ? ` (env ${opt.env})` : '';
+    lines.push(`  --${name.padEnd(20)} ${opt.help}${env}`);
+  }
+  return lines.join('\n');
+}
+
+export interface Environment {
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  /** Where ~/.kube/config is looked for; injectable for tests. */
+  home?: string;
+  fileExists?: (path: string) => boolean;
+}
+
+/** Parses and validates; throws ConfigError. Returns null when --help was asked. */
+export function loadConfig({ argv, env, home = homedir(), fileExists = existsSync }: Environment): Config | null {
+  let values: Partial<Record<OptionName, string | boolean | string[]>>;
+  try {
+    const parseOptions: ParseArgsConfig['options'] = Object.fromEntries(
+      Object.entries(OPTIONS).map(([name, o]) => [name, { type: o.type, multiple: 'multiple' in o }]),
+    );
+    values = parseArgs({ args: argv, options: parseOptions, strict: true, allowPositionals: false }).values as typeof values;
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message}. Run with --help to see the flags.`);
+  }
+  if (values.help) return null;
+
+  const str = (name: OptionName): string | undefined => {
+    const v = values[name];
+    if (typeof v === 'string') return v;
+    const e = OPTIONS[name].env;
+    return e && env[e] !== undefined && env[e] !== '' ? env[e] : undefined;
+  };
+  const list = (name: OptionName): string[] => {
+    const v = values[name];
+    if (Array.isArray(v)) return v.flatMap(splitList);
+    const e = OPTIONS[name].env;
+    return e && env[e] ? splitList(env[e]) : [];
+  };
+  const bool = (name: OptionName): boolean => {
+    if (values[name] === true) return true;
+    const e = OPTIONS[name].env;
+    const raw = e ? env[e] : undefined;
+    if (raw === undefined || raw === '') return false;
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    throw new ConfigError(`${e}=${raw} is not a boolean: use true or false.`);
+  };
+
+  const port = parsePort(str('port') ?? '8080', values.port !== undefined ? '--port' : 'PORT');
+  const host = str('host') ?? '0.0.0.0';
+
+  const namespaces = [...new Set(list('namespace'))];
+  for (const ns of namespaces) {
+    if (!DNS_LABEL.test(ns)) {
+      throw new ConfigError(`--namespace ${JSON.stringify(ns)} is not a valid namespace name (lowercase letters, digits and '-', at most 63).`);
+    }
+  }
+
+  const streamOrigins = list('stream-origin').map(parseOrigin);
+  const allowHttpStreams = bool('allow-http-streams');
+  for (const origin of streamOrigins) {
+    if (origin.startsWith('http:') && !allowHttpStreams) {
+      throw new ConfigError(`--stream-origin ${origin} is plain http: use https, or add --allow-http-streams for a lab without TLS.`);
+    }
+  }
+
+  const logLevel = (str('log-level') ?? 'info') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`--log-level ${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(', ')}.`);
+  }
+
+  const kubeconfig = str('kubeconfig');
+  const context = str('context');
+  let cluster: ClusterSource;
+  if (bool('demo')) {
+    cluster = { mode: 'demo', reason: 'forced' };
+  } else if (kubeconfig !== undefined) {
+    // KUBECONFIG may list several files; the first must exist, as kubectl requires.
+    const first = kubeconfig.split(':').find(Boolean);
+    if (!first || !fileExists(first)) {
+      throw new ConfigError(`kubeconfig ${JSON.stringify(kubeconfig)} does not exist: fix --kubeconfig / KUBECONFIG, or unset it to run the embedded demo.`);
+    }
+    cluster = { mode: 'kubeconfig', kubeconfig, context };
+  } else if (env.KUBERNETES_SERVICE_HOST && fileExists(IN_CLUSTER_TOKEN)) {
+    if (context) throw new ConfigError('--context needs a kubeconfig, but the dashboard is running in-cluster with its service account.');
+    cluster = { mode: 'in-cluster' };
+  } else if (fileExists(join(home, '.kube', 'config'))) {
+    cluster = { mode: 'kubeconfig', kubeconfig: undefined, context };
+  } else {
+    if (context) throw new ConfigError(`--context ${context} was given but no kubeconfig was found: pass --kubeconfig.`);
+    cluster = { mode: 'demo', reason: 'no-cluster' };
+  }
+
+  return {
+    host,
+    port,
+    cluster,
+    namespaces,
+    streamOrigins,
+    allowHttpStreams,
+    readOnly: bool('read-only'),
+    logLevel,
+    production: env.NODE_ENV === 'production',
+  };
+}
+
+function splitList(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function parsePort(raw: string, source: string): number {
+  if (!/^\d+$/.test(raw) || Number(raw) > 65535) {
+    throw new ConfigError(`${source}=${raw} is not a port: use a number from 0 to 65535.`);
+  }
+  return Number(raw);
+}
+
+function parseOrigin(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`--stream-origin ${JSON.stringify(raw)} is not a URL: use scheme://host[:port], e.g. https://streams.farm.example.`);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    throw new ConfigError(`--stream-origin ${JSON.stringify(raw)} must be an origin only: scheme://host[:port], http or https, no path or credentials.`);
+  }
+  return url.origin;
+}

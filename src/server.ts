@@ -1,0 +1,72 @@
+// Entry point: read the configuration, build the app, listen, and shut down gracefully on
+// SIGTERM/SIGINT: /readyz fails at once, live streams end with a retry hint, in-flight
+// requests finish, and the process exits well within Kubernetes' grace period.
+import { buildApp } from './app.js';
+import { ConfigError, helpText, loadConfig, type Config } from './config.js';
+import type { Cluster } from './kube/types.js';
+
+const SHUTDOWN_TIMEOUT_MS = 20_000;
+
+async function main(): Promise<void> {
+  let config: Config | null;
+  try {
+    config = loadConfig({ argv: process.argv.slice(2), env: process.env });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`droidfarm-dashboard: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (!config) {
+    process.stdout.write(`${helpText()}\n`);
+    return;
+  }
+
+  let cluster: Cluster | undefined;
+  let stopDemo: (() => void) | undefined;
+  if (config.cluster.mode === 'demo') {
+    const { startDemo } = await import('./sim/demo.js');
+    const demo = await startDemo();
+    cluster = demo.cluster;
+    stopDemo = demo.stop;
+  }
+
+  const app = await buildApp(config, cluster ? { cluster } : {});
+  if (config.cluster.mode === 'demo') {
+    const why = config.cluster.reason === 'forced' ? '--demo was given' : 'no kubeconfig or in-cluster service account was found';
+    app.log.warn(`running the EMBEDDED DEMO: a simulated farm in memory (${why})`);
+  } else {
+    app.log.info({ cluster: app.farm.cluster.description, namespaces: config.namespaces.length ? config.namespaces : 'all' }, 'watching the cluster');
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down');
+    app.farm.draining = true;
+    const timer = setTimeout(() => {
+      app.log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS);
+    timer.unref();
+    try {
+      stopDemo?.();
+      await app.close();
+      process.exit(0);
+    } catch (err) {
+      app.log.error({ err }, 'error during shutdown');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  await app.listen({ host: config.host, port: config.port });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`droidfarm-dashboard: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
