@@ -1,0 +1,71 @@
+// The embedded demo: an in-memory cluster with three pools of different templates and
+// sizes, a steady flow of test sessions, and the simulator playing the operator. What
+// `npm start` shows when no cluster is configured.
+import { MemoryCluster } from '../kube/memory-cluster.js';
+import type { NewKubeObject } from '../kube/types.js';
+import { FarmSimulator } from './simulator.js';
+
+export const DEMO_NAMESPACE = 'droidfarm-demo';
+
+const TEMPLATES = [
+  { name: 'pixel-6-android-14', androidVersion: '14', avdProfile: 'pixel_6', emulationBackend: 'cuttlefish', cpu: '4', memory: '8Gi' },
+  { name: 'pixel-8-android-15', androidVersion: '15', avdProfile: 'pixel_8', emulationBackend: 'cuttlefish', cpu: '4', memory: '8Gi' },
+  { name: 'tablet-android-13', androidVersion: '13', avdProfile: 'pixel_tablet', emulationBackend: 'cuttlefish-qemu', cpu: '2', memory: '6Gi' },
+];
+
+const POOLS = [
+  { name: 'smoke', template: 'pixel-6-android-14', replicas: 12 },
+  { name: 'regression', template: 'pixel-8-android-15', replicas: 40 },
+  { name: 'tablets', template: 'tablet-android-13', replicas: 6 },
+];
+
+export interface Demo {
+  cluster: MemoryCluster;
+  simulator: FarmSimulator;
+  stop(): void;
+}
+
+export async function startDemo(options: { seed?: number; speed?: number } = {}): Promise<Demo> {
+  const cluster = new MemoryCluster();
+  for (const t of TEMPLATES) {
+    await cluster.create('templates', DEMO_NAMESPACE, template(t));
+  }
+  for (const p of POOLS) {
+    await cluster.create('pools', DEMO_NAMESPACE, {
+      metadata: { name: p.name, namespace: DEMO_NAMESPACE, labels: { 'droidfarm.io/team': p.name === 'tablets' ? 'tablet-ux' : 'mobile-core' } },
+      spec: { templateRef: { name: p.template }, replicas: p.replicas },
+    });
+  }
+  const simulator = new FarmSimulator({
+    cluster,
+    podLogs: cluster,
+    namespace: DEMO_NAMESPACE,
+    seed: options.seed ?? 42,
+    speed: options.speed ?? 1,
+    tickMs: 500,
+    warmStart: true,
+    sessionsPerMinute: 2,
+    keepFinishedMs: 20 * 60_000,
+  });
+  // One tick before serving, so the first page already shows a living farm.
+  await simulator.tick();
+  simulator.start();
+  return {
+    cluster,
+    simulator,
+    stop: () => simulator.stop(),
+  };
+}
+
+function template(t: (typeof TEMPLATES)[number]): NewKubeObject {
+  return {
+    metadata: { name: t.name, namespace: DEMO_NAMESPACE },
+    spec: {
+      androidVersion: t.androidVersion,
+      avdProfile: t.avdProfile,
+      emulationBackend: t.emulationBackend,
+      resources: { cpu: t.cpu, memory: t.memory },
+      appConfig: [{ packageName: 'com.example.shop', apkSource: { url: 'https://artifacts.droidfarm.example/apks/com.example.shop-128.apk' } }],
+    },
+  };
+}
