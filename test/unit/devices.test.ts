@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { countDevices, diffDevices, isHeartbeatStale } from '../../src/farm/devices.js';
+import type { DeviceView } from '../../src/farm/types.js';
+
+const device = (name: string, patch: Partial<DeviceView> = {}): DeviceView => ({
+  name,
+  state: 'Idle',
+  podName: `${name}-cvd`,
+  nodeName: 'n1',
+  streamURL: '',
+  appiumURL: '',
+  session: '',
+  bootStartedAt: undefined,
+  readyAt: undefined,
+  lastHeartbeatAt: 1000,
+  message: '',
+  ...patch,
+});
+
+describe('diffDevices', () => {
+  it('reports exactly the one device whose state changed', () => {
+    const before = [device('a'), device('b'), device('c')];
+    const after = [device('a'), device('b', { state: 'Busy', session: 's1' }), device('c')];
+    const diffs = diffDevices(before, after);
+    expect(diffs).toHaveLength(1);
+    expect(diffs[0]).toMatchObject({ type: 'modified', device: { name: 'b', state: 'Busy' }, old: { state: 'Idle' } });
+  });
+
+  it('reports added and removed devices', () => {
+    const diffs = diffDevices([device('a'), device('b')], [device('b'), device('c')]);
+    expect(diffs.map((d) => `${d.type}:${d.device.name}`).sort()).toEqual(['added:c', 'removed:a']);
+  });
+
+  it('reports nothing for an identical list', () => {
+    expect(diffDevices([device('a')], [device('a')])).toEqual([]);
+  });
+});
+
+describe('countDevices', () => {
+  it('counts every state', () => {
+    const counts = countDevices([device('a'), device('b', { state: 'Busy' }), device('c', { state: 'Busy' }), device('d', { state: 'Unhealthy' })]);
+    expect(counts).toEqual({ Booting: 0, Idle: 1, Busy: 2, Unhealthy: 1 });
+  });
+});
+
+describe('isHeartbeatStale', () => {
+  it('flags a device silent for longer than the threshold, but never a booting one', () => {
+    expect(isHeartbeatStale(device('a', { lastHeartbeatAt: 0 }), 91_000)).toBe(true);
+    expect(isHeartbeatStale(device('a', { lastHeartbeatAt: 0 }), 89_000)).toBe(false);
+    expect(isHeartbeatStale(device('a', { lastHeartbeatAt: 0, state: 'Booting' }), 500_000)).toBe(false);
+    expect(isHeartbeatStale(device('a', { lastHeartbeatAt: undefined }), 500_000)).toBe(false);
+  });
+});
