@@ -1,30 +1,47 @@
-// The dashboard's only script of its own (htmx does the rest): it keeps the live badge
-// honest about the event stream. No inline scripts exist, so the CSP can forbid them.
+// The dashboard's only script of its own (htmx does the rest). It keeps the live badge
+// honest about the event stream, and polls the page only while the stream is down, as a
+// fallback. No inline scripts exist anywhere, so the CSP can forbid them.
 (function () {
   'use strict';
-  function badge() {
-    return document.getElementById('live-badge');
-  }
-  function setState(state, detail) {
-    var el = badge();
+  var POLL_AFTER_MS = 5000;
+  var POLL_EVERY_MS = 10000;
+  var pollDelay = null;
+  var pollTimer = null;
+
+  function setBadge(state, detail) {
+    var el = document.getElementById('live-badge');
     if (!el) return;
     el.dataset.state = state;
     var text = el.querySelector('.live-text');
     if (text) text.textContent = state;
-    if (detail !== undefined) el.title = detail;
+    if (detail) el.title = detail;
   }
+
+  function poll() {
+    if (!window.htmx) return;
+    window.htmx.ajax('GET', window.location.pathname + window.location.search, { target: '#main', select: '#main', swap: 'outerHTML' });
+  }
+
+  function stopPolling() {
+    clearTimeout(pollDelay);
+    clearInterval(pollTimer);
+    pollDelay = null;
+    pollTimer = null;
+  }
+
   document.addEventListener('htmx:sseOpen', function () {
-    setState('live', 'receiving live updates');
+    stopPolling();
+    // The server's snapshot follows at once and carries its own badge (live or stale).
+    setBadge('live', 'receiving live updates');
   });
+
   document.addEventListener('htmx:sseError', function () {
-    setState('reconnecting', 'the live connection dropped; reconnecting');
-  });
-  // The server tells when its own view of the cluster is stale (a watch is failing).
-  document.addEventListener('htmx:sseMessage', function (evt) {
-    var detail = evt.detail || {};
-    if (detail.type === 'sync') {
-      var data = String(detail.data || '');
-      setState(data.indexOf('stale') === 0 ? 'stale' : 'live', data);
-    }
+    setBadge('reconnecting', 'the live connection dropped; reconnecting');
+    if (pollDelay || pollTimer) return;
+    pollDelay = setTimeout(function () {
+      pollDelay = null;
+      pollTimer = setInterval(poll, POLL_EVERY_MS);
+      poll();
+    }, POLL_AFTER_MS);
   });
 })();

@@ -18,8 +18,15 @@ import { connectCluster } from './kube/index.js';
 import { FarmSync } from './kube/sync.js';
 import type { Cluster } from './kube/types.js';
 import { registerViewHelpers } from './http/view-helpers.js';
-import opsRoutes from './routes/ops/index.js';
+import { Broker, type BrokerOptions } from './live/broker.js';
+import { FragmentCatalog } from './live/fragments.js';
+import { JsonFeed } from './live/json-feed.js';
+import apiRoutes from './routes/api/index.js';
+import demoRoutes from './routes/demo/index.js';
 import farmRoutes from './routes/farm/index.js';
+import liveRoutes from './routes/live/index.js';
+import opsRoutes from './routes/ops/index.js';
+import poolRoutes from './routes/pools/index.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -28,6 +35,9 @@ export interface FarmServices {
   store: FarmStore;
   cluster: Cluster;
   sync: FarmSync;
+  catalog: FragmentCatalog;
+  broker: Broker;
+  feed: JsonFeed;
   /** Set when the process is shutting down: /readyz fails from then on. */
   draining: boolean;
 }
@@ -44,6 +54,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** Tuning for tests that provoke watch failures. */
   sync?: { watchdogMs?: number; backoff?: { initialMs: number; maxMs: number } };
+  /** Tuning for tests of the live streams. */
+  live?: Partial<Pick<BrokerOptions, 'coalesceMs' | 'heartbeatMs' | 'staleCheckMs' | 'limits'>>;
 }
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -66,7 +78,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...(options.sync?.watchdogMs ? { watchdogMs: options.sync.watchdogMs } : {}),
     ...(options.sync?.backoff ? { backoff: options.sync.backoff } : {}),
   });
-  app.decorate('farm', { config, store, cluster, sync, draining: false } satisfies FarmServices);
+  const catalog = new FragmentCatalog(store, { origins: config.streamOrigins, allowHttp: config.allowHttpStreams });
+  // The broker renders with the same templates as the pages: one partial per region.
+  const broker = new Broker({ store, catalog, render: (template, data) => app.view(template, data), log: app.log, ...options.live });
+  const feed = new JsonFeed(store, options.live?.limits ? { limits: options.live.limits } : {});
+  app.decorate('farm', { config, store, cluster, sync, catalog, broker, feed, draining: false } satisfies FarmServices);
 
   registerSecurityHeaders(app, config.streamOrigins);
   await app.register(fastifyView, {
@@ -87,9 +103,21 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   await app.register(opsRoutes);
   await app.register(farmRoutes);
+  await app.register(poolRoutes);
+  await app.register(liveRoutes);
+  await app.register(apiRoutes);
+  if (config.cluster.mode === 'demo') await app.register(demoRoutes);
 
   app.addHook('onReady', async () => {
+    broker.start();
+    feed.start();
     sync.start();
+  });
+  // Streams never end by themselves: close them first, or app.close() would wait forever.
+  app.addHook('preClose', async () => {
+    app.farm.draining = true;
+    broker.close();
+    feed.close();
   });
   app.addHook('onClose', async () => {
     sync.stop();

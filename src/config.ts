@@ -168,6 +168,9 @@ export function loadConfig({ argv, env, home = homedir(), fileExists = existsSyn
     cluster = { mode: 'demo', reason: 'no-cluster' };
   }
 
+  // The demo's stand-in stream pages are served by the dashboard itself.
+  if (cluster.mode === 'demo' && streamOrigins.length === 0) streamOrigins.push("'self'");
+
   return {
     host,
     port,

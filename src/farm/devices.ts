@@ -23,12 +23,15 @@ export function diffDevices(before: readonly DeviceView[], after: readonly Devic
   return diffs;
 }
 
+/**
+ * Whether two versions of a device look the same to an operator. Heartbeats alone do not
+ * count: they tick for every device every few seconds, and staleness is checked by time.
+ */
 export function sameDevice(a: DeviceView, b: DeviceView): boolean {
   return (
     a.state === b.state &&
     a.session === b.session &&
     a.message === b.message &&
-    a.lastHeartbeatAt === b.lastHeartbeatAt &&
     a.streamURL === b.streamURL &&
     a.appiumURL === b.appiumURL &&
     a.podName === b.podName &&

@@ -13,7 +13,9 @@ export type FarmChange =
   | { kind: 'pool'; type: ChangeType; key: string; view: PoolView; old?: PoolView }
   | { kind: 'device'; type: ChangeType; poolKey: string; pool: PoolView; device: DeviceView; old?: DeviceView }
   | { kind: 'session'; type: ChangeType; key: string; view: SessionView; old?: SessionView }
-  | { kind: 'event'; type: ChangeType; key: string; view: EventView };
+  | { kind: 'event'; type: ChangeType; key: string; view: EventView }
+  /** The watches' health changed (synced, stale). */
+  | { kind: 'sync'; status: SyncStatus };
 
 export type FarmListener = (change: FarmChange) => void;
 
@@ -102,7 +104,9 @@ export class FarmStore {
   }
 
   setSync(status: SyncStatus): void {
+    const changed = status.synced !== this.sync.synced || status.stale !== this.sync.stale || status.detail.join() !== this.sync.detail.join();
     this.sync = status;
+    if (changed) this.emit({ kind: 'sync', status });
   }
 
   // ---- reads: routes and the broker ----

@@ -21,7 +21,8 @@ export function contentSecurityPolicy(streamOrigins: readonly string[]): string 
 export function registerSecurityHeaders(app: FastifyInstance, streamOrigins: readonly string[]): void {
   const csp = contentSecurityPolicy(streamOrigins);
   app.addHook('onSend', async (_request, reply, payload) => {
-    reply.header('Content-Security-Policy', csp);
+    // A route may set a stricter policy of its own (the demo's stand-in stream page).
+    if (!reply.hasHeader('Content-Security-Policy')) reply.header('Content-Security-Policy', csp);
     reply.header('X-Content-Type-Options', 'nosniff');
     reply.header('Referrer-Policy', 'no-referrer');
     reply.header('Cross-Origin-Opener-Policy', 'same-origin');

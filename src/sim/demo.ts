@@ -14,9 +14,9 @@ const TEMPLATES = [
 ];
 
 const POOLS = [
-  { name: 'smoke', template: 'pixel-6-android-14', replicas: 12 },
-  { name: 'regression', template: 'pixel-8-android-15', replicas: 40 },
-  { name: 'tablets', template: 'tablet-android-13', replicas: 6 },
+  { name: 'smoke', template: 'pixel-6-android-14', replicas: 12, busyAtStart: 5 },
+  { name: 'regression', template: 'pixel-8-android-15', replicas: 40, busyAtStart: 22 },
+  { name: 'tablets', template: 'tablet-android-13', replicas: 6, busyAtStart: 2 },
 ];
 
 export interface Demo {
@@ -35,6 +35,18 @@ export async function startDemo(options: { seed?: number; speed?: number } = {})
       metadata: { name: p.name, namespace: DEMO_NAMESPACE, labels: { 'droidfarm.io/team': p.name === 'tablets' ? 'tablet-ux' : 'mobile-core' } },
       spec: { templateRef: { name: p.template }, replicas: p.replicas },
     });
+    // Sessions already waiting, so the very first page shows busy devices.
+    for (let i = 0; i < p.busyAtStart; i++) {
+      await cluster.create('sessions', DEMO_NAMESPACE, {
+        metadata: { generateName: `${p.name}-nightly-`, namespace: DEMO_NAMESPACE, labels: { 'droidfarm.io/simulated': 'true', 'droidfarm.io/suite': 'nightly' } },
+        spec: {
+          poolRef: { name: p.name },
+          timeoutSeconds: 900,
+          apps: [{ packageName: 'com.example.shop', apkURL: 'https://artifacts.droidfarm.example/apks/com.example.shop-128.apk' }],
+          runner: { image: 'ghcr.io/droidfarm/espresso-runner:1.8', command: ['run-suite'], args: ['--suite=nightly'], env: [] },
+        },
+      });
+    }
   }
   const simulator = new FarmSimulator({
     cluster,
@@ -44,7 +56,9 @@ export async function startDemo(options: { seed?: number; speed?: number } = {})
     speed: options.speed ?? 1,
     tickMs: 500,
     warmStart: true,
-    sessionsPerMinute: 2,
+    // Served by src/routes/demo: the demo's stand-in for a device's WebRTC page.
+    streamBaseURL: '/demo/stream',
+    sessionsPerMinute: 4,
     keepFinishedMs: 20 * 60_000,
   });
   // One tick before serving, so the first page already shows a living farm.

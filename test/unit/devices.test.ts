@@ -31,8 +31,9 @@ describe('diffDevices', () => {
     expect(diffs.map((d) => `${d.type}:${d.device.name}`).sort()).toEqual(['added:c', 'removed:a']);
   });
 
-  it('reports nothing for an identical list', () => {
+  it('reports nothing for an identical list, nor for a heartbeat alone', () => {
     expect(diffDevices([device('a')], [device('a')])).toEqual([]);
+    expect(diffDevices([device('a')], [device('a', { lastHeartbeatAt: 99_000 })])).toEqual([]);
   });
 });
 

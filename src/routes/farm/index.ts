@@ -1,14 +1,15 @@
 // The farm overview: every pool with its devices by state, and the farm's totals.
 import type { FastifyInstance } from 'fastify';
-import { farmTotals, summarisePool } from '../../farm/stats.js';
+import { topics } from '../../live/fragments.js';
 
 export default async function farmRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/', async (_request, reply) => {
-    const pools = app.farm.store.listPools();
-    return reply.view('/pages/farm', {
+  const { catalog } = app.farm;
+  app.get('/', async (_request, reply) =>
+    reply.view('/pages/farm', {
       title: 'Farm',
-      totals: farmTotals(pools),
-      pools: pools.map(summarisePool),
-    });
-  });
+      topics: [topics.farm],
+      totalsFragment: catalog.farmTotals().data,
+      poolsFragment: catalog.farmPools().data,
+    }),
+  );
 }

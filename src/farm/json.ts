@@ -1,0 +1,71 @@
+// The JSON shapes of the public API (/api/v1) and of its event stream. Field names are a
+// contract with scripts: add fields, never rename or remove them. Times are RFC 3339.
+import { isHeartbeatStale } from './devices.js';
+import { summarisePool } from './stats.js';
+import type { DeviceView, PoolView, SessionView, TemplateView } from './types.js';
+
+const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
+
+export function templateJSON(t: TemplateView) {
+  return {
+    namespace: t.namespace,
+    name: t.name,
+    androidVersion: t.androidVersion,
+    avdProfile: t.avdProfile,
+    emulationBackend: t.emulationBackend,
+    resources: { cpu: t.cpu, memory: t.memory },
+    apps: t.apps.map((a) => ({ packageName: a.packageName, apkURL: a.apkURL })),
+    createdAt: iso(t.createdAt),
+  };
+}
+
+export function poolJSON(p: PoolView) {
+  const s = summarisePool(p);
+  return {
+    namespace: p.namespace,
+    name: p.name,
+    template: p.templateName,
+    replicas: p.replicas,
+    devices: s.total,
+    counts: { booting: s.counts.Booting, idle: s.counts.Idle, busy: s.counts.Busy, unhealthy: s.counts.Unhealthy },
+    idleCapacity: s.idleCapacity,
+    reconciling: s.reconciling,
+    labels: { ...p.labels },
+    conditions: p.conditions.map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message, lastTransitionTime: iso(c.lastTransitionAt) })),
+    createdAt: iso(p.createdAt),
+  };
+}
+
+export function deviceJSON(d: DeviceView, now: number) {
+  return {
+    name: d.name,
+    state: d.state,
+    session: d.session || null,
+    podName: d.podName || null,
+    nodeName: d.nodeName || null,
+    streamURL: d.streamURL || null,
+    appiumURL: d.appiumURL || null,
+    bootStartedAt: iso(d.bootStartedAt),
+    readyAt: iso(d.readyAt),
+    lastHeartbeatTime: iso(d.lastHeartbeatAt),
+    heartbeatStale: isHeartbeatStale(d, now),
+    message: d.message || null,
+  };
+}
+
+export function sessionSummaryJSON(s: SessionView) {
+  return {
+    namespace: s.namespace,
+    name: s.name,
+    pool: s.spec.poolName,
+    phase: s.phase,
+    device: s.device?.name ?? null,
+    progress: s.progress ?? null,
+    results: s.results ?? null,
+    reason: s.reason || null,
+    message: s.message || null,
+    createdAt: iso(s.createdAt),
+    startTime: iso(s.startedAt),
+    completionTime: iso(s.completedAt),
+  };
+}

@@ -1,0 +1,108 @@
+// One SSE subscriber. Writes go straight to the socket while it keeps up. When the socket's
+// buffer is full, the client keeps only the latest version of each fragment (older ones
+// are useless) up to a byte limit; a client that stays behind past that limit, or for too
+// long, is dropped so it can never slow the others or grow the server's memory.
+import type { ServerResponse } from 'node:http';
+
+export interface ClientLimits {
+  /** Bytes of pending fragments kept for a blocked client before it is dropped. */
+  maxPendingBytes: number;
+  /** How long a client may stay blocked before it is dropped. */
+  maxBlockedMs: number;
+}
+
+export const DEFAULT_LIMITS: ClientLimits = { maxPendingBytes: 1 << 20, maxBlockedMs: 30_000 };
+
+export type DropReason = 'slow' | 'closed' | 'shutdown';
+
+export class LiveClient {
+  readonly topics: ReadonlySet<string>;
+  private blockedSince: number | undefined;
+  private readonly pending = new Map<string, string>();
+  private pendingBytes = 0;
+  private lastPendingId = '';
+  private ended = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    topics: Iterable<string>,
+    private readonly limits: ClientLimits,
+    private readonly onDrop: (client: LiveClient, reason: DropReason) => void,
+    private readonly now: () => number,
+    /** Makes one event of what piled up while the client was blocked. */
+    private readonly formatPending: (id: string, pending: ReadonlyMap<string, string>) => string,
+  ) {
+    this.topics = new Set(topics);
+    res.on('drain', () => this.flushPending());
+    res.on('close', () => this.end('closed'));
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** Bytes held for this client beyond what the socket took. */
+  get heldBytes(): number {
+    return this.pendingBytes;
+  }
+
+  /**
+   * Sends one event. `bytes` is the ready-made event (shared by every subscriber); when the
+   * client is blocked, `fragments` (id → html) are kept instead, latest version winning.
+   */
+  send(id: string, bytes: Buffer | string, fragments: ReadonlyMap<string, string>): void {
+    if (this.ended) return;
+    if (this.blockedSince === undefined) {
+      if (!this.res.write(bytes)) this.blockedSince = this.now();
+      return;
+    }
+    for (const [key, html] of fragments) {
+      const old = this.pending.get(key);
+      this.pendingBytes += html.length - (old?.length ?? 0);
+      this.pending.set(key, html);
+    }
+    this.lastPendingId = id;
+    if (this.pendingBytes > this.limits.maxPendingBytes || this.now() - this.blockedSince > this.limits.maxBlockedMs) {
+      this.end('slow');
+    }
+  }
+
+  /** Raw lines (comments, retry hints) that only matter while the client keeps up. */
+  sendControl(text: string): void {
+    if (this.ended || this.blockedSince !== undefined) return;
+    if (!this.res.write(text)) this.blockedSince = this.now();
+  }
+
+  /** A blocked client that has not drained in time is dropped even without new events. */
+  checkStalled(): void {
+    if (!this.ended && this.blockedSince !== undefined && this.now() - this.blockedSince > this.limits.maxBlockedMs) this.end('slow');
+  }
+
+  end(reason: DropReason, finalText?: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.pending.clear();
+    this.pendingBytes = 0;
+    if (reason === 'slow') this.res.destroy();
+    else if (!this.res.writableEnded) this.res.end(finalText);
+    this.onDrop(this, reason);
+  }
+
+  private flushPending(): void {
+    if (this.ended) return;
+    this.blockedSince = undefined;
+    if (this.pending.size === 0) return;
+    const event = this.formatPending(this.lastPendingId, this.pending);
+    this.pending.clear();
+    this.pendingBytes = 0;
+    if (!this.res.write(event)) this.blockedSince = this.now();
+  }
+}
+
+/** One SSE event; every line of data gets its own `data:` field. */
+export function formatEvent(id: string, event: string, data: string): string {
+  let out = id ? `id: ${id}\n` : '';
+  out += `event: ${event}\n`;
+  for (const line of data.split('\n')) out += `data: ${line}\n`;
+  return `${out}\n`;
+}

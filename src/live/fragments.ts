@@ -1,0 +1,257 @@
+// The page regions that change live, each with its element id, its template and its data
+// from the store. Pages render these same fragments on first load, htmx swaps them, and
+// the broker re-renders them on change: one template per region, whatever asks for it.
+import { isHeartbeatStale } from '../farm/devices.js';
+import { farmTotals, summarisePool, type PoolSummary } from '../farm/stats.js';
+import { key, type FarmChange, type FarmStore } from '../farm/store.js';
+import { DEVICE_STATES, type DeviceState, type DeviceView, type PoolView } from '../farm/types.js';
+import { checkURL, type UrlPolicy, type UrlVerdict } from '../http/url-policy.js';
+import { domId } from './dom-id.js';
+
+export interface Fragment {
+  /** The root element's id: what an out-of-band swap replaces. */
+  id: string;
+  template: string;
+  data: Record<string, unknown>;
+}
+
+export interface TopicFragment {
+  topic: string;
+  fragment: Fragment;
+}
+
+export interface DeviceTile {
+  id: string;
+  name: string;
+  state: DeviceState;
+  session: string;
+  stale: boolean;
+  message: string;
+  href: string;
+}
+
+export const topics = {
+  farm: 'farm',
+  pools: 'pools',
+  pool: (namespace: string, name: string) => `pool:${namespace}/${name}`,
+  device: (namespace: string, pool: string, device: string) => `device:${namespace}/${pool}/${device}`,
+};
+
+const TOPIC = /^(farm|pools|pool:[^/\s]{1,253}\/[^/\s]{1,253}|device:[^/\s]{1,253}\/[^/\s]{1,253}\/[^/\s]{1,253})$/;
+
+export function isTopic(topic: string): boolean {
+  return TOPIC.test(topic);
+}
+
+export const poolHref = (ns: string, name: string): string => `/pools/${encodeURIComponent(ns)}/${encodeURIComponent(name)}`;
+export const deviceHref = (ns: string, pool: string, device: string): string => `${poolHref(ns, pool)}/devices/${encodeURIComponent(device)}`;
+
+function fragment(id: string, template: string, data: Record<string, unknown>): Fragment {
+  return { id, template, data: { ...data, id } };
+}
+
+export class FragmentCatalog {
+  constructor(
+    private readonly store: FarmStore,
+    private readonly policy: UrlPolicy,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  // ---- farm overview ----
+
+  farmTotals(): Fragment {
+    const pools = this.store.listPools();
+    return fragment('farm-totals', '/partials/farm-totals', { totals: farmTotals(pools) });
+  }
+
+  farmPools(): Fragment {
+    const pools = this.store.listPools().map((p) => this.cardData(p));
+    return fragment('farm-pools', '/partials/farm-pools', { pools, synced: this.store.syncStatus().synced });
+  }
+
+  poolCard(ns: string, name: string): Fragment | undefined {
+    const pool = this.store.getPool(ns, name);
+    return pool && fragment(domId('pool-card', ns, name), '/partials/pool-card', { pool: this.cardData(pool) });
+  }
+
+  // ---- pools list ----
+
+  poolsTable(): Fragment {
+    const pools = this.store.listPools().map((p) => this.cardData(p));
+    return fragment('pools-table', '/partials/pools-table', { pools, synced: this.store.syncStatus().synced });
+  }
+
+  poolRow(ns: string, name: string): Fragment | undefined {
+    const pool = this.store.getPool(ns, name);
+    return pool && fragment(domId('pool-row', ns, name), '/partials/pool-row', { pool: this.cardData(pool) });
+  }
+
+  // ---- one pool ----
+
+  poolHeader(ns: string, name: string): Fragment {
+    const pool = this.store.getPool(ns, name);
+    const template = pool ? this.store.getTemplate(ns, pool.templateName) : undefined;
+    return fragment(domId('pool-header', ns, name), '/partials/pool-header', {
+        namespace: ns,
+        name,
+        pool: pool && this.cardData(pool),
+        template: template && { name: template.name, androidVersion: template.androidVersion, avdProfile: template.avdProfile, backend: template.emulationBackend },
+        conditions: pool?.conditions ?? [],
+        staleDevices: pool ? pool.devices.filter((d) => isHeartbeatStale(d, this.now())).length : 0,
+    });
+  }
+
+  deviceGrid(ns: string, name: string, filter: readonly DeviceState[] = []): Fragment {
+    const pool = this.store.getPool(ns, name);
+    return fragment(domId('device-grid', ns, name), '/partials/device-grid', {
+        namespace: ns,
+        name,
+        exists: pool !== undefined,
+        tiles: pool ? pool.devices.map((d) => this.tileData(pool, d)).sort((a, b) => naturalCompare(a.name, b.name)) : [],
+        filter,
+    });
+  }
+
+  deviceTile(ns: string, name: string, device: string): Fragment | undefined {
+    const pool = this.store.getPool(ns, name);
+    const d = pool?.devices.find((x) => x.name === device);
+    return pool && d ? fragment(domId('tile', ns, name, device), '/partials/device-tile', { tile: this.tileData(pool, d) }) : undefined;
+  }
+
+  // ---- one device ----
+
+  deviceFacts(ns: string, pool: string, device: string): Fragment {
+    const p = this.store.getPool(ns, pool);
+    const d = p?.devices.find((x) => x.name === device);
+    const session = d?.session ? this.store.getSession(ns, d.session) : undefined;
+    return fragment(domId('device-facts', ns, pool, device), '/partials/device-facts', {
+        namespace: ns,
+        pool,
+        name: device,
+        device: d,
+        stale: d ? isHeartbeatStale(d, this.now()) : false,
+        stream: d ? this.checkStream(d.streamURL) : ({ ok: false, reason: 'no such device' } satisfies UrlVerdict),
+        appium: d ? this.checkStream(d.appiumURL) : undefined,
+        session: session && { name: session.name, phase: session.phase, href: `/sessions/${encodeURIComponent(ns)}/${encodeURIComponent(session.name)}` },
+        now: this.now(),
+    });
+  }
+
+  liveBadge(): Fragment {
+    return fragment('live-badge', '/partials/live-badge', { sync: this.store.syncStatus() });
+  }
+
+  // ---- for the broker ----
+
+  /** Everything a topic's subscriber needs on (re)connect, so it can never be left stale. */
+  snapshot(topic: string): Fragment[] {
+    const badge = this.liveBadge();
+    if (topic === topics.farm) return [badge, this.farmTotals(), this.farmPools()];
+    if (topic === topics.pools) return [badge, this.poolsTable()];
+    const [kind, rest = ''] = splitTopic(topic);
+    const parts = rest.split('/');
+    if (kind === 'pool') return [badge, this.poolHeader(parts[0]!, parts[1]!), this.deviceGrid(parts[0]!, parts[1]!)];
+    if (kind === 'device') return [badge, this.deviceFacts(parts[0]!, parts[1]!, parts[2]!)];
+    return [badge];
+  }
+
+  /** Which fragments of which topics a store change makes out of date. */
+  affected(change: FarmChange): TopicFragment[] {
+    const out: TopicFragment[] = [];
+    const add = (topic: string, fragment: Fragment | undefined) => fragment && out.push({ topic, fragment });
+    switch (change.kind) {
+      case 'pool': {
+        const { namespace: ns, name } = change.view;
+        add(topics.farm, this.farmTotals());
+        if (change.type === 'modified') {
+          add(topics.farm, this.poolCard(ns, name));
+          add(topics.pools, this.poolRow(ns, name));
+        } else {
+          add(topics.farm, this.farmPools());
+          add(topics.pools, this.poolsTable());
+        }
+        add(topics.pool(ns, name), this.poolHeader(ns, name));
+        if (change.type === 'deleted') add(topics.pool(ns, name), this.deviceGrid(ns, name));
+        break;
+      }
+      case 'device': {
+        const { namespace: ns, name } = change.pool;
+        if (change.type === 'modified') add(topics.pool(ns, name), this.deviceTile(ns, name, change.device.name));
+        else add(topics.pool(ns, name), this.deviceGrid(ns, name));
+        add(topics.device(ns, name, change.device.name), this.deviceFacts(ns, name, change.device.name));
+        break;
+      }
+      case 'template':
+        for (const pool of this.store.listPools(change.view.namespace)) {
+          if (pool.templateName === change.view.name) add(topics.pool(pool.namespace, pool.name), this.poolHeader(pool.namespace, pool.name));
+        }
+        break;
+      case 'sync': {
+        const badge = this.liveBadge();
+        out.push({ topic: '*', fragment: badge });
+        // Pages that were waiting for the first list fill in once it arrives.
+        add(topics.farm, this.farmPools());
+        add(topics.pools, this.poolsTable());
+        break;
+      }
+      default:
+        break;
+    }
+    return out;
+  }
+
+  /** Tiles whose stale-heartbeat flag flipped since the last check: time passes without changes. */
+  staleFlips(previous: Map<string, boolean>): TopicFragment[] {
+    const out: TopicFragment[] = [];
+    const seen = new Set<string>();
+    for (const pool of this.store.listPools()) {
+      for (const d of pool.devices) {
+        const k = `${key(pool.namespace, pool.name)}/${d.name}`;
+        seen.add(k);
+        const stale = isHeartbeatStale(d, this.now());
+        if ((previous.get(k) ?? false) !== stale) {
+          out.push({ topic: topics.pool(pool.namespace, pool.name), fragment: this.deviceTile(pool.namespace, pool.name, d.name)! });
+          out.push({ topic: topics.device(pool.namespace, pool.name, d.name), fragment: this.deviceFacts(pool.namespace, pool.name, d.name) });
+        }
+        previous.set(k, stale);
+      }
+    }
+    for (const k of [...previous.keys()]) if (!seen.has(k)) previous.delete(k);
+    return out;
+  }
+
+  checkStream(raw: string): UrlVerdict {
+    return checkURL(raw, this.policy);
+  }
+
+  private cardData(pool: PoolView): PoolSummary & { id: string; rowId: string; href: string } {
+    return { ...summarisePool(pool), id: domId('pool-card', pool.namespace, pool.name), rowId: domId('pool-row', pool.namespace, pool.name), href: poolHref(pool.namespace, pool.name) };
+  }
+
+  private tileData(pool: PoolView, d: DeviceView): DeviceTile {
+    return {
+      id: domId('tile', pool.namespace, pool.name, d.name),
+      name: d.name,
+      state: d.state,
+      session: d.session,
+      stale: isHeartbeatStale(d, this.now()),
+      message: d.message,
+      href: deviceHref(pool.namespace, pool.name, d.name),
+    };
+  }
+}
+
+export function splitTopic(topic: string): [string, string | undefined] {
+  const i = topic.indexOf(':');
+  return i < 0 ? [topic, undefined] : [topic.slice(0, i), topic.slice(i + 1)];
+}
+
+/** Device names end in an index: pool-2 sorts before pool-10. */
+export function naturalCompare(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
+export function parseStateFilter(raw: unknown): DeviceState[] {
+  const values = (Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : []).map(String);
+  return DEVICE_STATES.filter((s) => values.some((v) => v.toLowerCase() === s.toLowerCase()));
+}

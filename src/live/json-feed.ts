@@ -1,0 +1,111 @@
+// The JSON event stream for scripts (GET /api/v1/events): every pool, device and session
+// change as a typed SSE event with an id. A reconnecting client that sends Last-Event-ID
+// gets exactly what it missed while that is still in memory, else a `reset` event telling
+// it to re-read the lists. Slow clients are held to the same bounds as the page streams.
+import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { deviceJSON, poolJSON, sessionSummaryJSON } from '../farm/json.js';
+import type { FarmChange, FarmStore } from '../farm/store.js';
+import { DEFAULT_LIMITS, formatEvent, LiveClient, type ClientLimits } from './client.js';
+import { RETRY_MS } from './broker.js';
+
+export interface FeedFilter {
+  namespace?: string | undefined;
+  pool?: string | undefined;
+}
+
+interface FeedEvent {
+  seq: number;
+  namespace: string;
+  pool: string | undefined;
+  objectKey: string;
+  text: string;
+}
+
+export class JsonFeed {
+  readonly bootId = randomBytes(4).toString('hex');
+  private readonly clients = new Map<LiveClient, FeedFilter>();
+  private readonly history: FeedEvent[] = [];
+  private seq = 0;
+  private unsubscribe: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: FarmStore,
+    private readonly options: { historySize?: number; limits?: ClientLimits; heartbeatMs?: number } = {},
+  ) {}
+
+  start(): void {
+    this.unsubscribe = this.store.subscribe((change) => this.publish(change));
+    this.timer = setInterval(() => {
+      for (const client of this.clients.keys()) {
+        client.checkStalled();
+        client.sendControl(': keep-alive\n\n');
+      }
+    }, this.options.heartbeatMs ?? 15_000);
+    this.timer.unref();
+  }
+
+  connect(res: ServerResponse, filter: FeedFilter, lastEventId: string | undefined): LiveClient {
+    const client = new LiveClient(res, [], this.options.limits ?? DEFAULT_LIMITS, (c) => this.clients.delete(c), Date.now, (_id, pending) => [...pending.values()].join(''));
+    client.sendControl(`retry: ${RETRY_MS}\n\n`);
+    const match = lastEventId?.match(/^([0-9a-f]+)-(\d+)$/);
+    const last = match && match[1] === this.bootId ? Number(match[2]) : undefined;
+    const oldest = this.history[0]?.seq ?? this.seq + 1;
+    if (last !== undefined && last <= this.seq && last >= oldest - 1) {
+      for (const e of this.history) if (e.seq > last && matches(filter, e)) client.sendControl(e.text);
+    } else {
+      const id = `${this.bootId}-${this.seq}`;
+      client.sendControl(formatEvent(id, 'reset', JSON.stringify({ reason: lastEventId ? 'missed events are no longer available' : 'new connection', pools: this.store.listPools().length })));
+    }
+    if (!client.isEnded) this.clients.set(client, filter);
+    return client;
+  }
+
+  close(): void {
+    this.unsubscribe?.();
+    clearInterval(this.timer);
+    for (const client of [...this.clients.keys()]) client.end('shutdown', `retry: ${RETRY_MS}\n\n`);
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  private publish(change: FarmChange): void {
+    const typed = toTyped(change);
+    if (!typed) return;
+    const seq = ++this.seq;
+    const id = `${this.bootId}-${seq}`;
+    const event: FeedEvent = { seq, namespace: typed.namespace, pool: typed.pool, objectKey: typed.objectKey, text: formatEvent(id, typed.event, JSON.stringify({ id, ...typed.data })) };
+    this.history.push(event);
+    const max = this.options.historySize ?? 2_000;
+    if (this.history.length > max) this.history.splice(0, this.history.length - max);
+    const pending = new Map([[event.objectKey, event.text]]);
+    for (const [client, filter] of this.clients) if (matches(filter, event)) client.send(id, event.text, pending);
+  }
+}
+
+function matches(filter: FeedFilter, e: { namespace: string; pool: string | undefined }): boolean {
+  return (!filter.namespace || filter.namespace === e.namespace) && (!filter.pool || filter.pool === e.pool);
+}
+
+function toTyped(change: FarmChange): { event: string; namespace: string; pool: string | undefined; objectKey: string; data: Record<string, unknown> } | undefined {
+  const now = Date.now();
+  switch (change.kind) {
+    case 'pool':
+      return { event: 'pool', namespace: change.view.namespace, pool: change.view.name, objectKey: `pool/${change.key}`, data: { type: change.type, pool: poolJSON(change.view) } };
+    case 'device':
+      return {
+        event: 'device',
+        namespace: change.pool.namespace,
+        pool: change.pool.name,
+        objectKey: `device/${change.poolKey}/${change.device.name}`,
+        data: { type: change.type, namespace: change.pool.namespace, pool: change.pool.name, device: deviceJSON(change.device, now), previousState: change.old?.state ?? null },
+      };
+    case 'session':
+      return { event: 'session', namespace: change.view.namespace, pool: change.view.spec.poolName, objectKey: `session/${change.key}`, data: { type: change.type, session: sessionSummaryJSON(change.view) } };
+    default:
+      return undefined;
+  }
+}

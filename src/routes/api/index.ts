@@ -1,0 +1,76 @@
+// The JSON API for scripts and CI: same data as the pages, stable field names (see
+// src/farm/json.ts and the README), errors as { error: { code, message } }.
+import type { FastifyInstance } from 'fastify';
+import { deviceJSON, poolJSON, templateJSON } from '../../farm/json.js';
+import { badRequest, notFound } from '../../http/errors.js';
+import { naturalCompare, parseStateFilter } from '../../live/fragments.js';
+import { SSE_HEADERS } from '../live/index.js';
+
+interface PoolParams {
+  namespace: string;
+  name: string;
+}
+
+const NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+export default async function apiRoutes(app: FastifyInstance): Promise<void> {
+  const { store } = app.farm;
+
+  // Until the first list, an empty answer would be a lie: say so instead.
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/api/')) return;
+    if (request.url.startsWith('/api/v1/events')) return;
+    if (!store.syncStatus().synced) {
+      reply.code(503).header('Retry-After', '2');
+      return reply.send({ error: { code: 'DF_ERR_NOT_SYNCED', message: 'The dashboard has not finished reading the cluster yet; retry in a moment.' } });
+    }
+  });
+
+  app.get<{ Querystring: { namespace?: string } }>('/api/v1/templates', async (request) => {
+    const ns = checkNamespace(request.query.namespace);
+    return { items: store.listTemplates().filter((t) => !ns || t.namespace === ns).map(templateJSON) };
+  });
+
+  app.get<{ Querystring: { namespace?: string } }>('/api/v1/pools', async (request) => {
+    const ns = checkNamespace(request.query.namespace);
+    return { items: store.listPools(ns).map(poolJSON) };
+  });
+
+  app.get<{ Params: PoolParams }>('/api/v1/pools/:namespace/:name', async (request) => {
+    const pool = mustGetPool(request.params);
+    const now = Date.now();
+    return { ...poolJSON(pool), deviceList: [...pool.devices].sort((a, b) => naturalCompare(a.name, b.name)).map((d) => deviceJSON(d, now)) };
+  });
+
+  app.get<{ Params: PoolParams; Querystring: { state?: string } }>('/api/v1/pools/:namespace/:name/devices', async (request) => {
+    const pool = mustGetPool(request.params);
+    const states = parseStateFilter(request.query.state);
+    if (request.query.state && states.length === 0) throw badRequest('state must be one or more of Booting, Idle, Busy, Unhealthy (comma-separated).');
+    const now = Date.now();
+    const devices = [...pool.devices].filter((d) => states.length === 0 || states.includes(d.state)).sort((a, b) => naturalCompare(a.name, b.name));
+    return { namespace: pool.namespace, pool: pool.name, items: devices.map((d) => deviceJSON(d, now)) };
+  });
+
+  app.get<{ Querystring: { namespace?: string; pool?: string } }>('/api/v1/events', async (request, reply) => {
+    const namespace = checkNamespace(request.query.namespace);
+    const pool = request.query.pool;
+    if (pool !== undefined && !NAME.test(pool)) throw badRequest('pool must be a DevicePool name.');
+    reply.hijack();
+    reply.raw.writeHead(200, SSE_HEADERS);
+    reply.raw.flushHeaders();
+    const lastEventId = request.headers['last-event-id'];
+    app.farm.feed.connect(reply.raw, { namespace, pool }, typeof lastEventId === 'string' ? lastEventId : undefined);
+  });
+
+  function mustGetPool({ namespace, name }: PoolParams) {
+    const pool = store.getPool(namespace, name);
+    if (!pool) throw notFound(`DevicePool ${namespace}/${name}`);
+    return pool;
+  }
+}
+
+function checkNamespace(ns: string | undefined): string | undefined {
+  if (ns === undefined || ns === '') return undefined;
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(ns)) throw badRequest('namespace must be a valid namespace name.');
+  return ns;
+}

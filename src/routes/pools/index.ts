@@ -1,0 +1,46 @@
+// Pools: the list, one pool's device grid (filterable by state, filters in the URL), and
+// one device with its WebRTC stream.
+import type { FastifyInstance } from 'fastify';
+import { notFound } from '../../http/errors.js';
+import { wantsFragment } from '../../http/negotiate.js';
+import { parseStateFilter, topics } from '../../live/fragments.js';
+
+interface PoolParams {
+  namespace: string;
+  name: string;
+}
+
+export default async function poolRoutes(app: FastifyInstance): Promise<void> {
+  const { catalog } = app.farm;
+
+  app.get('/pools', async (_request, reply) =>
+    reply.view('/pages/pools', { title: 'Pools', topics: [topics.pools], table: catalog.poolsTable().data }),
+  );
+
+  app.get<{ Params: PoolParams; Querystring: { state?: string | string[] } }>('/pools/:namespace/:name', async (request, reply) => {
+    const { namespace, name } = request.params;
+    const filter = parseStateFilter(request.query.state);
+    const grid = catalog.deviceGrid(namespace, name, filter);
+    if (!grid.data.exists && app.farm.store.syncStatus().synced) throw notFound(`DevicePool ${namespace}/${name}`);
+    // A filter click swaps only the grid; the URL is pushed so the view can be shared.
+    if (wantsFragment(request) && request.headers['hx-target'] === grid.id) return reply.view(grid.template, grid.data);
+    return reply.view('/pages/pool', {
+      title: `${name} · Pools`,
+      topics: [topics.pool(namespace, name)],
+      header: catalog.poolHeader(namespace, name).data,
+      grid: grid.data,
+    });
+  });
+
+  app.get<{ Params: PoolParams & { device: string } }>('/pools/:namespace/:name/devices/:device', async (request, reply) => {
+    const { namespace, name, device } = request.params;
+    const facts = catalog.deviceFacts(namespace, name, device);
+    if (!facts.data.device && app.farm.store.syncStatus().synced) throw notFound(`Device ${device} of pool ${namespace}/${name}`);
+    return reply.view('/pages/device', {
+      title: `${device} · ${name}`,
+      topics: [topics.device(namespace, name, device)],
+      facts: facts.data,
+      stream: facts.data.stream,
+    });
+  });
+}
