@@ -5,6 +5,8 @@ import type { FastifyRequest } from 'fastify';
 export function wantsJson(request: FastifyRequest): boolean {
   if (request.url.startsWith('/api/')) return true;
   const accept = request.headers.accept ?? '';
+  // An event-stream client (EventSource, curl -N) cannot use an error page either.
+  if (accept.includes('text/event-stream') || request.url.startsWith('/live')) return true;
   return accept.includes('application/json') && !accept.includes('text/html');
 }
 

@@ -31,6 +31,8 @@ interface SentEvent {
 
 export interface BrokerStats {
   clients: number;
+  /** The most any one client holds beyond what its socket took. */
+  maxHeldBytes: number;
   dropped: number;
   eventsSent: number;
   fragmentsRendered: number;
@@ -92,7 +94,9 @@ export class Broker {
   }
 
   stats(): BrokerStats {
-    return { clients: this.clients.size, ...this.counters };
+    let maxHeldBytes = 0;
+    for (const c of this.clients) maxHeldBytes = Math.max(maxHeldBytes, c.heldBytes);
+    return { clients: this.clients.size, maxHeldBytes, ...this.counters };
   }
 
   /** Waits until changes marked so far have been sent (tests and shutdown). */

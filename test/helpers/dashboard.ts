@@ -11,6 +11,7 @@ export interface DashboardOptions {
   user?: string;
   args?: string[];
   sync?: AppOptions['sync'];
+  live?: AppOptions['live'];
 }
 
 export function dashboardConfig(options: DashboardOptions): Config {
@@ -21,7 +22,7 @@ export function dashboardConfig(options: DashboardOptions): Config {
 }
 
 export async function startDashboard(options: DashboardOptions): Promise<FastifyInstance> {
-  const app = await buildApp(dashboardConfig(options), options.sync ? { sync: options.sync } : {});
+  const app = await buildApp(dashboardConfig(options), { ...(options.sync ? { sync: options.sync } : {}), ...(options.live ? { live: options.live } : {}) });
   await app.ready();
   return app;
 }
