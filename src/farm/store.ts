@@ -3,6 +3,8 @@
 // arrive in watch order). Indexed by namespace, pool, device and session, and it announces
 // every change at the finest grain that matters: one device, not its whole pool.
 import { countDevices, diffDevices } from './devices.js';
+import { SessionOrder } from './session-order.js';
+import { querySessions, type SessionPage, type SessionQuery } from './session-query.js';
 import type { DeviceView, EventView, PoolView, SessionView, TemplateView } from './types.js';
 
 export type ChangeType = 'added' | 'modified' | 'deleted';
@@ -34,6 +36,7 @@ export class FarmStore {
   private readonly pools = new Map<string, PoolView>();
   private readonly sessions = new Map<string, SessionView>();
   private readonly sessionsByPool = new Map<string, Set<string>>();
+  private readonly sessionOrder = new SessionOrder();
   private readonly events = new Map<string, EventView>();
   private readonly eventsByObject = new Map<string, Set<string>>();
   private readonly listeners = new Set<FarmListener>();
@@ -81,11 +84,15 @@ export class FarmStore {
   applySession(type: ChangeType, view: SessionView): void {
     const k = key(view.namespace, view.name);
     const old = this.sessions.get(k);
-    if (old) indexRemove(this.sessionsByPool, key(old.namespace, old.spec.poolName), k);
+    if (old) {
+      indexRemove(this.sessionsByPool, key(old.namespace, old.spec.poolName), k);
+      this.sessionOrder.remove(old);
+    }
     if (type === 'deleted') this.sessions.delete(k);
     else {
       this.sessions.set(k, view);
       indexAdd(this.sessionsByPool, key(view.namespace, view.spec.poolName), k);
+      this.sessionOrder.insert(view);
     }
     this.emit({ kind: 'session', type, key: k, view, ...(old ? { old } : {}) });
   }
@@ -140,9 +147,9 @@ export class FarmStore {
     return this.sessions.get(key(namespace, name));
   }
 
-  /** Every session; callers filter and page. */
-  allSessions(): IterableIterator<SessionView> {
-    return this.sessions.values();
+  /** Newest first, filtered and paged (see session-query.ts); throws QueryError on bad input. */
+  querySessions(query: SessionQuery): SessionPage {
+    return querySessions(this.sessionOrder, query);
   }
 
   sessionsOfPool(namespace: string, pool: string): SessionView[] {

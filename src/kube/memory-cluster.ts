@@ -5,6 +5,7 @@
 // patches that respect the status subresource, and dry runs that store nothing.
 import { randomUUID } from 'node:crypto';
 import { PassThrough, type Writable } from 'node:stream';
+import { parseSelector } from '../farm/labels.js';
 import { ClusterError } from './errors.js';
 import { apiVersionOf, RESOURCES, type ResourceName } from './resources.js';
 import type { Cluster, KubeObject, NewKubeObject, ListResult, LogOptions, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './types.js';
@@ -46,10 +47,13 @@ export class MemoryCluster implements Cluster {
   }
 
   async list(resource: ResourceName, namespace: string | undefined, options: { labelSelector?: string } = {}): Promise<ListResult> {
-    const match = labelMatcher(options.labelSelector);
+    const match = parseSelector(options.labelSelector);
     const items = [...this.bucket(resource).values()]
       .filter((o) => namespace === undefined || o.metadata.namespace === namespace)
       .filter((o) => match(o.metadata.labels ?? {}))
+      // Like the API server, whose lists come in etcd key order (namespace, then name):
+      // callers that iterate a list must see the same order on either cluster.
+      .sort((a, b) => compareKeys(`${a.metadata.namespace ?? ''}/${a.metadata.name}`, `${b.metadata.namespace ?? ''}/${b.metadata.name}`))
       .map(clone);
     return { items, resourceVersion: String(this.revision) };
   }
@@ -249,19 +253,9 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return base;
 }
 
-/** Equality-based label selectors (a=b, a!=b, a), comma-separated: what the dashboard uses. */
-export function labelMatcher(selector: string | undefined): (labels: Record<string, string>) => boolean {
-  if (!selector) return () => true;
-  const terms = selector.split(',').map((t) => t.trim()).filter(Boolean);
-  return (labels) =>
-    terms.every((term) => {
-      const ne = term.match(/^([^!=]+)!=(.*)$/);
-      if (ne) return labels[ne[1]!.trim()] !== ne[2]!.trim();
-      const eq = term.match(/^([^!=]+)==?(.*)$/);
-      if (eq) return labels[eq[1]!.trim()] === eq[2]!.trim();
-      if (term.startsWith('!')) return !(term.slice(1) in labels);
-      return term in labels;
-    });
+/** Plain code-unit order, like etcd's byte order of keys. */
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function clone<T>(value: T): T {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Backoff } from '../../src/kube/backoff.js';
-import { labelMatcher, mergePatch } from '../../src/kube/memory-cluster.js';
+import { parseSelector, SelectorError } from '../../src/farm/labels.js';
+import { mergePatch } from '../../src/kube/memory-cluster.js';
 import { resourcePath } from '../../src/kube/resources.js';
 import { time, toPoolView, toSessionView } from '../../src/kube/slim.js';
 
@@ -21,14 +22,20 @@ describe('mergePatch (RFC 7386)', () => {
   });
 });
 
-describe('labelMatcher', () => {
-  it('supports =, ==, != and existence', () => {
-    const m = labelMatcher('team=core,env!=prod,tier');
+describe('parseSelector', () => {
+  it('supports =, ==, !=, in, notin and existence', () => {
+    const m = parseSelector('team=core,env!=prod,tier');
     expect(m({ team: 'core', tier: 'a' })).toBe(true);
     expect(m({ team: 'core', env: 'prod', tier: 'a' })).toBe(false);
     expect(m({ team: 'core' })).toBe(false);
-    expect(labelMatcher('a==b')({ a: 'b' })).toBe(true);
-    expect(labelMatcher('!a')({ a: 'b' })).toBe(false);
+    expect(parseSelector('a==b')({ a: 'b' })).toBe(true);
+    expect(parseSelector('!a')({ a: 'b' })).toBe(false);
+    expect(parseSelector('env in (qa, staging),droidfarm.io/suite notin (smoke)')({ env: 'qa', 'droidfarm.io/suite': 'login' })).toBe(true);
+    expect(parseSelector('env in (qa,staging)')({ env: 'prod' })).toBe(false);
+  });
+
+  it.each(['a=b,,c', 'bad key!=x', 'a=<script>', 'a in (x,y', '=v'])('rejects %j with a SelectorError', (selector) => {
+    expect(() => parseSelector(selector)).toThrowError(SelectorError);
   });
 });
 
