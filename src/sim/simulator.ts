@@ -66,6 +66,8 @@ interface SimPool {
   dirty: boolean;
   lastHeartbeat: number;
   generator: Random;
+  /** The Ready condition as last written, so lastTransitionTime moves only when it flips. */
+  ready: { status: 'True' | 'False'; since: string } | undefined;
 }
 
 interface SimSession {
@@ -74,6 +76,8 @@ interface SimSession {
   uid: string;
   pool: string;
   createdAt: number;
+  /** Order in which the simulator first saw the session: ties of createdAt (1 s resolution) break on it. */
+  seq: number;
   timeoutMs: number;
   hasRunner: boolean;
   cancelRequested: boolean;
@@ -81,6 +85,7 @@ interface SimSession {
   random: Random;
   device: SimDevice | undefined;
   phaseSince: number;
+  assignedAt: number | undefined;
   startedAt: number | undefined;
   total: number;
   completed: number;
@@ -114,6 +119,11 @@ export class FarmSimulator {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private firstTick = true;
+  private nextSeq = 0;
+  /** The tick in progress, so stop() can wait for it. */
+  private current: Promise<void> | undefined;
+  /** Events recorded during the tick in progress; the tick waits for them before it ends. */
+  private pendingEvents: Array<Promise<void>> = [];
 
   constructor(private readonly options: SimulatorOptions) {
     this.cluster = options.cluster;
@@ -127,33 +137,42 @@ export class FarmSimulator {
     this.running = true;
     const loop = async () => {
       if (!this.running) return;
-      try {
-        await this.tick();
-      } catch (err) {
+      this.current = this.tick().catch((err: unknown) => {
         this.options.log?.warn({ err }, 'simulator tick failed; trying again next tick');
-      }
+      });
+      await this.current;
+      this.current = undefined;
       if (this.running) this.timer = setTimeout(loop, this.tickMs);
     };
     void loop();
   }
 
-  stop(): void {
+  /** Stops ticking; resolves once the tick in progress (if any) has finished its writes. */
+  async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
+    await this.current;
   }
 
   /** One step: read specs, advance the model by one tick of simulated time, write status. */
   async tick(): Promise<void> {
     this.ticks++;
     this.simNow += this.tickMs * this.speed;
-    await this.readPools();
-    await this.readSessions();
-    this.advanceDevices();
-    this.advanceSessions();
-    await this.generateSessions();
-    await this.writeStatus();
-    await this.forgetOldSessions();
-    this.firstTick = false;
+    try {
+      await this.readPools();
+      await this.readSessions();
+      this.advanceDevices();
+      this.advanceSessions();
+      await this.generateSessions();
+      await this.writeStatus();
+      await this.forgetOldSessions();
+      this.firstTick = false;
+    } finally {
+      // Events are sent concurrently, but a tick ends only once they are recorded.
+      const events = this.pendingEvents;
+      this.pendingEvents = [];
+      await Promise.all(events);
+    }
   }
 
   // ---- reading the specs ----
@@ -193,6 +212,7 @@ export class FarmSimulator {
       dirty: true,
       lastHeartbeat: this.simNow,
       generator: streamFor(this.seed, namespace, name, 'sessions'),
+      ready: undefined,
     };
     // Continue from what an earlier simulator (or operator) reported.
     const reported = ((o.status as { devices?: Array<{ name: string; state: DeviceState; session?: string }> } | undefined)?.devices ?? []);
@@ -243,17 +263,37 @@ export class FarmSimulator {
   private async readSessions(): Promise<void> {
     const { items } = await this.cluster.list('sessions', this.options.namespace);
     const seen = new Set<string>();
-    for (const o of items) {
+    // Sessions seen for the first time are queued by creationTimestamp, then name; those
+    // seen in an earlier tick stay ahead of them (creationTimestamp has 1 s resolution, so
+    // it cannot order sessions created within one second on its own).
+    const fresh = items
+      .filter((o) => !this.sessions.has(keyOf(o)))
+      .sort((a, b) => createdAtOf(a) - createdAtOf(b) || compareNames(a.metadata.name, b.metadata.name));
+    const adopt = new Set(fresh.map(keyOf));
+    for (const o of [...items.filter((i) => !adopt.has(keyOf(i))), ...fresh]) {
       const k = keyOf(o);
       seen.add(k);
       const spec = (o.spec ?? {}) as { poolRef?: { name?: string }; timeoutSeconds?: number; runner?: unknown; cancelRequested?: boolean };
       let session = this.sessions.get(k);
       if (!session) {
-        const phase = ((o.status as { phase?: SessionPhase } | undefined)?.phase ?? 'Pending') as SessionPhase;
-        // Sessions that are finished, or that were running under an earlier simulator, are left alone.
-        if (phase !== 'Pending') continue;
+        const status = (o.status ?? {}) as { phase?: SessionPhase; progress?: { completed?: number; total?: number } };
+        const phase = status.phase ?? 'Pending';
+        if (FINISHED_PHASES.has(phase)) continue; // finished: not ours to touch
         session = this.adoptSession(o, spec);
         this.sessions.set(k, session);
+        if (phase === 'Pending') {
+          this.options.onTransition?.({ kind: 'session', namespace: session.namespace, session: session.name, phase: 'Pending' });
+        } else {
+          // Assigned or Running under an earlier simulator (or operator) whose runner is gone:
+          // its device was already given back when the pool was adopted. End it plainly
+          // instead of leaving it Running forever on a device that shows Idle.
+          session.status = { ...(o.status as Record<string, unknown>) };
+          session.phase = phase;
+          session.total = status.progress?.total ?? session.total;
+          session.completed = Math.min(status.progress?.completed ?? 0, session.total);
+          this.finish(session, 'Failed', 'RunnerLost', `The operator restarted while the session was ${phase}; its runner was lost.`);
+          continue;
+        }
       }
       session.cancelRequested = spec.cancelRequested === true;
     }
@@ -276,7 +316,8 @@ export class FarmSimulator {
       name,
       uid: o.metadata.uid ?? '',
       pool: spec.poolRef?.name ?? '',
-      createdAt: Date.parse(o.metadata.creationTimestamp ?? '') || 0,
+      createdAt: createdAtOf(o),
+      seq: this.nextSeq++,
       timeoutMs: (spec.timeoutSeconds ?? 1800) * 1000,
       hasRunner: spec.runner !== undefined,
       cancelRequested: false,
@@ -284,6 +325,7 @@ export class FarmSimulator {
       random,
       device: undefined,
       phaseSince: this.simNow,
+      assignedAt: undefined,
       startedAt: undefined,
       total,
       completed: 0,
@@ -308,13 +350,13 @@ export class FarmSimulator {
           device.readyAt = this.simNow;
           device.message = '';
           this.transition(pool, device);
-          void this.event('DevicePool', pool, 'Normal', 'DeviceReady', `Device ${device.name} booted in ${Math.round((this.simNow - device.bootStartedAt) / 1000)}s`);
+          this.event('DevicePool', pool, 'Normal', 'DeviceReady', `Device ${device.name} booted in ${Math.round((this.simNow - device.bootStartedAt) / 1000)}s`);
         } else if (device.state === 'Idle' && device.random() < failureChance) {
           device.state = 'Unhealthy';
           device.until = this.simNow + logNormal(device.random, RECOVERY_MS);
           device.message = pick(device.random, ['adb heartbeat lost', 'launcher not responding', 'boot animation stuck after restart', 'disk pressure on emulator overlay']);
           this.transition(pool, device);
-          void this.event('DevicePool', pool, 'Warning', 'DeviceUnhealthy', `Device ${device.name}: ${device.message}`);
+          this.event('DevicePool', pool, 'Warning', 'DeviceUnhealthy', `Device ${device.name}: ${device.message}`);
         } else if (device.state === 'Unhealthy' && this.simNow >= device.until) {
           // Recovery is a reboot of the emulator.
           device.state = 'Booting';
@@ -336,7 +378,7 @@ export class FarmSimulator {
     // Pending sessions are served in order of creation, per pool.
     const pending = [...this.sessions.values()]
       .filter((s) => s.phase === 'Pending')
-      .sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name));
+      .sort((a, b) => a.seq - b.seq);
     for (const session of pending) {
       if (session.cancelRequested) {
         this.finish(session, 'Cancelled', 'CancelRequested', 'Stopped before a device was assigned.');
@@ -347,7 +389,7 @@ export class FarmSimulator {
         this.setMessage(session, 'PoolNotFound', `DevicePool ${session.pool} does not exist in ${session.namespace}.`);
         continue;
       }
-      const device = pool.devices.filter((d) => d.state === 'Idle').sort((a, b) => a.name.localeCompare(b.name))[0];
+      const device = pool.devices.filter((d) => d.state === 'Idle').sort((a, b) => compareNames(a.name, b.name))[0];
       if (!device) {
         this.setMessage(session, 'WaitingForDevice', `Waiting for an idle device in ${pool.name}.`);
         continue;
@@ -358,10 +400,11 @@ export class FarmSimulator {
       pool.dirty = true;
       this.transition(pool, device);
       this.setPhase(session, 'Assigned', 'DeviceAssigned', `Assigned to ${device.name}.`);
+      session.assignedAt = this.simNow;
       session.status.assignedAt = this.stamp();
       session.status.device = { name: device.name, streamURL: this.streamURL(pool, device), appiumURL: this.appiumURL(pool, device) };
       if (session.hasRunner) session.status.podName = `${session.name}-runner`;
-      void this.event('TestSession', session, 'Normal', 'DeviceAssigned', `Assigned to device ${device.name} of pool ${pool.name}`);
+      this.event('TestSession', session, 'Normal', 'DeviceAssigned', `Assigned to device ${device.name} of pool ${pool.name}`);
     }
 
     for (const session of this.sessions.values()) {
@@ -372,13 +415,14 @@ export class FarmSimulator {
           this.setPhase(session, 'Running', 'Running', `Running ${session.total} tests.`);
           session.status.startTime = this.stamp();
           session.status.progress = { completed: 0, total: session.total };
-          void this.event('TestSession', session, 'Normal', 'Started', `Test run started with ${session.total} tests`);
+          this.event('TestSession', session, 'Normal', 'Started', `Test run started with ${session.total} tests`);
           this.log(session, `runner started: ${session.total} tests on ${session.device?.name}`);
         }
       } else if (session.phase === 'Running') {
         if (session.cancelRequested) {
           this.finish(session, 'Cancelled', 'CancelRequested', `Stopped by an operator after ${session.completed} of ${session.total} tests.`);
-        } else if (this.simNow - (session.startedAt ?? 0) >= session.timeoutMs) {
+        } else if (this.simNow - (session.assignedAt ?? session.phaseSince) >= session.timeoutMs) {
+          // spec.timeoutSeconds counts from the assignment (see the CRD).
           this.finish(session, 'TimedOut', 'Timeout', `Did not finish within ${session.timeoutMs / 1000}s (${session.completed} of ${session.total} tests done).`);
         } else {
           const due = Math.min(session.total, Math.floor((this.simNow - (session.startedAt ?? 0)) / session.paceMs));
@@ -389,6 +433,7 @@ export class FarmSimulator {
             session.dirty = true;
           }
           session.status.progress = { completed: session.completed, total: session.total };
+          session.status.results = this.results(session, false);
           if (session.completed >= session.total) {
             const failed = session.failedTests > 0;
             this.finish(
@@ -403,21 +448,26 @@ export class FarmSimulator {
     }
   }
 
+  /**
+   * Results of the tests run so far, matching the runner log: the failing tests are the last
+   * ones of the run; skipped tests are only known from the final report of a complete run.
+   */
+  private results(session: SimSession, complete: boolean): { passed: number; failed: number; skipped: number } {
+    const failed = Math.max(0, session.completed - (session.total - session.failedTests));
+    const skipped = complete ? Math.min(session.skippedTests, session.completed - failed) : 0;
+    return { passed: session.completed - failed - skipped, failed, skipped };
+  }
+
   private finish(session: SimSession, phase: SessionPhase, reason: string, message: string): void {
-    const passed = Math.max(0, session.completed - session.failedTests - session.skippedTests);
     session.status.completionTime = this.stamp();
-    session.status.results = {
-      passed: phase === 'Succeeded' || phase === 'Failed' ? passed : Math.max(0, session.completed - Math.min(session.failedTests, session.completed)),
-      failed: phase === 'Failed' ? session.failedTests : 0,
-      skipped: phase === 'Succeeded' || phase === 'Failed' ? session.skippedTests : 0,
-    };
+    session.status.results = this.results(session, (phase === 'Succeeded' || phase === 'Failed') && session.completed >= session.total);
     if (session.startedAt !== undefined) session.status.artifacts = this.artifacts(session, phase);
     this.setPhase(session, phase, reason, message);
     session.finishedAt = this.simNow;
     if (session.device) this.releaseDevice(session);
     this.log(session, `runner finished: ${phase} (${message})`);
     if (session.hasRunner) this.options.podLogs?.endPodLog(session.namespace, `${session.name}-runner`);
-    void this.event('TestSession', session, phase === 'Succeeded' ? 'Normal' : 'Warning', reason, message);
+    this.event('TestSession', session, phase === 'Succeeded' ? 'Normal' : 'Warning', reason, message);
   }
 
   private releaseDevice(session: SimSession): void {
@@ -465,17 +515,31 @@ export class FarmSimulator {
       const random = pool.generator;
       const suite = pick(random, ['smoke', 'login', 'checkout', 'onboarding', 'regression', 'payments', 'search']);
       const app = pick(random, ['com.example.shop', 'com.example.bank', 'com.example.maps']);
-      await this.cluster.create('sessions', pool.namespace, {
-        apiVersion: 'droidfarm.io/v1alpha1',
-        kind: 'TestSession',
-        metadata: { generateName: `${pool.name}-${suite}-`, namespace: pool.namespace, labels: { 'droidfarm.io/simulated': 'true', 'droidfarm.io/suite': suite } },
-        spec: {
-          poolRef: { name: pool.name },
-          timeoutSeconds: 900,
-          apps: [{ packageName: app, apkURL: `https://artifacts.droidfarm.example/apks/${app}-${between(random, 100, 140)}.apk` }],
-          runner: { image: 'ghcr.io/droidfarm/espresso-runner:1.8', command: ['run-suite'], args: [`--suite=${suite}`], env: [{ name: 'APP_PACKAGE', value: app }] },
-        },
-      });
+      const build = between(random, 100, 140);
+      // Named here from the seeded stream, not by the server's generateName: a session's
+      // story is seeded by its name, so server-chosen names would break determinism.
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const name = `${pool.name}-${suite}-${nameSuffix(random)}`;
+        try {
+          await this.cluster.create('sessions', pool.namespace, {
+            apiVersion: 'droidfarm.io/v1alpha1',
+            kind: 'TestSession',
+            metadata: { name, namespace: pool.namespace, labels: { 'droidfarm.io/simulated': 'true', 'droidfarm.io/suite': suite } },
+            spec: {
+              poolRef: { name: pool.name },
+              timeoutSeconds: 900,
+              apps: [{ packageName: app, apkURL: `https://artifacts.droidfarm.example/apks/${app}-${build}.apk` }],
+              runner: { image: 'ghcr.io/droidfarm/espresso-runner:1.8', command: ['run-suite'], args: [`--suite=${suite}`], env: [{ name: 'APP_PACKAGE', value: app }] },
+            },
+          });
+          break;
+        } catch (err) {
+          // The name is taken (an earlier run with the same seed): draw another.
+          if ((err as { status?: number }).status === 409) continue;
+          this.options.log?.warn({ err, pool: pool.name }, 'could not create a simulated session');
+          break;
+        }
+      }
     }
   }
 
@@ -498,13 +562,21 @@ export class FarmSimulator {
 
   private async writeStatus(): Promise<void> {
     const now = this.stamp();
+    let failure: unknown;
     for (const pool of this.pools.values()) {
       if (!pool.dirty) continue;
-      pool.dirty = false;
       const counts = { booting: 0, idle: 0, busy: 0, unhealthy: 0 };
       for (const d of pool.devices) counts[d.state.toLowerCase() as keyof typeof counts]++;
       const ready = counts.booting === 0 && pool.devices.length === pool.replicas;
-      await this.writeOr404('pools', pool.namespace, pool.name, {
+      const readyStatus = ready ? 'True' : 'False';
+      const since = pool.ready?.status === readyStatus ? pool.ready.since : now;
+      const missing = pool.replicas - pool.devices.length;
+      const notReady = [
+        counts.booting ? `${counts.booting} booting` : '',
+        missing > 0 ? `${missing} to create` : '',
+        missing < 0 ? `${-missing} to remove once their sessions end` : '',
+      ].filter(Boolean);
+      const ok = await this.write(pool, 'pools', pool.namespace, pool.name, {
         status: {
           observedGeneration: pool.generation,
           replicas: pool.devices.length,
@@ -526,33 +598,56 @@ export class FarmSimulator {
           conditions: [
             {
               type: 'Ready',
-              status: ready ? 'True' : 'False',
+              status: readyStatus,
               reason: ready ? 'AllDevicesUp' : 'Scaling',
-              message: ready ? `${pool.devices.length} devices up` : `${counts.booting} booting, ${pool.replicas - pool.devices.length} to create`,
-              lastTransitionTime: now,
+              message: ready ? `${pool.devices.length} devices up` : notReady.join(', '),
+              lastTransitionTime: since,
               observedGeneration: pool.generation,
             },
           ],
         },
+      }).catch((err: unknown) => {
+        failure ??= err;
+        return false;
       });
+      if (ok) pool.ready = { status: readyStatus, since };
     }
     for (const session of this.sessions.values()) {
       if (!session.dirty) continue;
-      session.dirty = false;
-      await this.writeOr404('sessions', session.namespace, session.name, { status: session.status });
+      await this.write(session, 'sessions', session.namespace, session.name, { status: session.status }).catch((err: unknown) => {
+        failure ??= err;
+      });
     }
+    // A failed write leaves the object dirty, so the next tick writes it again.
+    if (failure !== undefined) throw failure;
   }
 
-  private async writeOr404(resource: 'pools' | 'sessions', namespace: string, name: string, patch: Record<string, unknown>): Promise<void> {
+  /** Writes status; the object is clean afterwards. False when it was deleted meanwhile. */
+  private async write(
+    target: { dirty: boolean },
+    resource: 'pools' | 'sessions',
+    namespace: string,
+    name: string,
+    patch: Record<string, unknown>,
+  ): Promise<boolean> {
     try {
       await this.cluster.patch(resource, namespace, name, patch, { subresource: 'status' });
+      target.dirty = false;
+      return true;
     } catch (err) {
       // Deleted meanwhile: the next read forgets it.
       if ((err as { status?: number }).status !== 404) throw err;
+      target.dirty = false;
+      return false;
     }
   }
 
-  private async event(kind: 'DevicePool' | 'TestSession', about: { namespace: string; name: string }, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+  /** Records a Kubernetes Event; sent at once, awaited by the end of the tick. */
+  private event(kind: 'DevicePool' | 'TestSession', about: { namespace: string; name: string }, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.pendingEvents.push(this.recordEvent(kind, about, type, reason, message));
+  }
+
+  private async recordEvent(kind: 'DevicePool' | 'TestSession', about: { namespace: string; name: string }, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
     const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     try {
       await this.cluster.create('events', about.namespace, {
@@ -607,6 +702,23 @@ export class FarmSimulator {
 
 function keyOf(o: KubeObject): string {
   return `${o.metadata.namespace}/${o.metadata.name}`;
+}
+
+function createdAtOf(o: KubeObject): number {
+  return Date.parse(o.metadata.creationTimestamp ?? '') || 0;
+}
+
+/** Plain code-unit order: the same everywhere, unlike localeCompare. */
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+
+function nameSuffix(random: Random): string {
+  let s = '';
+  for (let i = 0; i < 5; i++) s += NAME_CHARS[Math.floor(random() * NAME_CHARS.length)];
+  return s;
 }
 
 function pick<T>(random: Random, items: readonly T[]): T {
