@@ -1,37 +1,10 @@
 // The dashboard against the real API server: probes, sync, RBAC failures shown plainly.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { CustomObjectsApi, loadAllYaml } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminKubeConfig, freshNamespace, waitFor } from '../helpers/cluster.js';
+import { freshNamespace, waitFor } from '../helpers/cluster.js';
 import { startDashboard } from '../helpers/dashboard.js';
-
-const root = join(import.meta.dirname, '..', '..');
-
-async function createExamplePools(namespace: string): Promise<void> {
-  const api = adminKubeConfig().makeApiClient(CustomObjectsApi);
-  const docs = [
-    ...loadAllYaml(readFileSync(join(root, 'deploy/examples/devicetemplates.yaml'), 'utf8')),
-    ...loadAllYaml(readFileSync(join(root, 'deploy/examples/devicepools.yaml'), 'utf8')),
-  ] as Array<{ kind: string; metadata: { name: string; namespace?: string }; status?: unknown }>;
-  for (const doc of docs) {
-    const plural = doc.kind === 'DeviceTemplate' ? 'devicetemplates' : 'devicepools';
-    const { status, ...body } = doc;
-    body.metadata = { ...body.metadata, namespace };
-    await api.createNamespacedCustomObject({ group: 'droidfarm.io', version: 'v1alpha1', namespace, plural, body });
-    if (status) {
-      await api.replaceNamespacedCustomObjectStatus({
-        group: 'droidfarm.io',
-        version: 'v1alpha1',
-        namespace,
-        plural,
-        name: body.metadata.name,
-        body: { ...(await api.getNamespacedCustomObject({ group: 'droidfarm.io', version: 'v1alpha1', namespace, plural, name: body.metadata.name })), status },
-      });
-    }
-  }
-}
+import { createExamplePools } from '../helpers/examples.js';
+import { domId } from '../../src/live/dom-id.js';
 
 describe('dashboard against the real API server', () => {
   let namespace: string;
@@ -61,7 +34,7 @@ describe('dashboard against the real API server', () => {
   it('shows the pools of the watched namespace only, with counts from the cluster', async () => {
     const res = await waitFor('farm page with pools', async () => {
       const r = await app.inject('/');
-      return r.body.includes(`pool-card-${namespace}-`) && r;
+      return r.body.includes(domId('pool-card', namespace)) && r;
     });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/html/);
@@ -70,7 +43,7 @@ describe('dashboard against the real API server', () => {
     expect(pools.length).toBeGreaterThan(0);
     for (const pool of pools) {
       expect(pool.namespace).toBe(namespace);
-      expect(res.body).toContain(`pool-card-${namespace}-${pool.name}`);
+      expect(res.body).toContain(`id="${domId('pool-card', namespace, pool.name)}"`);
     }
   });
 

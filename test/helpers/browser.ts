@@ -1,0 +1,101 @@
+// Headless Chromium for browser tests: Debian's chromium (path from inject('chromium'), see
+// test/browser/global-setup.ts) driven by playwright-core. Playwright's own browser
+// download does not work here, so executablePath is always given.
+//
+//   let browser: Browser;
+//   beforeAll(async () => { browser = await launchBrowser(); });
+//   afterAll(async () => { await browser?.close(); });   // runs even when a test failed
+//   it('...', async () => {
+//     const { page, problems } = await newPage(browser);
+//     await page.goto(url);
+//     ...
+//     expect(problems).toEqual([]);
+//   });
+//
+// A browser left open anyway (a crashed worker) dies with its worker process: playwright
+// kills the browsers it launched when the process exits.
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { inject } from 'vitest';
+
+/**
+ * Extra Chromium switches. Playwright adds many of its own (it already passes --no-sandbox
+ * unless chromiumSandbox is true, and a temporary --user-data-dir that it deletes on close;
+ * it refuses a --user-data-dir in args). These are stated here so they hold whatever
+ * playwright's defaults become: no sandbox (we run as root, where Chromium refuses to start
+ * with it), no GPU, and no background connections, which this machine's closed network
+ * refuses many at a time.
+ */
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+
+/** The Chromium binary provided by the global setup. */
+export function chromiumPath(): string {
+  const path = inject('chromium');
+  if (!path) {
+    throw new Error("no 'chromium' provided: run the tests with vitest.config.ts (globalSetup test/browser/global-setup.ts)");
+  }
+  return path;
+}
+
+/** Launches headless Chromium. The caller closes it (afterAll), also when tests fail. */
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    args: [...CHROMIUM_ARGS],
+    // Seconds on a loaded 2-core machine, but never the whole hook timeout.
+    timeout: 60_000,
+  });
+}
+
+export interface TestPage {
+  page: Page;
+  context: BrowserContext;
+  /**
+   * What went wrong in the page, in order: console errors, uncaught exceptions and crashes.
+   * Console errors include what Chromium logs itself: CSP violations (Chromium 156 words
+   * them "Executing inline script violates the following Content Security Policy
+   * directive ...", "Loading the image '...' violates ..."; older versions said "Refused to
+   * ...") and failed subresource loads ("Failed to load resource: ... 404"). A test
+   * asserts it is empty at the end.
+   */
+  problems: string[];
+  /** Closes the page's own context (closing the browser closes it too). */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a page in a new, empty browser context (no cookies or storage shared with other
+ * pages) and records every problem it reports.
+ */
+export async function newPage(browser: Browser, options: BrowserContextOptions = {}): Promise<TestPage> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
+  const problems: string[] = [];
+  let page: Page;
+  try {
+    page = await context.newPage();
+  } catch (err) {
+    await context.close();
+    throw err;
+  }
+  // Fail a wait with playwright's own message (which locator, what state) before vitest's
+  // 30 s test timeout cuts it short without one.
+  page.setDefaultTimeout(10_000);
+  page.setDefaultNavigationTimeout(15_000);
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const { url, lineNumber } = msg.location();
+    problems.push(`console error: ${msg.text()}${url ? ` (${url}${lineNumber ? `:${lineNumber}` : ''})` : ''}`);
+  });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.stack ?? err.message}`));
+  page.on('crash', () => problems.push('page crashed'));
+  return { page, context, problems, close: () => context.close() };
+}
