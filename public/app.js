@@ -29,6 +29,27 @@
     pollTimer = null;
   }
 
+  // The session list is filtered per viewer, so the stream sends only a stamp with the
+  // store's session revision; a list rendered at an older revision re-fetches itself.
+  // A refresh already under way covers changes that arrive meanwhile (checked again after).
+  var refreshing = false;
+  function refreshSessions() {
+    var stamp = document.getElementById('sessions-stamp');
+    var list = document.getElementById('sessions-results');
+    if (!stamp || !list || !window.htmx || refreshing) return;
+    if (stamp.dataset.revision === list.dataset.revision) return;
+    refreshing = true;
+    window.htmx
+      .ajax('GET', list.dataset.self, { target: '#sessions-results', swap: 'outerHTML' })
+      .finally(function () {
+        refreshing = false;
+        setTimeout(refreshSessions, 1000);
+      });
+  }
+  document.addEventListener('htmx:oobAfterSwap', function (evt) {
+    if (evt.detail && evt.detail.target && evt.detail.target.id === 'sessions-stamp') refreshSessions();
+  });
+
   document.addEventListener('htmx:sseOpen', function () {
     stopPolling();
     // The server's snapshot follows at once and carries its own badge (live or stale).

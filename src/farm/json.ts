@@ -69,3 +69,21 @@ export function sessionSummaryJSON(s: SessionView) {
     completionTime: iso(s.completedAt),
   };
 }
+
+/** One session in full: the summary, plus what was asked (spec), labels and artifacts. */
+export function sessionJSON(s: SessionView) {
+  return {
+    ...sessionSummaryJSON(s),
+    labels: { ...s.labels },
+    spec: {
+      pool: s.spec.poolName,
+      timeoutSeconds: s.spec.timeoutSeconds,
+      apps: s.spec.apps.map((a) => ({ packageName: a.packageName, apkURL: a.apkURL })),
+      runner: s.spec.runner ? { image: s.spec.runner.image, command: [...s.spec.runner.command], args: [...s.spec.runner.args], env: s.spec.runner.env.map((e) => ({ ...e })) } : null,
+      cancelRequested: s.spec.cancelRequested,
+    },
+    podName: s.podName || null,
+    assignTime: iso(s.assignedAt),
+    artifacts: s.artifacts.map((a) => ({ name: a.name, kind: a.kind, url: a.url, sizeBytes: a.sizeBytes ?? null })),
+  };
+}

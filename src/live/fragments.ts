@@ -7,6 +7,7 @@ import { key, type FarmChange, type FarmStore } from '../farm/store.js';
 import { DEVICE_STATES, type DeviceState, type DeviceView, type PoolView } from '../farm/types.js';
 import { checkURL, type UrlPolicy, type UrlVerdict } from '../http/url-policy.js';
 import { domId } from './dom-id.js';
+import { sessionDetailData } from './session-detail.js';
 
 export interface Fragment {
   /** The root element's id: what an out-of-band swap replaces. */
@@ -33,11 +34,13 @@ export interface DeviceTile {
 export const topics = {
   farm: 'farm',
   pools: 'pools',
+  sessions: 'sessions',
   pool: (namespace: string, name: string) => `pool:${namespace}/${name}`,
   device: (namespace: string, pool: string, device: string) => `device:${namespace}/${pool}/${device}`,
+  session: (namespace: string, name: string) => `session:${namespace}/${name}`,
 };
 
-const TOPIC = /^(farm|pools|pool:[^/\s]{1,253}\/[^/\s]{1,253}|device:[^/\s]{1,253}\/[^/\s]{1,253}\/[^/\s]{1,253})$/;
+const TOPIC = /^(farm|pools|sessions|(?:pool|session):[^/\s]{1,253}\/[^/\s]{1,253}|device:[^/\s]{1,253}\/[^/\s]{1,253}\/[^/\s]{1,253})$/;
 
 export function isTopic(topic: string): boolean {
   return TOPIC.test(topic);
@@ -45,6 +48,7 @@ export function isTopic(topic: string): boolean {
 
 export const poolHref = (ns: string, name: string): string => `/pools/${encodeURIComponent(ns)}/${encodeURIComponent(name)}`;
 export const deviceHref = (ns: string, pool: string, device: string): string => `${poolHref(ns, pool)}/devices/${encodeURIComponent(device)}`;
+export const sessionHref = (ns: string, name: string): string => `/sessions/${encodeURIComponent(ns)}/${encodeURIComponent(name)}`;
 
 function fragment(id: string, template: string, data: Record<string, unknown>): Fragment {
   return { id, template, data: { ...data, id } };
@@ -132,13 +136,28 @@ export class FragmentCatalog {
         stale: d ? isHeartbeatStale(d, this.now()) : false,
         stream: d ? this.checkStream(d.streamURL) : ({ ok: false, reason: 'no such device' } satisfies UrlVerdict),
         appium: d ? this.checkStream(d.appiumURL) : undefined,
-        session: session && { name: session.name, phase: session.phase, href: `/sessions/${encodeURIComponent(ns)}/${encodeURIComponent(session.name)}` },
+        session: session && { name: session.name, phase: session.phase, href: sessionHref(ns, session.name) },
         now: this.now(),
     });
   }
 
   liveBadge(): Fragment {
     return fragment('live-badge', '/partials/live-badge', { sync: this.store.syncStatus() });
+  }
+
+  // ---- sessions list ----
+  /**
+   * The session list is filtered and paged per viewer, so the broker cannot render it once
+   * for all. It sends this stamp instead; public/app.js re-fetches the viewer's own list
+   * when the stamp's revision differs from the one the list was rendered at.
+   */
+  sessionsStamp(): Fragment {
+    return fragment('sessions-stamp', '/partials/sessions-stamp', { revision: this.store.sessionsRevision() });
+  }
+
+  /** One session's page body below its title: phase, progress, facts, artifacts, timeline. */
+  sessionDetail(ns: string, name: string): Fragment {
+    return fragment(domId('session', ns, name), '/partials/session-detail', sessionDetailData(this.store, this.policy, ns, name, this.now()));
   }
 
   // ---- for the broker ----
@@ -148,10 +167,12 @@ export class FragmentCatalog {
     const badge = this.liveBadge();
     if (topic === topics.farm) return [badge, this.farmTotals(), this.farmPools()];
     if (topic === topics.pools) return [badge, this.poolsTable()];
+    if (topic === topics.sessions) return [badge, this.sessionsStamp()];
     const [kind, rest = ''] = splitTopic(topic);
     const parts = rest.split('/');
     if (kind === 'pool') return [badge, this.poolHeader(parts[0]!, parts[1]!), this.deviceGrid(parts[0]!, parts[1]!)];
     if (kind === 'device') return [badge, this.deviceFacts(parts[0]!, parts[1]!, parts[2]!)];
+    if (kind === 'session') return [badge, this.sessionDetail(parts[0]!, parts[1]!)];
     return [badge];
   }
 
@@ -181,6 +202,15 @@ export class FragmentCatalog {
         add(topics.device(ns, name, change.device.name), this.deviceFacts(ns, name, change.device.name));
         break;
       }
+      case 'session':
+        add(topics.sessions, this.sessionsStamp());
+        add(topics.session(change.view.namespace, change.view.name), this.sessionDetail(change.view.namespace, change.view.name));
+        break;
+      case 'event': {
+        const { kind, namespace, name } = change.view.involved;
+        if (kind === 'TestSession') add(topics.session(namespace, name), this.sessionDetail(namespace, name));
+        break;
+      }
       case 'template':
         for (const pool of this.store.listPools(change.view.namespace)) {
           if (pool.templateName === change.view.name) add(topics.pool(pool.namespace, pool.name), this.poolHeader(pool.namespace, pool.name));
@@ -192,6 +222,7 @@ export class FragmentCatalog {
         // Pages that were waiting for the first list fill in once it arrives.
         add(topics.farm, this.farmPools());
         add(topics.pools, this.poolsTable());
+        add(topics.sessions, this.sessionsStamp());
         break;
       }
       default:
@@ -246,9 +277,13 @@ export function splitTopic(topic: string): [string, string | undefined] {
   return i < 0 ? [topic, undefined] : [topic.slice(0, i), topic.slice(i + 1)];
 }
 
+// One collator for every comparison: localeCompare with a locale or options builds a new
+// ICU collator per call, which made sorting a 1,000-device grid most of its render time.
+const NATURAL = new Intl.Collator('en', { numeric: true });
+
 /** Device names end in an index: pool-2 sorts before pool-10. */
 export function naturalCompare(a: string, b: string): number {
-  return a.localeCompare(b, 'en', { numeric: true });
+  return NATURAL.compare(a, b);
 }
 
 export function parseStateFilter(raw: unknown): DeviceState[] {

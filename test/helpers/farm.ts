@@ -73,3 +73,29 @@ export async function listPools(namespace: string): Promise<Array<{ metadata: { 
 export function devices(prefix: string, count: number, state: DeviceState = 'Idle'): TestDevice[] {
   return Array.from({ length: count }, (_, i) => ({ name: `${prefix}-${i}`, state }));
 }
+
+export interface TestSessionSpec {
+  pool: string;
+  labels?: Record<string, string>;
+  timeoutSeconds?: number;
+}
+
+export async function createSession(namespace: string, name: string, spec: TestSessionSpec): Promise<void> {
+  await api().createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: 'testsessions',
+    body: {
+      apiVersion: `${GROUP}/${VERSION}`,
+      kind: 'TestSession',
+      metadata: { name, labels: spec.labels ?? {} },
+      spec: { poolRef: { name: spec.pool }, ...(spec.timeoutSeconds ? { timeoutSeconds: spec.timeoutSeconds } : {}) },
+    },
+  });
+}
+
+/** Merges `status` into the session's status through the status subresource (as the operator does). */
+export async function setSessionStatus(namespace: string, name: string, status: Record<string, unknown>): Promise<void> {
+  await api().patchNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace, plural: 'testsessions', name, body: { status } }, mergePatch);
+}

@@ -3,15 +3,15 @@
 import type { FastifyInstance } from 'fastify';
 import { deviceJSON, poolJSON, templateJSON } from '../../farm/json.js';
 import { badRequest, notFound } from '../../http/errors.js';
+import { nameParam, namespaceParam } from '../../http/params.js';
 import { naturalCompare, parseStateFilter } from '../../live/fragments.js';
 import { SSE_HEADERS } from '../live/index.js';
+import sessionApiRoutes from './sessions.js';
 
 interface PoolParams {
   namespace: string;
   name: string;
 }
-
-const NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 export default async function apiRoutes(app: FastifyInstance): Promise<void> {
   const { store } = app.farm;
@@ -26,13 +26,16 @@ export default async function apiRoutes(app: FastifyInstance): Promise<void> {
     }
   });
 
+  // Registered here so the not-synced answer above covers it too.
+  await app.register(sessionApiRoutes);
+
   app.get<{ Querystring: { namespace?: string } }>('/api/v1/templates', async (request) => {
-    const ns = checkNamespace(request.query.namespace);
+    const ns = namespaceParam(request.query.namespace);
     return { items: store.listTemplates().filter((t) => !ns || t.namespace === ns).map(templateJSON) };
   });
 
   app.get<{ Querystring: { namespace?: string } }>('/api/v1/pools', async (request) => {
-    const ns = checkNamespace(request.query.namespace);
+    const ns = namespaceParam(request.query.namespace);
     return { items: store.listPools(ns).map(poolJSON) };
   });
 
@@ -52,9 +55,8 @@ export default async function apiRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.get<{ Querystring: { namespace?: string; pool?: string } }>('/api/v1/events', async (request, reply) => {
-    const namespace = checkNamespace(request.query.namespace);
-    const pool = request.query.pool;
-    if (pool !== undefined && !NAME.test(pool)) throw badRequest('pool must be a DevicePool name.');
+    const namespace = namespaceParam(request.query.namespace);
+    const pool = nameParam(request.query.pool, 'pool', 'DevicePool');
     reply.hijack();
     reply.raw.writeHead(200, SSE_HEADERS);
     reply.raw.flushHeaders();
@@ -67,10 +69,4 @@ export default async function apiRoutes(app: FastifyInstance): Promise<void> {
     if (!pool) throw notFound(`DevicePool ${namespace}/${name}`);
     return pool;
   }
-}
-
-function checkNamespace(ns: string | undefined): string | undefined {
-  if (ns === undefined || ns === '') return undefined;
-  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(ns)) throw badRequest('namespace must be a valid namespace name.');
-  return ns;
 }

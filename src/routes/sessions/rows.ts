@@ -1,0 +1,47 @@
+// One TestSession as a row of the session list: what an operator scans for (phase, device,
+// progress, results, how long it ran), with the links to follow it further.
+import type { SessionView } from '../../farm/types.js';
+import { ago, formatDuration, isoTime } from '../../http/format.js';
+import { deviceHref, poolHref, sessionHref } from '../../live/fragments.js';
+import { domId } from '../../live/dom-id.js';
+
+export interface SessionRow {
+  id: string;
+  name: string;
+  namespace: string;
+  href: string;
+  pool: string;
+  poolHref: string;
+  phase: string;
+  reason: string;
+  device: string;
+  deviceHref: string;
+  progress: { completed: number; total: number; percent: number } | undefined;
+  results: { passed: number; failed: number; skipped: number } | undefined;
+  duration: string;
+  created: string;
+  createdAgo: string;
+}
+
+export function sessionRow(s: SessionView, now: number): SessionRow {
+  const device = s.device?.name ?? '';
+  const progress = s.progress && s.progress.total > 0 ? { ...s.progress, percent: Math.min(100, Math.round((100 * s.progress.completed) / s.progress.total)) } : undefined;
+  return {
+    id: domId('session-row', s.namespace, s.name),
+    name: s.name,
+    namespace: s.namespace,
+    href: sessionHref(s.namespace, s.name),
+    pool: s.spec.poolName,
+    poolHref: poolHref(s.namespace, s.spec.poolName),
+    phase: s.phase,
+    reason: s.reason,
+    device,
+    deviceHref: device ? deviceHref(s.namespace, s.spec.poolName, device) : '',
+    progress,
+    results: s.results,
+    // Running: so far; finished: start to completion; not started: nothing to say.
+    duration: s.startedAt === undefined ? '' : formatDuration((s.completedAt ?? now) - s.startedAt),
+    created: isoTime(s.createdAt),
+    createdAgo: ago(s.createdAt, now),
+  };
+}
