@@ -14,6 +14,7 @@ import type { Config } from './config.js';
 import { FarmStore } from './farm/store.js';
 import { registerErrorHandlers } from './http/errors.js';
 import { registerSecurityHeaders } from './http/security.js';
+import { registerWriteGuard } from './http/write-guard.js';
 import { connectCluster } from './kube/index.js';
 import { FarmSync } from './kube/sync.js';
 import type { Cluster } from './kube/types.js';
@@ -86,6 +87,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   app.decorate('farm', { config, store, cluster, sync, catalog, broker, feed, draining: false } satisfies FarmServices);
 
   registerSecurityHeaders(app, config.streamOrigins);
+  registerWriteGuard(app, { readOnly: config.readOnly });
   await app.register(fastifyView, {
     engine: { eta: new Eta({ views: join(ROOT, 'views'), cache: config.production, autoEscape: true, autoTrim: [false, 'nl'] }) },
     root: join(ROOT, 'views'),

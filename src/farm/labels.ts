@@ -71,3 +71,13 @@ function checkValue(value: string): string {
   if (!VALUE.test(value)) throw new SelectorError(`"${value}" is not a valid label value`);
   return value;
 }
+
+/** Whether a label key is valid ([prefix/]name), as the apiserver checks it. */
+export function isLabelKey(key: string): boolean {
+  const slash = key.lastIndexOf('/');
+  return KEY.test(key) && (slash < 0 || slash <= 253);
+}
+
+export function isLabelValue(value: string): boolean {
+  return VALUE.test(value);
+}

@@ -1,12 +1,19 @@
 // TestSessions as JSON: the same filters as /sessions, newest first, paged with `limit` and
-// an opaque `continue` token (like the Kubernetes list API).
+// an opaque `continue` token (like the Kubernetes list API); create, stop, retry, delete.
 import type { FastifyInstance } from 'fastify';
 import { sessionJSON, sessionSummaryJSON } from '../../farm/json.js';
-import { notFound } from '../../http/errors.js';
+import { badRequest, notFound } from '../../http/errors.js';
+import { toSessionView as sessionView } from '../../kube/slim.js';
+import { SessionActions } from '../sessions/actions.js';
 import { findSessions, parseSessionFilters, type RawQuery } from '../sessions/filters.js';
 
+type SessionParams = { Params: { namespace: string; name: string } };
+/** A session request is small; anything bigger is a mistake or an attack. */
+const BODY_LIMIT = 64 * 1024;
+
 export default async function sessionApiRoutes(app: FastifyInstance): Promise<void> {
-  const { store } = app.farm;
+  const { store, cluster, config } = app.farm;
+  const actions = new SessionActions(cluster, store, config.namespaces);
 
   app.get<{ Querystring: RawQuery }>('/api/v1/sessions', async (request) => {
     const page = findSessions(store, parseSessionFilters(request.query));
@@ -18,5 +25,30 @@ export default async function sessionApiRoutes(app: FastifyInstance): Promise<vo
     const session = store.getSession(namespace, name);
     if (!session) throw notFound(`TestSession ${namespace}/${name}`);
     return sessionJSON(session);
+  });
+
+  app.post('/api/v1/sessions', { bodyLimit: BODY_LIMIT }, async (request, reply) => {
+    if (!(request.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
+      throw badRequest('Send the session as JSON with Content-Type: application/json.');
+    }
+    const key = request.headers['idempotency-key'];
+    if (Array.isArray(key)) throw badRequest('Idempotency-Key was given more than once.');
+    const { object, created } = await actions.create(request.body, key);
+    const view = sessionView(object);
+    return reply.code(created ? 201 : 200).header('Location', `/api/v1/sessions/${encodeURIComponent(view.namespace)}/${encodeURIComponent(view.name)}`).send(sessionJSON(view));
+  });
+
+  app.delete<SessionParams>('/api/v1/sessions/:namespace/:name', async (request, reply) => {
+    await actions.delete(request.params.namespace, request.params.name);
+    return reply.code(202).send({ status: 'deleting', namespace: request.params.namespace, name: request.params.name });
+  });
+
+  app.post<SessionParams>('/api/v1/sessions/:namespace/:name/cancel', async (request) => {
+    return sessionJSON(sessionView(await actions.cancel(request.params.namespace, request.params.name)));
+  });
+
+  app.post<SessionParams>('/api/v1/sessions/:namespace/:name/retry', async (request, reply) => {
+    const view = sessionView(await actions.retry(request.params.namespace, request.params.name));
+    return reply.code(201).header('Location', `/api/v1/sessions/${encodeURIComponent(view.namespace)}/${encodeURIComponent(view.name)}`).send(sessionJSON(view));
   });
 }

@@ -1,7 +1,12 @@
-// Sessions: the list (newest first, filters in the URL, cursor pages, live) and one
-// session's page (phase, progress, device, artifacts, timeline, live).
+// Sessions: the list (newest first, filters in the URL, cursor pages, live), one session's
+// page (phase, progress, device, artifacts, timeline, live), the new-session form and the
+// Stop / Retry / Delete buttons. Writes go to the apiserver only (see actions.ts).
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FarmStore } from '../../farm/store.js';
 import { AppError, notFound } from '../../http/errors.js';
+import { sessionHref } from '../../live/fragments.js';
+import { newRequestId, SessionActions } from './actions.js';
+import { emptyForm, formErrors, formToRequest, readForm, type SessionForm } from './form.js';
 import { wantsFragment } from '../../http/negotiate.js';
 import { topics } from '../../live/fragments.js';
 import { SESSION_PHASES } from '../../farm/types.js';
@@ -10,8 +15,72 @@ import { sessionRow } from './rows.js';
 
 const RESULTS_ID = 'sessions-results';
 
+type SessionParams = { Params: { namespace: string; name: string } };
+
 export default async function sessionRoutes(app: FastifyInstance): Promise<void> {
-  const { store, catalog } = app.farm;
+  const { store, catalog, cluster, config } = app.farm;
+  const actions = new SessionActions(cluster, store, config.namespaces);
+
+  // The form posts urlencoded fields; repeated names become lists. Small bodies only.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => {
+    const out: Record<string, string | string[]> = {};
+    for (const [k, v] of new URLSearchParams(body as string)) {
+      const prev = out[k];
+      out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+    }
+    done(null, out);
+  });
+
+  app.get<{ Querystring: { namespace?: string; pool?: string } }>('/sessions/new', async (request, reply) => {
+    const q = request.query;
+    return renderForm(reply, emptyForm(newRequestId(), typeof q.namespace === 'string' ? q.namespace : '', typeof q.pool === 'string' ? q.pool : ''), {});
+  });
+
+  app.post('/sessions', { bodyLimit: 64 * 1024 }, async (request, reply) => {
+    const form = readForm(request.body);
+    try {
+      const { object } = await actions.create(formToRequest(form), form.requestId || undefined);
+      const ns = object.metadata.namespace ?? form.namespace;
+      await sessionArrives(store, ns, object.metadata.name);
+      // A full navigation, so the session page loads with its own stream and history entry.
+      return reply.header('HX-Redirect', sessionHref(ns, object.metadata.name)).code(201).send('');
+    } catch (err) {
+      if (!(err instanceof AppError) || err.status !== 422) throw err;
+      reply.code(422);
+      return renderForm(reply, form, { ...formErrors(err.fields), ...(err.fields.length ? {} : { form: [err.message] }) }, err.message);
+    }
+  });
+
+  app.post<SessionParams>('/sessions/:namespace/:name/cancel', async (request, reply) => {
+    const { namespace, name } = request.params;
+    await actions.cancel(namespace, name);
+    return reply.view('/partials/flash', { level: 'info', message: `Stop requested for ${name}: the operator ends it as Cancelled.` });
+  });
+
+  app.post<SessionParams>('/sessions/:namespace/:name/retry', async (request, reply) => {
+    const { namespace, name } = request.params;
+    const created = await actions.retry(namespace, name);
+    await sessionArrives(store, namespace, created.metadata.name);
+    return reply.header('HX-Redirect', sessionHref(namespace, created.metadata.name)).code(201).send('');
+  });
+
+  app.post<SessionParams>('/sessions/:namespace/:name/delete', async (request, reply) => {
+    const { namespace, name } = request.params;
+    await actions.delete(namespace, name);
+    return reply.header('HX-Redirect', '/sessions').send('');
+  });
+
+  function renderForm(reply: FastifyReply, form: SessionForm, errors: Record<string, string[]>, summary = '') {
+    const pools = store.listPools().filter((p) => !config.namespaces.length || config.namespaces.includes(p.namespace));
+    return reply.view('/pages/session-new', {
+      title: 'New session · Sessions',
+      form,
+      errors,
+      summary,
+      pools: pools.map((p) => ({ namespace: p.namespace, name: p.name, idle: p.devices.filter((d) => d.state === 'Idle').length, total: p.devices.length })),
+      namespaces: [...new Set([...config.namespaces, ...pools.map((p) => p.namespace)])].sort(),
+    });
+  }
 
   app.get<{ Querystring: RawQuery }>('/sessions', async (request, reply) => {
     let filters: SessionFilters;
@@ -68,6 +137,26 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
       results,
     });
   }
+}
+
+/**
+ * Waits (briefly) until the watch has brought a session the dashboard just created, so the
+ * page the browser is sent to already knows it. Gives up quietly: the page then says it
+ * has not read the session yet, and fills in live.
+ */
+function sessionArrives(store: FarmStore, namespace: string, name: string, timeoutMs = 3000): Promise<void> {
+  if (store.getSession(namespace, name)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    };
+    const unsubscribe = store.subscribe((change) => {
+      if (change.kind === 'session' && change.view.namespace === namespace && change.view.name === name) done();
+    });
+    const timer = setTimeout(done, timeoutMs);
+  });
 }
 
 /** The raw strings of the query, for re-showing a form that failed to parse. */
