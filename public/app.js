@@ -50,6 +50,18 @@
     if (evt.detail && evt.detail.target && evt.detail.target.id === 'sessions-stamp') refreshSessions();
   });
 
+  // "Copy" buttons: data-copy names the element whose text goes to the clipboard.
+  document.addEventListener('click', function (evt) {
+    var button = evt.target.closest && evt.target.closest('[data-copy]');
+    if (!button) return;
+    var source = document.querySelector(button.getAttribute('data-copy'));
+    if (!source || !navigator.clipboard) return;
+    navigator.clipboard.writeText(source.textContent).then(function () {
+      button.textContent = 'Copied';
+      setTimeout(function () { button.textContent = 'Copy'; }, 1500);
+    });
+  });
+
   document.addEventListener('htmx:sseOpen', function () {
     stopPolling();
     // The server's snapshot follows at once and carries its own badge (live or stale).

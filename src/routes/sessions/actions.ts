@@ -8,7 +8,7 @@ import { ClusterError, type FieldCause } from '../../kube/errors.js';
 import type { Cluster, KubeObject } from '../../kube/types.js';
 import type { FarmStore } from '../../farm/store.js';
 import { FINISHED_PHASES, type SessionPhase } from '../../farm/types.js';
-import { checkSessionRequest, sessionObject } from '../../farm/session-request.js';
+import { checkSessionRequest, sessionObject, type SessionRequest } from '../../farm/session-request.js';
 
 export const RETRY_OF = 'droidfarm.io/retry-of';
 export const REQUEST_ID = 'droidfarm.io/request-id';
@@ -41,7 +41,7 @@ export class SessionActions {
     if (requestId !== undefined && !REQUEST_ID_FORMAT.test(requestId)) problems.push({ field: 'requestId', message: 'must be 16 to 32 lowercase letters and digits' });
     if (problems.length) throw invalid('The session was not created: fix the fields below.', problems);
 
-    const object = sessionObject(r, requestId ? { name: `${r.pool.slice(0, 40).replace(/[.-]+$/, '')}-${requestId.slice(0, 10)}`, annotations: { [REQUEST_ID]: requestId } } : {});
+    const object = plannedSession(r, requestId);
     try {
       await this.cluster.create('sessions', r.namespace, object, { dryRun: true });
       return { object: await this.cluster.create('sessions', r.namespace, object), created: true };
@@ -108,6 +108,11 @@ export class SessionActions {
       throw explain(err, `read TestSession ${namespace}/${name}`);
     }
   }
+}
+
+/** The object create() sends for a request: with a request id, its name derives from it. */
+export function plannedSession(r: SessionRequest, requestId?: string) {
+  return sessionObject(r, requestId ? { name: `${r.pool.slice(0, 40).replace(/[.-]+$/, '')}-${requestId.slice(0, 10)}`, annotations: { [REQUEST_ID]: requestId } } : {});
 }
 
 function phaseOf(o: KubeObject): SessionPhase {

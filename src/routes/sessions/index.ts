@@ -1,11 +1,13 @@
 // Sessions: the list (newest first, filters in the URL, cursor pages, live), one session's
 // page (phase, progress, device, artifacts, timeline, live), the new-session form and the
 // Stop / Retry / Delete buttons. Writes go to the apiserver only (see actions.ts).
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FarmStore } from '../../farm/store.js';
 import { AppError, notFound } from '../../http/errors.js';
 import { sessionHref } from '../../live/fragments.js';
-import { newRequestId, SessionActions } from './actions.js';
+import { checkSessionRequest } from '../../farm/session-request.js';
+import { toYaml } from '../../http/yaml.js';
+import { newRequestId, plannedSession, SessionActions } from './actions.js';
 import { emptyForm, formErrors, formToRequest, readForm, type SessionForm } from './form.js';
 import { wantsFragment } from '../../http/negotiate.js';
 import { topics } from '../../live/fragments.js';
@@ -34,6 +36,11 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
   app.get<{ Querystring: { namespace?: string; pool?: string } }>('/sessions/new', async (request, reply) => {
     const q = request.query;
     return renderForm(reply, emptyForm(newRequestId(), typeof q.namespace === 'string' ? q.namespace : '', typeof q.pool === 'string' ? q.pool : ''), {});
+  });
+
+  // "Copy as kubectl YAML / curl" for what the form would create; changes nothing.
+  app.get<{ Querystring: Record<string, string | string[]> }>('/sessions/new/preview', async (request, reply) => {
+    return reply.view('/partials/session-preview', preview(readForm(request.query), request));
   });
 
   app.post('/sessions', { bodyLimit: 64 * 1024 }, async (request, reply) => {
@@ -71,12 +78,14 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
   });
 
   function renderForm(reply: FastifyReply, form: SessionForm, errors: Record<string, string[]>, summary = '') {
+    const request = reply.request;
     const pools = store.listPools().filter((p) => !config.namespaces.length || config.namespaces.includes(p.namespace));
     return reply.view('/pages/session-new', {
       title: 'New session · Sessions',
       form,
       errors,
       summary,
+      preview: preview(form, request),
       pools: pools.map((p) => ({ namespace: p.namespace, name: p.name, idle: p.devices.filter((d) => d.state === 'Idle').length, total: p.devices.length })),
       namespaces: [...new Set([...config.namespaces, ...pools.map((p) => p.namespace)])].sort(),
     });
@@ -137,6 +146,22 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
       results,
     });
   }
+}
+
+/** The kubectl YAML and curl command for what the form would create, when it is valid. */
+function preview(form: SessionForm, request: FastifyRequest): Record<string, unknown> {
+  const asked = formToRequest(form);
+  const checked = checkSessionRequest(asked);
+  if (!checked.ok) return { ok: false, problems: form.pool ? checked.errors.length : 0 };
+  const requestId = /^[a-z0-9]{16,32}$/.test(form.requestId) ? form.requestId : undefined;
+  const base = `${request.protocol}://${request.headers.host ?? 'localhost:8080'}`;
+  const curl = [
+    `curl -sS -X POST '${base}/api/v1/sessions'`,
+    `  -H 'Content-Type: application/json'`,
+    ...(requestId ? [`  -H 'Idempotency-Key: ${requestId}'`] : []),
+    `  --data-binary '${JSON.stringify(asked).replaceAll("'", "'\\''")}'`,
+  ].join(' \\\n');
+  return { ok: true, yaml: toYaml(plannedSession(checked.request, requestId)), namespace: checked.request.namespace, curl };
 }
 
 /**
