@@ -23,6 +23,8 @@ export interface Config {
   allowHttpStreams: boolean;
   /** Hide and refuse every write action. */
   readOnly: boolean;
+  /** Seconds between SIGTERM (readiness fails) and closing the listener. */
+  shutdownDelaySeconds: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Production mode caches templates and hides error details. */
   production: boolean;
@@ -61,6 +63,11 @@ export const OPTIONS = {
     help: 'also allow http:// stream and artifact URLs',
   },
   'read-only': { type: 'boolean', env: 'DROIDFARM_READ_ONLY', help: 'hide and refuse every write action' },
+  'shutdown-delay': {
+    type: 'string',
+    env: 'DROIDFARM_SHUTDOWN_DELAY',
+    help: 'seconds to keep serving after SIGTERM with /readyz failing, so load balancers stop sending first (default 0; 5 in deploy/)',
+  },
   'log-level': { type: 'string', env: 'LOG_LEVEL', help: 'fatal, error, warn, info (default), debug, trace or silent' },
   help: { type: 'boolean', env: undefined, help: 'print this help and exit' },
 } as const;
@@ -179,6 +186,7 @@ export function loadConfig({ argv, env, home = homedir(), fileExists = existsSyn
     streamOrigins,
     allowHttpStreams,
     readOnly: bool('read-only'),
+    shutdownDelaySeconds: parseSeconds(str('shutdown-delay') ?? '0', values['shutdown-delay'] !== undefined ? '--shutdown-delay' : 'DROIDFARM_SHUTDOWN_DELAY'),
     logLevel,
     production: env.NODE_ENV === 'production',
   };
@@ -194,6 +202,13 @@ function splitList(raw: string): string[] {
 function parsePort(raw: string, source: string): number {
   if (!/^\d+$/.test(raw) || Number(raw) > 65535) {
     throw new ConfigError(`${source}=${raw} is not a port: use a number from 0 to 65535.`);
+  }
+  return Number(raw);
+}
+
+function parseSeconds(raw: string, source: string): number {
+  if (!/^\d+$/.test(raw) || Number(raw) > 60) {
+    throw new ConfigError(`${source}=${raw} is not valid: use whole seconds from 0 to 60 (keep it below the pod's terminationGracePeriodSeconds).`);
   }
   return Number(raw);
 }

@@ -1,11 +1,13 @@
 // Entry point: read the configuration, build the app, listen, and shut down gracefully on
-// SIGTERM/SIGINT: /readyz fails at once, live streams end with a retry hint, in-flight
-// requests finish, and the process exits well within Kubernetes' grace period.
+// SIGTERM/SIGINT: /readyz fails at once (and, with --shutdown-delay, the server keeps
+// serving a few seconds while load balancers notice), then live streams end with a retry
+// hint, in-flight requests finish, and the process exits well within the grace period.
 import { buildApp } from './app.js';
 import { ConfigError, helpText, loadConfig, type Config } from './config.js';
 import type { Cluster } from './kube/types.js';
 
-const SHUTDOWN_TIMEOUT_MS = 20_000;
+/** After the delay: how long closing may take before the process gives up and exits 1. */
+const CLOSE_TIMEOUT_MS = 20_000;
 
 async function main(): Promise<void> {
   let config: Config | null;
@@ -49,9 +51,10 @@ async function main(): Promise<void> {
     const timer = setTimeout(() => {
       app.log.error('shutdown took too long; exiting');
       process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS);
+    }, config.shutdownDelaySeconds * 1000 + CLOSE_TIMEOUT_MS);
     timer.unref();
     try {
+      if (config.shutdownDelaySeconds > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelaySeconds * 1000));
       stopDemo?.();
       await app.close();
       process.exit(0);

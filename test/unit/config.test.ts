@@ -50,9 +50,17 @@ describe('config', () => {
     [['--frobnicate'], {}, /Unknown option.*--help/],
     [[], { DROIDFARM_READ_ONLY: 'maybe' }, /is not a boolean/],
     [['--context', 'prod'], {}, /no kubeconfig was found/],
+    [['--shutdown-delay', '90'], {}, /--shutdown-delay=90 is not valid: use whole seconds from 0 to 60/],
+    [[], { DROIDFARM_SHUTDOWN_DELAY: '1.5' }, /DROIDFARM_SHUTDOWN_DELAY=1.5 is not valid/],
   ])('rejects %j %j with a message that says what to fix', (argv, env, message) => {
     expect(() => load(argv as string[], env as NodeJS.ProcessEnv)).toThrowError(ConfigError);
     expect(() => load(argv as string[], env as NodeJS.ProcessEnv)).toThrowError(message as RegExp);
+  });
+
+  it('reads the shutdown delay from the flag or the environment, 0 by default', () => {
+    expect(load(['--demo']).shutdownDelaySeconds).toBe(0);
+    expect(load(['--demo', '--shutdown-delay', '5']).shutdownDelaySeconds).toBe(5);
+    expect(load(['--demo'], { DROIDFARM_SHUTDOWN_DELAY: '3' }).shutdownDelaySeconds).toBe(3);
   });
 
   it('normalises stream origins and allows http only when asked', () => {
