@@ -29,7 +29,10 @@ export interface InformerStatus {
   resourceVersion: string;
   lastSyncAt: number | undefined;
   lastEventAt: number | undefined;
+  /** Failed lists and watches, 410 Gone and watchdog restarts; clean closes do not count. */
   restarts: number;
+  /** Full lists after the first one (each after a 410 Gone): the cache was rebuilt from a list. */
+  relists: number;
   lastError: string | undefined;
 }
 
@@ -85,6 +88,7 @@ export class Informer<V> {
       lastSyncAt: undefined,
       lastEventAt: undefined,
       restarts: 0,
+      relists: 0,
       lastError: undefined,
     };
   }
@@ -149,7 +153,9 @@ export class Informer<V> {
     }
     this.status.resourceVersion = list.resourceVersion;
     this.status.lastSyncAt = this.now();
-    if (!this.status.synced) {
+    if (this.status.synced) {
+      this.status.relists++;
+    } else {
       this.status.synced = true;
       for (const resolve of this.syncWaiters.splice(0)) resolve();
     }
