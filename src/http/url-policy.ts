@@ -10,12 +10,24 @@ export interface UrlPolicy {
   allowHttp: boolean;
 }
 
+/** A stand-in origin to resolve same-site paths against. */
+const SELF = 'http://self.invalid';
+
 export type UrlVerdict = { ok: true; href: string } | { ok: false; reason: string };
 
 export function checkURL(raw: string, policy: UrlPolicy): UrlVerdict {
   if (!raw) return { ok: false, reason: 'no URL reported' };
   if (raw.startsWith('/') && !raw.startsWith('//')) {
-    return policy.origins.includes("'self'") ? { ok: true, href: raw } : { ok: false, reason: 'relative URLs are not allowed' };
+    if (!policy.origins.includes("'self'")) return { ok: false, reason: 'relative URLs are not allowed' };
+    // Resolve it as a browser would: '/\host' and '/<tab>/host' mean '//host', another site.
+    let resolved: URL;
+    try {
+      resolved = new URL(raw, SELF);
+    } catch {
+      return { ok: false, reason: 'not a valid URL' };
+    }
+    if (resolved.origin !== SELF) return { ok: false, reason: 'relative URLs must stay on this site' };
+    return { ok: true, href: resolved.pathname + resolved.search + resolved.hash };
   }
   let url: URL;
   try {

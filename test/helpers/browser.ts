@@ -99,3 +99,34 @@ export async function newPage(browser: Browser, options: BrowserContextOptions =
   page.on('crash', () => problems.push('page crashed'));
   return { page, context, problems, close: () => context.close() };
 }
+
+/**
+ * Marks the page's current document, to prove later that no reload or navigation happened:
+ * a reload or a new page gets a new window object, which has no mark. Same-document changes
+ * (htmx swaps, pushState) keep it.
+ *
+ *   const sameDocument = await markDocument(page);
+ *   ...
+ *   expect(await sameDocument()).toBe(true);
+ */
+export async function markDocument(page: Page): Promise<() => Promise<boolean>> {
+  const mark = `df-${Math.random().toString(36).slice(2)}`;
+  await page.evaluate((m) => {
+    (globalThis as { __dfDocumentMark?: string }).__dfDocumentMark = m;
+  }, mark);
+  return async () => (await page.evaluate(() => (globalThis as { __dfDocumentMark?: string }).__dfDocumentMark)) === mark;
+}
+
+/**
+ * Records every dialog (alert, confirm, prompt, beforeunload) the page opens, as
+ * "<type>: <message>", and dismisses it so the page does not hang. For tests that prove
+ * cluster data cannot run script (`onerror=alert(1)`): assert the list is empty.
+ */
+export function recordDialogs(page: Page): string[] {
+  const dialogs: string[] = [];
+  page.on('dialog', (dialog) => {
+    dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+    dialog.dismiss().catch(() => {});
+  });
+  return dialogs;
+}

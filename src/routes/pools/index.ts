@@ -5,6 +5,9 @@ import { notFound } from '../../http/errors.js';
 import { wantsFragment } from '../../http/negotiate.js';
 import { parseStateFilter, topics } from '../../live/fragments.js';
 
+/** How many of a pool's Events its page lists. */
+const RECENT_EVENTS = 20;
+
 interface PoolParams {
   namespace: string;
   name: string;
@@ -29,6 +32,9 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
       topics: [topics.pool(namespace, name)],
       header: catalog.poolHeader(namespace, name).data,
       grid: grid.data,
+      // What the operator said about the pool, newest first. Read at page load only: no
+      // fragment carries events yet, so a new one shows on the next load.
+      events: app.farm.store.eventsFor('DevicePool', namespace, name).slice(-RECENT_EVENTS).reverse(),
     });
   });
 
