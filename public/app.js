@@ -62,6 +62,19 @@
     });
   });
 
+  // A followed runner log only grows: keep its newest part on the page (the whole log is a
+  // link away). The server caps each chunk; this caps what piles up in a page left open.
+  var LOG_MAX_CHARS = 512 * 1024;
+  document.addEventListener('htmx:oobAfterSwap', function (evt) {
+    var lines = evt.detail && evt.detail.target;
+    if (!lines || !lines.hasAttribute || !lines.hasAttribute('data-log-lines')) return;
+    var total = lines.textContent.length;
+    while (total > LOG_MAX_CHARS && lines.firstChild && lines.firstChild !== lines.lastChild) {
+      total -= lines.firstChild.textContent.length;
+      lines.removeChild(lines.firstChild);
+    }
+  });
+
   document.addEventListener('htmx:sseOpen', function () {
     stopPolling();
     // The server's snapshot follows at once and carries its own badge (live or stale).

@@ -19,9 +19,11 @@ import { connectCluster } from './kube/index.js';
 import { FarmSync } from './kube/sync.js';
 import type { Cluster } from './kube/types.js';
 import { registerViewHelpers } from './http/view-helpers.js';
-import { Broker, type BrokerOptions } from './live/broker.js';
+import { Broker, type BrokerOptions, type Render } from './live/broker.js';
 import { FragmentCatalog } from './live/fragments.js';
 import { JsonFeed } from './live/json-feed.js';
+import { LogFollowers, type LogLimits } from './live/log-follower.js';
+import { Metrics } from './metrics/index.js';
 import apiRoutes from './routes/api/index.js';
 import demoRoutes from './routes/demo/index.js';
 import farmRoutes from './routes/farm/index.js';
@@ -40,6 +42,10 @@ export interface FarmServices {
   catalog: FragmentCatalog;
   broker: Broker;
   feed: JsonFeed;
+  /** Runner logs: one upstream follow per watched session, and the API's log streams. */
+  logs: LogFollowers;
+  /** What GET /metrics reports (docs/metrics.md). */
+  metrics: Metrics;
   /** Set when the process is shutting down: /readyz fails from then on. */
   draining: boolean;
 }
@@ -58,6 +64,8 @@ export interface AppOptions {
   sync?: { watchdogMs?: number; backoff?: { initialMs: number; maxMs: number } };
   /** Tuning for tests of the live streams. */
   live?: Partial<Pick<BrokerOptions, 'coalesceMs' | 'heartbeatMs' | 'staleCheckMs' | 'limits'>>;
+  /** Tuning for tests of the runner log panel. */
+  logs?: Partial<LogLimits>;
 }
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -80,11 +88,30 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...(options.sync?.watchdogMs ? { watchdogMs: options.sync.watchdogMs } : {}),
     ...(options.sync?.backoff ? { backoff: options.sync.backoff } : {}),
   });
-  const catalog = new FragmentCatalog(store, { origins: config.streamOrigins, allowHttp: config.allowHttpStreams });
+  // Before the watches start, so it sees the first list as such; read at scrape time.
+  const metrics: Metrics = new Metrics({ store, streams: () => ({ pages: broker.stats(), json: feed.stats() }), watches: () => sync.statuses() });
+  const render: Render = metrics.timed((template, data) => app.view(template, data));
+  // Log chunks go out through the broker, which tells the followers when a log topic is watched.
+  const logs = new LogFollowers({
+    store,
+    cluster,
+    render,
+    sink: { publish: (topic, fragments) => broker.publish(topic, fragments), invalidate: (topic) => broker.invalidate(topic) },
+    log: app.log,
+    ...(options.logs ? { limits: options.logs } : {}),
+  });
+  const catalog = new FragmentCatalog(store, { origins: config.streamOrigins, allowHttp: config.allowHttpStreams }, Date.now, logs);
   // The broker renders with the same templates as the pages: one partial per region.
-  const broker = new Broker({ store, catalog, render: (template, data) => app.view(template, data), log: app.log, ...options.live });
+  const broker = new Broker({
+    store,
+    catalog,
+    render,
+    log: app.log,
+    onTopicActive: (topic, active) => logs.onTopic(topic, active),
+    ...options.live,
+  });
   const feed = new JsonFeed(store, options.live?.limits ? { limits: options.live.limits } : {});
-  app.decorate('farm', { config, store, cluster, sync, catalog, broker, feed, draining: false } satisfies FarmServices);
+  app.decorate('farm', { config, store, cluster, sync, catalog, broker, feed, logs, metrics, draining: false } satisfies FarmServices);
 
   registerSecurityHeaders(app, config.streamOrigins);
   registerWriteGuard(app, { readOnly: config.readOnly });
@@ -115,6 +142,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   app.addHook('onReady', async () => {
     broker.start();
     feed.start();
+    logs.start();
     sync.start();
   });
   // Streams never end by themselves: close them first, or app.close() would wait forever.
@@ -122,9 +150,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     app.farm.draining = true;
     broker.close();
     feed.close();
+    logs.close();
   });
   app.addHook('onClose', async () => {
     sync.stop();
+    metrics.close();
     await cluster.close();
   });
   return app;

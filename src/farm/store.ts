@@ -164,6 +164,11 @@ export class FarmStore {
     return [...keys].map((k) => this.sessions.get(k)!).filter(Boolean);
   }
 
+  /** Every session, in no particular order (for totals such as /metrics). */
+  allSessions(): IterableIterator<SessionView> {
+    return this.sessions.values();
+  }
+
   sessionCount(): number {
     return this.sessions.size;
   }

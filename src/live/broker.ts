@@ -21,6 +21,8 @@ export interface BrokerOptions {
   staleCheckMs?: number;
   historySize?: number;
   limits?: ClientLimits;
+  /** Told when a topic gets its first subscriber (true) and loses its last (false): log topics follow a pod only while watched. */
+  onTopicActive?: (topic: string, active: boolean) => void;
 }
 
 interface SentEvent {
@@ -35,6 +37,8 @@ export interface BrokerStats {
   maxHeldBytes: number;
   dropped: number;
   eventsSent: number;
+  /** Events times the clients each was sent to (the fan-out), for /metrics. */
+  deliveries: number;
   fragmentsRendered: number;
 }
 
@@ -57,7 +61,7 @@ export class Broker {
   private flushing: Promise<void> | undefined;
   private timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => void) | undefined;
-  private readonly counters = { dropped: 0, eventsSent: 0, fragmentsRendered: 0 };
+  private readonly counters = { dropped: 0, eventsSent: 0, deliveries: 0, fragmentsRendered: 0 };
   private closed = false;
 
   constructor(private readonly options: BrokerOptions) {}
@@ -77,20 +81,46 @@ export class Broker {
     const client = new LiveClient(res, topics, this.options.limits ?? DEFAULT_LIMITS, (c, reason) => this.forget(c, reason), Date.now, formatUpdate);
     client.sendControl(`retry: ${RETRY_MS}\n\n`);
     const replay = this.replayFor(topics, lastEventId);
-    const fragments = replay ?? (await this.renderAll(topics.flatMap((t) => this.options.catalog.snapshot(t))));
+    const fragments = replay ?? (await this.snapshot(topics));
     // Registered only now: events flushed while the snapshot rendered are newer and follow it.
     if (client.isEnded || this.closed) return client;
     this.clients.add(client);
+    const activated: string[] = [];
     for (const topic of client.topics) {
       let set = this.byTopic.get(topic);
       if (!set) this.byTopic.set(topic, (set = new Set()));
       set.add(client);
+      if (set.size === 1) activated.push(topic);
     }
     if (fragments.size > 0) {
       const id = this.eventId(this.seq);
       client.send(id, formatUpdate(id, fragments), fragments);
     }
+    for (const topic of activated) this.topicActive(topic, true);
     return client;
+  }
+
+  /**
+   * Sends fragments rendered elsewhere to a topic's subscribers at once, in call order, with
+   * no coalescing (runner log chunks: each one counts). They are not kept for replay: a
+   * subscriber that reconnects gets a fresh snapshot of the topic instead.
+   */
+  publish(topic: string, fragments: ReadonlyMap<string, string>): void {
+    if (this.closed || fragments.size === 0) return;
+    const seq = ++this.seq;
+    this.skipped.set(topic, seq);
+    const subscribers = this.byTopic.get(topic);
+    if (!subscribers || subscribers.size === 0) return;
+    const id = this.eventId(seq);
+    const bytes = Buffer.from(formatUpdate(id, fragments));
+    this.counters.deliveries += subscribers.size; // counted first: sending may drop a slow client from the set
+    for (const client of [...subscribers]) client.send(id, bytes, fragments);
+    this.counters.eventsSent++;
+  }
+
+  /** A topic whose earlier events cannot be replayed any more: a reconnecting subscriber gets a snapshot. */
+  invalidate(topic: string): void {
+    this.skipped.set(topic, ++this.seq);
   }
 
   stats(): BrokerStats {
@@ -170,6 +200,7 @@ export class Broker {
       const id = this.eventId(seq);
       const bytes = Buffer.from(formatUpdate(id, html));
       this.remember({ seq, topic, fragments: html });
+      this.counters.deliveries += subscribers.size; // counted first: sending may drop a slow client from the set
       for (const client of [...subscribers]) client.send(id, bytes, html);
       this.counters.eventsSent++;
     }
@@ -196,6 +227,17 @@ export class Broker {
     this.history.push(event);
     const max = this.options.historySize ?? 500;
     if (this.history.length > max) this.history.splice(0, this.history.length - max);
+  }
+
+  /** The regions of these topics as they are now. */
+  private async snapshot(topics: readonly string[]): Promise<Map<string, string>> {
+    for (let attempt = 1; ; attempt++) {
+      const seq = this.seq;
+      const fragments = await this.renderAll(topics.flatMap((t) => this.options.catalog.snapshot(t)));
+      // Something published straight to one of these topics while this rendered (a log chunk)
+      // is in neither the snapshot nor what the client gets next: render again.
+      if (attempt >= 3 || !topics.some((t) => (this.skipped.get(t) ?? 0) > seq)) return fragments;
+    }
   }
 
   private async renderAll(fragments: Fragment[]): Promise<Map<string, string>> {
@@ -229,11 +271,22 @@ export class Broker {
     for (const topic of client.topics) {
       const set = this.byTopic.get(topic);
       set?.delete(client);
-      if (set?.size === 0) this.byTopic.delete(topic);
+      if (set?.size === 0) {
+        this.byTopic.delete(topic);
+        this.topicActive(topic, false);
+      }
     }
     if (reason === 'slow') {
       this.counters.dropped++;
       this.options.log.warn({ topics: [...client.topics] }, 'dropped a live client that could not keep up');
+    }
+  }
+
+  private topicActive(topic: string, active: boolean): void {
+    try {
+      this.options.onTopicActive?.(topic, active);
+    } catch (err) {
+      this.options.log.error({ err, topic }, 'a topic listener failed');
     }
   }
 

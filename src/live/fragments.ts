@@ -7,6 +7,7 @@ import { key, type FarmChange, type FarmStore } from '../farm/store.js';
 import { DEVICE_STATES, type DeviceState, type DeviceView, type PoolView } from '../farm/types.js';
 import { checkURL, type UrlPolicy, type UrlVerdict } from '../http/url-policy.js';
 import { domId } from './dom-id.js';
+import { logTopic, type LogPanelData } from './log-follower.js';
 import { sessionDetailData } from './session-detail.js';
 
 export interface Fragment {
@@ -38,9 +39,16 @@ export const topics = {
   pool: (namespace: string, name: string) => `pool:${namespace}/${name}`,
   device: (namespace: string, pool: string, device: string) => `device:${namespace}/${pool}/${device}`,
   session: (namespace: string, name: string) => `session:${namespace}/${name}`,
+  /** The runner log of a session: subscribing starts following its pod (see log-follower.ts). */
+  log: logTopic,
 };
 
-const TOPIC = /^(farm|pools|sessions|(?:pool|session):[^/\s]{1,253}\/[^/\s]{1,253}|device:[^/\s]{1,253}\/[^/\s]{1,253}\/[^/\s]{1,253})$/;
+/** Where the log panel's content comes from (LogFollowers). */
+export interface LogPanelSource {
+  panel(namespace: string, name: string): LogPanelData;
+}
+
+const TOPIC = /^(farm|pools|sessions|(?:pool|session|log):[^/\s]{1,253}\/[^/\s]{1,253}|device:[^/\s]{1,253}\/[^/\s]{1,253}\/[^/\s]{1,253})$/;
 
 export function isTopic(topic: string): boolean {
   return TOPIC.test(topic);
@@ -59,6 +67,7 @@ export class FragmentCatalog {
     private readonly store: FarmStore,
     private readonly policy: UrlPolicy,
     private readonly now: () => number = Date.now,
+    private readonly logs?: LogPanelSource,
   ) {}
 
   // ---- farm overview ----
@@ -160,6 +169,12 @@ export class FragmentCatalog {
     return fragment(domId('session', ns, name), '/partials/session-detail', sessionDetailData(this.store, this.policy, ns, name, this.now()));
   }
 
+  /** The runner log panel below a session's detail: a status line and the log's tail. */
+  sessionLog(ns: string, name: string): Fragment | undefined {
+    const data = this.logs?.panel(ns, name);
+    return data && { id: data.id, template: '/partials/session-log', data };
+  }
+
   // ---- for the broker ----
 
   /** Everything a topic's subscriber needs on (re)connect, so it can never be left stale. */
@@ -173,6 +188,10 @@ export class FragmentCatalog {
     if (kind === 'pool') return [badge, this.poolHeader(parts[0]!, parts[1]!), this.deviceGrid(parts[0]!, parts[1]!)];
     if (kind === 'device') return [badge, this.deviceFacts(parts[0]!, parts[1]!, parts[2]!)];
     if (kind === 'session') return [badge, this.sessionDetail(parts[0]!, parts[1]!)];
+    if (kind === 'log') {
+      const panel = this.sessionLog(parts[0]!, parts[1]!);
+      return panel ? [badge, panel] : [badge];
+    }
     return [badge];
   }
 

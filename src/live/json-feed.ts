@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { deviceJSON, poolJSON, sessionSummaryJSON } from '../farm/json.js';
 import type { FarmChange, FarmStore } from '../farm/store.js';
-import { DEFAULT_LIMITS, formatEvent, LiveClient, type ClientLimits } from './client.js';
+import { DEFAULT_LIMITS, formatEvent, LiveClient, type ClientLimits, type DropReason } from './client.js';
 import { RETRY_MS } from './broker.js';
 
 export interface FeedFilter {
@@ -27,6 +27,8 @@ export class JsonFeed {
   private readonly clients = new Map<LiveClient, FeedFilter>();
   private readonly history: FeedEvent[] = [];
   private seq = 0;
+  /** Running totals for /metrics, as the broker keeps them for the pages. */
+  private readonly counters = { eventsSent: 0, deliveries: 0, dropped: 0 };
   private unsubscribe: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
 
@@ -47,7 +49,7 @@ export class JsonFeed {
   }
 
   connect(res: ServerResponse, filter: FeedFilter, lastEventId: string | undefined): LiveClient {
-    const client = new LiveClient(res, [], this.options.limits ?? DEFAULT_LIMITS, (c) => this.clients.delete(c), Date.now, (_id, pending) => [...pending.values()].join(''));
+    const client = new LiveClient(res, [], this.options.limits ?? DEFAULT_LIMITS, (c, reason) => this.forget(c, reason), Date.now, (_id, pending) => [...pending.values()].join(''));
     client.sendControl(`retry: ${RETRY_MS}\n\n`);
     const match = lastEventId?.match(/^([0-9a-f]+)-(\d+)$/);
     const last = match && match[1] === this.bootId ? Number(match[2]) : undefined;
@@ -72,6 +74,15 @@ export class JsonFeed {
     return this.clients.size;
   }
 
+  stats(): { clients: number; eventsSent: number; deliveries: number; dropped: number } {
+    return { clients: this.clients.size, ...this.counters };
+  }
+
+  private forget(client: LiveClient, reason: DropReason): void {
+    this.clients.delete(client);
+    if (reason === 'slow') this.counters.dropped++;
+  }
+
   private publish(change: FarmChange): void {
     const typed = toTyped(change);
     if (!typed) return;
@@ -82,7 +93,16 @@ export class JsonFeed {
     const max = this.options.historySize ?? 2_000;
     if (this.history.length > max) this.history.splice(0, this.history.length - max);
     const pending = new Map([[event.objectKey, event.text]]);
-    for (const [client, filter] of this.clients) if (matches(filter, event)) client.send(id, event.text, pending);
+    let sent = 0;
+    for (const [client, filter] of this.clients) {
+      if (!matches(filter, event)) continue;
+      client.send(id, event.text, pending);
+      sent++;
+    }
+    if (sent > 0) {
+      this.counters.eventsSent++;
+      this.counters.deliveries += sent;
+    }
   }
 }
 

@@ -6,6 +6,7 @@ import { badRequest, notFound } from '../../http/errors.js';
 import { nameParam, namespaceParam } from '../../http/params.js';
 import { naturalCompare, parseStateFilter } from '../../live/fragments.js';
 import { SSE_HEADERS } from '../live/index.js';
+import sessionLogRoutes from './session-logs.js';
 import sessionApiRoutes from './sessions.js';
 
 interface PoolParams {
@@ -28,6 +29,7 @@ export default async function apiRoutes(app: FastifyInstance): Promise<void> {
 
   // Registered here so the not-synced answer above covers it too.
   await app.register(sessionApiRoutes);
+  await app.register(sessionLogRoutes);
 
   app.get<{ Querystring: { namespace?: string } }>('/api/v1/templates', async (request) => {
     const ns = namespaceParam(request.query.namespace);

@@ -113,7 +113,14 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     const { namespace, name } = request.params;
     const detail = catalog.sessionDetail(namespace, name);
     if (!detail.data.exists && store.syncStatus().synced) throw notFound(`TestSession ${namespace}/${name}`);
-    return reply.view('/pages/session', { title: `${name} · Sessions`, topics: [topics.session(namespace, name)], detail: detail.data });
+    // The runner log has a topic of its own: the page's one stream subscribes to both.
+    const log = catalog.sessionLog(namespace, name);
+    return reply.view('/pages/session', {
+      title: `${name} · Sessions`,
+      topics: [topics.session(namespace, name), ...(log ? [topics.log(namespace, name)] : [])],
+      detail: detail.data,
+      log: log?.data,
+    });
   });
 
   function listData(filters: SessionFilters, empty = false): Record<string, unknown> {

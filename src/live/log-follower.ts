@@ -1,0 +1,611 @@
+// The runner log of a TestSession, live on its page. A page subscribes to the topic
+// log:<namespace>/<session>; its first subscriber starts ONE upstream follow of the runner
+// pod's log, shared by every viewer, and the last one to leave stops it. The follow starts
+// again when the session gets a (new) runner pod, or after a backoff when the stream ends
+// or fails while the session still runs. Lines reach viewers as append-only chunks, at most
+// one per interval and of bounded size, so a chatty pod cannot flood a browser; a bounded
+// tail is kept for the snapshot a viewer gets on (re)connect, and it always equals what
+// the chunks sent so far add up to. Log text is untrusted: control and escape sequences are
+// removed here, and the templates escape the rest.
+import { StringDecoder } from 'node:string_decoder';
+import { Writable } from 'node:stream';
+import { key, type FarmChange, type FarmStore } from '../farm/store.js';
+import { FINISHED_PHASES, type SessionPhase } from '../farm/types.js';
+import { Backoff } from '../kube/backoff.js';
+import { ClusterError } from '../kube/errors.js';
+import type { Cluster, LogOptions } from '../kube/types.js';
+import { domId } from './dom-id.js';
+
+export interface LogLimits {
+  /** Lines kept for the snapshot (and asked of the API when a follow starts). */
+  tailLines: number;
+  /** Bytes kept for the snapshot. */
+  tailBytes: number;
+  /** Most bytes of one appended chunk; older lines of a burst are skipped, with a notice. */
+  chunkBytes: number;
+  /** At most one chunk per session this often. */
+  intervalMs: number;
+  /** Longer lines are cut. */
+  lineChars: number;
+  /** How long a follow stays open after its session finished (kwok never ends a follow). */
+  endGraceMs: number;
+  retry: { initialMs: number; maxMs: number };
+}
+
+export const DEFAULT_LOG_LIMITS: LogLimits = {
+  tailLines: 500,
+  tailBytes: 256 * 1024,
+  chunkBytes: 16 * 1024,
+  intervalMs: 250,
+  lineChars: 4096,
+  endGraceMs: 5_000,
+  retry: { initialMs: 1_000, maxMs: 30_000 },
+};
+
+/**
+ * unknown: the store has not read the cluster yet; missing: no such session; waiting: no
+ * runner pod yet; none: the session finished without one; connecting, following, ended,
+ * failed: what became of the follow of its pod.
+ */
+export type LogState = 'unknown' | 'missing' | 'waiting' | 'none' | 'connecting' | 'following' | 'ended' | 'failed';
+
+/** What the log panel template shows: its ids, a status line and the tail. */
+export interface LogPanelData {
+  [key: string]: unknown;
+  id: string;
+  statusId: string;
+  linesId: string;
+  namespace: string;
+  name: string;
+  state: LogState;
+  pod: string;
+  message: string;
+  text: string;
+  /** The plain-text log for curl and for the whole story. */
+  href: string;
+}
+
+/** Where log fragments go: the broker. */
+export interface LogSink {
+  /** Sends rendered fragments to the topic's subscribers at once, in call order. */
+  publish(topic: string, fragments: ReadonlyMap<string, string>): void;
+  /** The topic's earlier events cannot be replayed any more: a reconnecting page needs a snapshot. */
+  invalidate(topic: string): void;
+}
+export type RenderLog = (template: string, data: Record<string, unknown>) => Promise<string>;
+
+export interface LogFollowersOptions {
+  store: FarmStore;
+  cluster: Cluster;
+  render: RenderLog;
+  sink: LogSink;
+  log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  limits?: Partial<LogLimits>;
+}
+
+export const LOG_TOPIC_PREFIX = 'log:';
+export const logTopic = (namespace: string, name: string): string => `${LOG_TOPIC_PREFIX}${namespace}/${name}`;
+export const logHref = (namespace: string, name: string): string => `/api/v1/sessions/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/logs`;
+
+const panelIds = (namespace: string, name: string) => ({
+  id: domId('session-log', namespace, name),
+  statusId: domId('session-log-status', namespace, name),
+  linesId: domId('session-log-lines', namespace, name),
+});
+
+interface Follow {
+  namespace: string;
+  name: string;
+  topic: string;
+  state: LogState;
+  pod: string;
+  phase: SessionPhase | '';
+  detail: string;
+  /** What viewers have been sent: the snapshot a new viewer gets. */
+  tail: string[];
+  tailBytes: number;
+  /** Lines read but not yet sent. */
+  pending: string[];
+  pendingBytes: number;
+  pendingSkipped: number;
+  lines: LineSplitter;
+  /** Bumped by every (re)start and stop: callbacks of an older follow do nothing. */
+  generation: number;
+  abort: AbortController | undefined;
+  /** The next chunk replaces the panel's lines (a restarted follow re-reads the tail). */
+  replaceNext: boolean;
+  lastChunkAt: number;
+  chunkTimer: NodeJS.Timeout | undefined;
+  retryTimer: NodeJS.Timeout | undefined;
+  graceTimer: NodeJS.Timeout | undefined;
+  backoff: Backoff;
+  /** Renders run in order, so what viewers get is in order too. */
+  chain: Promise<void>;
+  lastStatus: string;
+  stopped: boolean;
+}
+
+export interface LogFollowerStats {
+  /** Sessions whose log some page is watching. */
+  follows: number;
+  /** Open pods/log requests (page follows and API streams). */
+  upstreams: number;
+}
+
+export class LogFollowers {
+  private readonly follows = new Map<string, Follow>();
+  private readonly limits: LogLimits;
+  private upstreams = 0;
+  private chunkSeq = 0;
+  private unsubscribe: (() => void) | undefined;
+  private closed = false;
+  /** Aborted on shutdown: ends the API's open log streams, which would hold up app.close(). */
+  private readonly closing = new AbortController();
+
+  constructor(private readonly options: LogFollowersOptions) {
+    this.limits = { ...DEFAULT_LOG_LIMITS, ...options.limits };
+  }
+
+  start(): void {
+    this.unsubscribe = this.options.store.subscribe((change) => this.onChange(change));
+  }
+
+  close(): void {
+    this.closed = true;
+    this.closing.abort();
+    this.unsubscribe?.();
+    for (const f of [...this.follows.values()]) this.unwatch(f);
+  }
+
+  stats(): LogFollowerStats {
+    return { follows: this.follows.size, upstreams: this.upstreams };
+  }
+
+  /** The broker calls this when a topic gets its first subscriber (true) or loses its last. */
+  onTopic(topic: string, active: boolean): void {
+    const parsed = parseLogTopic(topic);
+    if (!parsed) return;
+    const k = key(parsed.namespace, parsed.name);
+    const existing = this.follows.get(k);
+    if (!active) {
+      if (existing) this.unwatch(existing);
+      return;
+    }
+    if (existing || this.closed) return;
+    // What the first subscriber's snapshot showed: the status line changes from there.
+    const shown = this.panel(parsed.namespace, parsed.name);
+    const f: Follow = {
+      ...parsed,
+      topic,
+      state: shown.state,
+      pod: '',
+      phase: '',
+      detail: '',
+      tail: [],
+      tailBytes: 0,
+      pending: [],
+      pendingBytes: 0,
+      pendingSkipped: 0,
+      lines: new LineSplitter(this.limits.lineChars),
+      generation: 0,
+      abort: undefined,
+      replaceNext: false,
+      lastChunkAt: 0,
+      chunkTimer: undefined,
+      retryTimer: undefined,
+      graceTimer: undefined,
+      backoff: new Backoff(this.limits.retry),
+      chain: Promise.resolve(),
+      lastStatus: shown.message,
+      stopped: false,
+    };
+    this.follows.set(k, f);
+    this.reconcile(f);
+  }
+
+  /** The log panel as it stands: for the page and for a new subscriber's snapshot. */
+  panel(namespace: string, name: string): LogPanelData {
+    const f = this.follows.get(key(namespace, name));
+    if (f) return this.panelData(f.namespace, f.name, f.state, f.pod, f.phase, f.detail, f.tail);
+    const s = this.options.store.getSession(namespace, name);
+    if (!s) return this.panelData(namespace, name, this.options.store.syncStatus().synced ? 'missing' : 'unknown', '', '', '', []);
+    if (!s.podName) return this.panelData(namespace, name, FINISHED_PHASES.has(s.phase) ? 'none' : 'waiting', '', s.phase, '', []);
+    return this.panelData(namespace, name, 'connecting', s.podName, s.phase, '', []);
+  }
+
+  /** Fails with a ClusterError when the API will not serve this pod's log (a cheap request that reads nothing). */
+  async checkReadable(namespace: string, pod: string, container?: string): Promise<void> {
+    await this.podLog(namespace, pod, discard(), { tailLines: 0, ...(container ? { container } : {}) });
+  }
+
+  /** A pod's log for the API, until it ends, the client goes (`signal`) or the dashboard shuts down. */
+  async stream(namespace: string, pod: string, out: Writable, options: LogOptions & { signal: AbortSignal }): Promise<void> {
+    await this.podLog(namespace, pod, out, { ...options, signal: AbortSignal.any([options.signal, this.closing.signal]) });
+  }
+
+  /** cluster.podLog, counted, so a test can see that a closed client closed its upstream request too. */
+  async podLog(namespace: string, pod: string, out: Writable, options: LogOptions): Promise<void> {
+    this.upstreams++;
+    try {
+      await this.options.cluster.podLog(namespace, pod, out, options);
+    } finally {
+      this.upstreams--;
+    }
+  }
+
+  // ---- lifecycle of one follow ----
+
+  private onChange(change: FarmChange): void {
+    if (change.kind !== 'session' && change.kind !== 'sync') return;
+    if (change.kind === 'sync') {
+      for (const f of this.follows.values()) if (f.state === 'unknown') this.reconcile(f);
+      return;
+    }
+    const f = this.follows.get(key(change.view.namespace, change.view.name));
+    if (f) this.reconcile(f);
+  }
+
+  /** Brings a follow in line with its session: no pod, a new pod, or a finished session. */
+  private reconcile(f: Follow): void {
+    if (f.stopped) return;
+    const s = this.options.store.getSession(f.namespace, f.name);
+    if (!s) return this.halt(f, this.options.store.syncStatus().synced ? 'missing' : 'unknown', '');
+    f.phase = s.phase;
+    if (!s.podName) return this.halt(f, FINISHED_PHASES.has(s.phase) ? 'none' : 'waiting', s.phase);
+    if (s.podName !== f.pod) return this.restart(f, s.podName, true);
+    if (FINISHED_PHASES.has(s.phase) && f.state === 'following' && f.abort && !f.graceTimer) {
+      // The runner has exited; a kubelet ends the stream by itself, kwok never does.
+      // Aborting ends run()'s follow like an end of stream: what was read still goes out.
+      const abort = f.abort;
+      f.graceTimer = setTimeout(() => {
+        f.graceTimer = undefined;
+        abort.abort();
+      }, this.limits.endGraceMs);
+      f.graceTimer.unref();
+    }
+  }
+
+  /** No pod to follow (yet, or any more): close the upstream and clear the lines. */
+  private halt(f: Follow, state: LogState, phase: SessionPhase | ''): void {
+    this.stopUpstream(f);
+    f.pod = '';
+    f.phase = phase;
+    f.backoff.reset();
+    if (f.tail.length > 0) this.enqueueClear(f);
+    this.setState(f, state, '');
+  }
+
+  private restart(f: Follow, pod: string, newPod: boolean): void {
+    this.stopUpstream(f);
+    if (newPod) {
+      f.backoff.reset();
+      if (f.tail.length > 0) this.enqueueClear(f);
+    }
+    f.pod = pod;
+    f.replaceNext = true;
+    // A retry keeps saying what went wrong until it succeeds or fails anew.
+    if (newPod) this.setState(f, 'connecting', '');
+    void this.run(f, f.generation);
+  }
+
+  private unwatch(f: Follow): void {
+    f.stopped = true;
+    this.stopUpstream(f);
+    this.follows.delete(key(f.namespace, f.name));
+    // Lines written while no one watches are never sent: a page that comes back after the
+    // gap must not be replayed what it missed (nothing), but get a fresh snapshot.
+    this.options.sink.invalidate(f.topic);
+  }
+
+  private stopUpstream(f: Follow): void {
+    f.generation++;
+    f.abort?.abort();
+    f.abort = undefined;
+    for (const t of [f.chunkTimer, f.retryTimer, f.graceTimer]) clearTimeout(t);
+    f.chunkTimer = f.retryTimer = f.graceTimer = undefined;
+    f.pending = [];
+    f.pendingBytes = 0;
+    f.pendingSkipped = 0;
+    f.lines = new LineSplitter(this.limits.lineChars);
+  }
+
+  /** One upstream request: check that the log can be read, then follow it until it ends. */
+  private async run(f: Follow, generation: number): Promise<void> {
+    const abort = new AbortController();
+    f.abort = abort;
+    const current = () => f.generation === generation && !f.stopped;
+    const startedAt = Date.now();
+    // A finished session's log is complete: read it once rather than follow it.
+    const finished = FINISHED_PHASES.has(this.options.store.getSession(f.namespace, f.name)?.phase ?? 'Pending');
+    try {
+      await this.podLog(f.namespace, f.pod, discard(), { tailLines: 0, signal: abort.signal });
+      if (!current()) return;
+      this.setState(f, 'following', '');
+      const sink = new Writable({
+        write: (chunk: Buffer, _encoding, done) => {
+          if (current()) this.receive(f, f.lines.push(chunk));
+          done();
+        },
+      });
+      await this.podLog(f.namespace, f.pod, sink, { follow: !finished, tailLines: this.limits.tailLines, signal: abort.signal });
+      if (!current()) return;
+      this.flushPartial(f);
+      f.abort = undefined;
+      if (finished || abort.signal.aborted || FINISHED_PHASES.has(this.options.store.getSession(f.namespace, f.name)?.phase ?? 'Pending')) {
+        this.setState(f, 'ended', '');
+        return;
+      }
+      // The stream ended while the session runs (a restarted API server, a rotated log).
+      if (Date.now() - startedAt > 30_000) f.backoff.reset();
+      this.retryLater(f, 'connecting', 'its log stream ended');
+    } catch (err) {
+      if (!current()) return;
+      f.abort = undefined;
+      if (abort.signal.aborted) {
+        // The grace period of a finished session ran out before the follow began.
+        this.setState(f, 'ended', '');
+        return;
+      }
+      const detail = err instanceof ClusterError ? err.explain(`read the log of runner pod ${f.pod}`) : `Could not read the log of runner pod ${f.pod}: ${String(err)}`;
+      if (!(err instanceof ClusterError)) this.options.log.warn({ err, session: `${f.namespace}/${f.name}` }, 'could not follow a runner log');
+      this.retryLater(f, 'failed', detail);
+    }
+  }
+
+  private retryLater(f: Follow, state: LogState, detail: string): void {
+    this.setState(f, state, detail);
+    const generation = f.generation;
+    f.retryTimer = setTimeout(() => {
+      f.retryTimer = undefined;
+      if (f.generation !== generation || f.stopped) return;
+      const pod = this.options.store.getSession(f.namespace, f.name)?.podName;
+      if (pod && pod === f.pod) this.restart(f, pod, false);
+      else this.reconcile(f);
+    }, f.backoff.next());
+    f.retryTimer.unref();
+  }
+
+  // ---- lines to chunks ----
+
+  private receive(f: Follow, lines: string[]): void {
+    if (lines.length === 0) return;
+    for (const line of lines) {
+      f.pending.push(line);
+      f.pendingBytes += Buffer.byteLength(line) + 1;
+    }
+    // Never hold more than a snapshot's worth: what a chunk would skip anyway goes now.
+    if (f.pendingBytes > 2 * this.limits.tailBytes || f.pending.length > 2 * this.limits.tailLines) {
+      const { kept, skipped, bytes } = newestWithin(f.pending, this.limits.tailLines, this.limits.tailBytes);
+      f.pending = kept;
+      f.pendingBytes = bytes;
+      f.pendingSkipped += skipped;
+    }
+    this.scheduleChunk(f);
+  }
+
+  private flushPartial(f: Follow): void {
+    this.receive(f, f.lines.end());
+  }
+
+  private scheduleChunk(f: Follow): void {
+    if (f.chunkTimer) return;
+    // A short wait lets a burst (the tail sent on connect) arrive whole; then the rate cap.
+    const delay = Math.max(20, f.lastChunkAt + this.limits.intervalMs - Date.now());
+    const generation = f.generation;
+    f.chunkTimer = setTimeout(() => {
+      f.chunkTimer = undefined;
+      if (f.generation === generation) this.enqueue(f, () => this.sendChunk(f, generation));
+    }, delay);
+    f.chunkTimer.unref();
+  }
+
+  private async sendChunk(f: Follow, generation: number): Promise<void> {
+    if (f.generation !== generation || (f.pending.length === 0 && f.pendingSkipped === 0)) return;
+    const replace = f.replaceNext;
+    const { kept, skipped } = newestWithin(f.pending, this.limits.tailLines, replace ? this.limits.tailBytes : this.limits.chunkBytes);
+    const dropped = skipped + f.pendingSkipped;
+    const lines = dropped > 0 ? [skipNotice(dropped, f.namespace, f.name), ...kept] : kept;
+    f.pending = [];
+    f.pendingBytes = 0;
+    f.pendingSkipped = 0;
+    f.replaceNext = false;
+    f.lastChunkAt = Date.now();
+    // A restarted follow re-reads the tail: when it only continues what viewers have, append.
+    // A fresh one replaces whatever a page kept from an earlier follow.
+    const append = !replace || (f.tail.length > 0 && startsWith(lines, f.tail));
+    const body = append && replace ? lines.slice(f.tail.length) : lines;
+    if (append && body.length === 0) return;
+    const chunk = await this.renderChunk(f, append ? 'beforeend' : 'innerHTML', body);
+    if (f.generation !== generation || f.stopped || chunk === undefined) return;
+    // The tail changes in the same tick as the chunk goes out: a snapshot is never ahead or behind.
+    if (!append) this.clearTail(f);
+    this.addToTail(f, body);
+    this.publish(f, chunk);
+  }
+
+  private enqueueClear(f: Follow): void {
+    this.enqueue(f, async () => {
+      const chunk = await this.renderChunk(f, 'innerHTML', []);
+      if (f.stopped || chunk === undefined) return;
+      this.clearTail(f);
+      this.publish(f, chunk);
+    });
+  }
+
+  private async renderChunk(f: Follow, swap: 'beforeend' | 'innerHTML', lines: string[]): Promise<[string, string] | undefined> {
+    const id = `${domId('session-log-chunk', f.namespace, f.name)}__${++this.chunkSeq}`;
+    const html = await this.render('/partials/session-log-chunk', { id, swap, linesId: panelIds(f.namespace, f.name).linesId, text: joinLines(lines) });
+    return html === undefined ? undefined : [id, html];
+  }
+
+  private addToTail(f: Follow, lines: string[]): void {
+    for (const line of lines) {
+      f.tail.push(line);
+      f.tailBytes += Buffer.byteLength(line) + 1;
+    }
+    if (f.tail.length > this.limits.tailLines || f.tailBytes > this.limits.tailBytes) {
+      const { kept, bytes } = newestWithin(f.tail, this.limits.tailLines, this.limits.tailBytes);
+      f.tail = kept;
+      f.tailBytes = bytes;
+    }
+  }
+
+  private clearTail(f: Follow): void {
+    f.tail = [];
+    f.tailBytes = 0;
+  }
+
+  // ---- status line ----
+
+  private setState(f: Follow, state: LogState, detail: string): void {
+    f.state = state;
+    f.detail = detail;
+    // Rendered when its turn comes, from the state of that moment: the newest status wins.
+    this.enqueue(f, async () => {
+      const data = this.panelData(f.namespace, f.name, f.state, f.pod, f.phase, f.detail, []);
+      if (data.message === f.lastStatus) return;
+      const html = await this.render('/partials/session-log-status', { ...data, oob: true });
+      if (f.stopped || html === undefined) return;
+      f.lastStatus = data.message;
+      this.publish(f, [data.statusId, html]);
+    });
+  }
+
+  // ---- plumbing ----
+
+  private panelData(namespace: string, name: string, state: LogState, pod: string, phase: string, detail: string, tail: readonly string[]): LogPanelData {
+    return { ...panelIds(namespace, name), namespace, name, state, pod, message: statusMessage(state, pod, phase, detail), text: joinLines(tail), href: logHref(namespace, name) };
+  }
+
+  private enqueue(f: Follow, job: () => Promise<void>): void {
+    f.chain = f.chain.then(job).catch((err: unknown) => this.options.log.error({ err, session: `${f.namespace}/${f.name}` }, 'could not send a runner log update'));
+  }
+
+  private async render(template: string, data: Record<string, unknown>): Promise<string | undefined> {
+    try {
+      return (await this.options.render(template, data)).trim();
+    } catch (err) {
+      this.options.log.error({ err, template }, 'could not render a runner log fragment');
+      return undefined;
+    }
+  }
+
+  private publish(f: Follow, [id, html]: [string, string]): void {
+    if (f.stopped || this.closed) return;
+    this.options.sink.publish(f.topic, new Map([[id, html]]));
+  }
+}
+
+/** What the panel says about the log, in the farm's words. */
+export function statusMessage(state: LogState, pod: string, phase: string, detail: string): string {
+  switch (state) {
+    case 'unknown':
+      return 'Waiting for the first data from the cluster.';
+    case 'missing':
+      return 'This TestSession does not exist (any more), so there is no log to show.';
+    case 'waiting':
+      return `No runner pod yet: the session is ${phase || 'Pending'}. Its log appears here once the runner starts.`;
+    case 'none':
+      return `This session ended (${phase}) without a runner pod, so it has no log.`;
+    case 'connecting':
+      return detail ? `Reconnecting to the log of runner pod ${pod}: ${detail}.` : `Connecting to the log of runner pod ${pod}…`;
+    case 'following':
+      return `Live: the log of runner pod ${pod}.`;
+    case 'ended':
+      return `The log of runner pod ${pod} has ended.`;
+    case 'failed':
+      return `${detail} Retrying in a moment.`;
+  }
+}
+
+export function parseLogTopic(topic: string): { namespace: string; name: string } | undefined {
+  if (!topic.startsWith(LOG_TOPIC_PREFIX)) return undefined;
+  const [namespace, name, ...rest] = topic.slice(LOG_TOPIC_PREFIX.length).split('/');
+  return namespace && name && rest.length === 0 ? { namespace, name } : undefined;
+}
+
+// ---- plain functions on lines ----
+
+// CSI and OSC sequences (colours, cursor moves, titles) and other escapes: a terminal acts
+// on them, a page would show them as noise.
+const ANSI = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])/g;
+// Other control characters (tab stays) and the bidi overrides that can make text lie.
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
+
+/** One log line as a page may show it: what a terminal would show, without control codes, cut when too long. */
+export function cleanLine(raw: string, maxChars: number): string {
+  let line = raw;
+  // Progress bars rewrite their line with carriage returns: a terminal shows the last text.
+  if (line.includes('\r')) {
+    line = line.replace(/\r+$/, '');
+    line = line.slice(line.lastIndexOf('\r') + 1);
+  }
+  line = line.replace(ANSI, '').replace(CONTROL, '');
+  return line.length > maxChars ? `${line.slice(0, maxChars)} … [line cut at ${maxChars} characters]` : line;
+}
+
+/** Splits a byte stream into clean lines; a line waits for its newline, and one too long is cut. */
+export class LineSplitter {
+  private readonly decoder = new StringDecoder('utf8');
+  private partial = '';
+  /** The start of the current line was too long and went out cut; drop the rest of it. */
+  private cutting = false;
+
+  constructor(private readonly maxChars: number) {}
+
+  push(chunk: Buffer | string): string[] {
+    const parts = (this.partial + (typeof chunk === 'string' ? chunk : this.decoder.write(chunk))).split('\n');
+    this.partial = parts.pop() ?? '';
+    const out: string[] = [];
+    for (const part of parts) {
+      if (this.cutting) this.cutting = false;
+      else out.push(cleanLine(part, this.maxChars));
+    }
+    if (this.partial.length > this.maxChars) {
+      if (!this.cutting) out.push(cleanLine(this.partial, this.maxChars));
+      this.partial = '';
+      this.cutting = true;
+    }
+    return out;
+  }
+
+  /** The last line when the stream ended without a newline. */
+  end(): string[] {
+    const rest = this.partial + this.decoder.end();
+    const cut = this.cutting;
+    this.partial = '';
+    this.cutting = false;
+    return rest && !cut ? [cleanLine(rest, this.maxChars)] : [];
+  }
+}
+
+/** The newest lines that fit in maxLines and maxBytes (each line counts its newline). */
+export function newestWithin(lines: readonly string[], maxLines: number, maxBytes: number): { kept: string[]; skipped: number; bytes: number } {
+  let bytes = 0;
+  let i = lines.length;
+  while (i > 0 && lines.length - i < maxLines) {
+    const size = Buffer.byteLength(lines[i - 1]!) + 1;
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    i--;
+  }
+  return { kept: lines.slice(i), skipped: i, bytes };
+}
+
+function startsWith(lines: readonly string[], prefix: readonly string[]): boolean {
+  if (prefix.length > lines.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (lines[i] !== prefix[i]) return false;
+  return true;
+}
+
+function joinLines(lines: readonly string[]): string {
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+function skipNotice(count: number, namespace: string, name: string): string {
+  return `[dashboard] … ${count} line${count === 1 ? '' : 's'} not shown: the log grows faster than this page shows it. The whole log: ${logHref(namespace, name)}`;
+}
+
+function discard(): Writable {
+  return new Writable({ write: (_chunk, _encoding, done) => done() });
+}
