@@ -5,9 +5,8 @@
 import { buildApp } from './app.js';
 import { ConfigError, helpText, loadConfig, type Config } from './config.js';
 import type { Cluster } from './kube/types.js';
+import { CLOSE_TIMEOUT_MS } from './shutdown.js';
 
-/** After the delay: how long closing may take before the process gives up and exits 1. */
-const CLOSE_TIMEOUT_MS = 20_000;
 
 async function main(): Promise<void> {
   let config: Config | null;
