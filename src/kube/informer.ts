@@ -166,11 +166,13 @@ export class Informer<V> {
     if (this.stopped) return;
     const startedAt = this.now();
     let serverError: ClusterError | undefined;
-    this.setState('live');
     this.armWatchdog();
     this.watch = this.options.cluster.watch(this.options.resource, {
       namespace: this.options.namespace,
       resourceVersion: this.status.resourceVersion,
+      // Live only once the server has accepted the watch: a retry that cannot connect
+      // stays 'retrying' (stale) instead of flickering to live on every attempt.
+      onOpen: () => this.setState('live'),
       onEvent: (event) => {
         if (event.type === 'ERROR') serverError = new ClusterError(event.code, event.reason, event.message);
         this.onWatchEvent(event);

@@ -112,6 +112,7 @@ export class KubeCluster implements Cluster {
           signal: abort.signal,
           stream: true,
         });
+        if (!closed) options.onOpen?.();
         const lines = createInterface({ input: Readable.fromWeb(response.body as never), crlfDelay: Infinity });
         for await (const line of lines) {
           if (closed) break;

@@ -71,6 +71,7 @@ export class MemoryCluster implements Cluster {
         options.onClose();
         return;
       }
+      options.onOpen?.();
       for (const stored of this.history) {
         if (stored.revision > from && this.matches(watcher, stored)) options.onEvent(clone(stored.event));
       }

@@ -48,6 +48,8 @@ export type WatchEvent =
 export interface WatchOptions {
   namespace: string | undefined;
   resourceVersion: string;
+  /** Called once the server has accepted the watch (HTTP 200), before its first event. */
+  onOpen?: () => void;
   /** Called for each event, in order. Must not throw. */
   onEvent: (event: WatchEvent) => void;
   /** Called once when the watch ends: undefined for a clean close, else the error. */
