@@ -2,13 +2,13 @@
 // `vitest run`, hands its coordinates to the test workers (inject('cluster')) and stops it
 // afterwards. Test workers are separate processes, so restarting the apiserver or compacting
 // etcd goes through a small HTTP endpoint on loopback that this setup serves.
-import { spawn } from 'node:child_process';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { runProvisionScript } from './provision.js';
 import { startControlPlane, type Binaries, type ControlPlane, type Versions } from './control-plane.js';
 
 /** What test workers get from inject('cluster'). Plain data: it crosses process boundaries. */
@@ -48,31 +48,10 @@ declare module 'vitest' {
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Runs scripts/provision-control-plane.sh (idempotent; progress on our stderr) and parses its NAME=path lines. */
+/** Runs scripts/provision-control-plane.sh and returns the paths it printed. */
 async function provision(): Promise<Binaries> {
-  const script = path.join(root, 'scripts/provision-control-plane.sh');
-  const stdout = await new Promise<string>((resolve, reject) => {
-    const child = spawn('bash', [script], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.on('error', reject);
-    child.on('exit', (code, signal) =>
-      code === 0 ? resolve(out) : reject(new Error(`${script} failed (exit ${code ?? signal}); its messages are above`)),
-    );
-  });
-  const vars = Object.fromEntries(
-    stdout
-      .split('\n')
-      .map((l) => /^([A-Z_]+)=(.*)$/.exec(l.trim()))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => [m[1], m[2]]),
-  );
-  const need = (name: string): string => {
-    const v = vars[name];
-    if (!v) throw new Error(`${script} printed no ${name}=... line; its output was:\n${stdout}`);
-    return v;
-  };
-  return { etcd: need('ETCD'), kubeApiserver: need('KUBE_APISERVER'), kubectl: need('KUBECTL'), kwok: need('KWOK') };
+  const out = await runProvisionScript('provision-control-plane.sh');
+  return { etcd: out.get('ETCD'), kubeApiserver: out.get('KUBE_APISERVER'), kubectl: out.get('KUBECTL'), kwok: out.get('KWOK') };
 }
 
 function startControlServer(cp: ControlPlane): Promise<{ url: string; token: string; close(): Promise<void> }> {

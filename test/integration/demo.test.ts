@@ -3,25 +3,16 @@
 // the embedded demo farm is served, said so, and alive.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/cluster.js';
+import { freePort } from '../helpers/process.js';
 import { openStream } from '../helpers/sse.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const DEMO_POOLS = ['regression', 'smoke', 'tablets'];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 describe('npm start with no cluster', () => {
   let child: ChildProcess;

@@ -3,27 +3,18 @@
 // folder really is read-only to it) with NODE_ENV=production against the real apiserver.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterInfo, freshNamespace, waitFor } from '../helpers/cluster.js';
+import { freePort } from '../helpers/process.js';
 import { createPool, createTemplate, devices, setDevices } from '../helpers/farm.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
 const NOBODY = 65534;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 /** Total size in bytes of a folder. */
 async function du(dir: string): Promise<number> {

@@ -3,24 +3,15 @@
 // --shutdown-delay, then the streams end with a retry hint and the process exits by itself
 // with status 0, well inside the pod's grace period.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterInfo, freshNamespace, waitFor } from '../helpers/cluster.js';
+import { freePort } from '../helpers/process.js';
 import { createPool, createTemplate, devices, setDevices } from '../helpers/farm.js';
 import { openStream } from '../helpers/sse.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 describe('SIGTERM with open streams', () => {
   let child: ChildProcess;

@@ -3,7 +3,7 @@
 // labelSelector (kubectl syntax), q (part of the name), limit and continue.
 import { AppError, badRequest } from '../../http/errors.js';
 import { nameParam, namespaceParam, single } from '../../http/params.js';
-import { MAX_LIMIT, parsePhases, QueryError, querySessions, type SessionPage, type SessionQuery } from '../../farm/session-query.js';
+import { MAX_LIMIT, parsePhases, QueryError, type SessionPage, type SessionQuery } from '../../farm/session-query.js';
 import type { FarmStore } from '../../farm/store.js';
 import type { SessionPhase } from '../../farm/types.js';
 
