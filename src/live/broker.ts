@@ -81,9 +81,13 @@ export class Broker {
     const client = new LiveClient(res, topics, this.options.limits ?? DEFAULT_LIMITS, (c, reason) => this.forget(c, reason), Date.now, formatUpdate);
     client.sendControl(`retry: ${RETRY_MS}\n\n`);
     const replay = this.replayFor(topics, lastEventId);
-    const fragments = replay ?? (await this.snapshot(topics));
-    // Registered only now: events flushed while the snapshot rendered are newer and follow it.
+    const snapshot = replay ? undefined : await this.snapshot(topics);
+    const fragments = replay ?? snapshot!.fragments;
     if (client.isEnded || this.closed) return client;
+    // Events sent to other subscribers while the snapshot rendered never reached this client,
+    // and the snapshot's data may be older than theirs: apply them on top, in order. (Any
+    // of them older than the snapshot is followed by a newer event, also in this list.)
+    if (snapshot) for (const [id, html] of this.sentSince(topics, snapshot.seq)) fragments.set(id, html);
     this.clients.add(client);
     const activated: string[] = [];
     for (const topic of client.topics) {
@@ -214,13 +218,7 @@ export class Broker {
     const oldest = this.history[0]?.seq ?? this.seq + 1;
     if (last > this.seq || last < oldest - 1) return undefined;
     for (const topic of [...topics, EVERYONE]) if ((this.skipped.get(topic) ?? 0) > last) return undefined;
-    const wanted = new Set([...topics, EVERYONE]);
-    const merged = new Map<string, string>();
-    for (const event of this.history) {
-      if (event.seq <= last || !wanted.has(event.topic)) continue;
-      for (const [id, html] of event.fragments) merged.set(id, html);
-    }
-    return merged;
+    return this.sentSince(topics, last);
   }
 
   private remember(event: SentEvent): void {
@@ -229,15 +227,25 @@ export class Broker {
     if (this.history.length > max) this.history.splice(0, this.history.length - max);
   }
 
-  /** The regions of these topics as they are now. */
-  private async snapshot(topics: readonly string[]): Promise<Map<string, string>> {
+  /** The regions of these topics as they are now, and the last event id older than them. */
+  private async snapshot(topics: readonly string[]): Promise<{ fragments: Map<string, string>; seq: number }> {
     for (let attempt = 1; ; attempt++) {
       const seq = this.seq;
       const fragments = await this.renderAll(topics.flatMap((t) => this.options.catalog.snapshot(t)));
-      // Something published straight to one of these topics while this rendered (a log chunk)
-      // is in neither the snapshot nor what the client gets next: render again.
-      if (attempt >= 3 || !topics.some((t) => (this.skipped.get(t) ?? 0) > seq)) return fragments;
+      // Something sent to one of these topics while nobody subscribed (or published straight
+      // to it, a log chunk) is in neither the snapshot nor the history: render again.
+      if (attempt >= 3 || !topics.some((t) => (this.skipped.get(t) ?? 0) > seq)) return { fragments, seq };
     }
+  }
+
+  /** What was sent to these topics (and to everyone) after `seq`, merged in order. */
+  private sentSince(topics: readonly string[], seq: number): Map<string, string> {
+    const wanted = new Set([...topics, EVERYONE]);
+    const merged = new Map<string, string>();
+    for (const event of this.history) {
+      if (event.seq > seq && wanted.has(event.topic)) for (const [id, html] of event.fragments) merged.set(id, html);
+    }
+    return merged;
   }
 
   private async renderAll(fragments: Fragment[]): Promise<Map<string, string>> {
