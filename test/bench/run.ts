@@ -1,0 +1,303 @@
+// `npm run bench`: the live fan-out and page-render benchmarks of docs/benchmarks.md.
+// Prints what it measured and whether the targets were met. Exits 1 when the bench itself
+// failed (a process crashed, clients could not connect, events went missing, a timeout),
+// never because a target was missed: that is reported, not hidden behind an exit code.
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { compileServer } from './build.js';
+import { runFanout, type FanoutResult } from './fanout.js';
+import { BENCH_DIR, killChildren } from './proc.js';
+import { runRender, type RenderResult } from './render.js';
+import { mb, ms, table } from './stats.js';
+
+const TARGETS = { fanoutClients: 10_000, p99Ms: 250, rssMB: 400, renderMs: 5 };
+
+const HELP = `Usage: npm run bench -- [options]
+
+  --clients <n,n…>       SSE clients per fan-out run (default 1000,10000)
+  --changes <n>          measured device changes per run (default 20)
+  --warmup <n>           warm-up changes, not counted (default 3)
+  --pool-devices <n>     devices in the pool the clients watch (default 100)
+  --concurrency <n>      clients connecting at once (default 200)
+  --render-devices <n>   devices in the rendered pool page (default 1000)
+  --renders <n>          measured renders per method (default 300)
+  --render-warmup <n>    renders before measuring (default 50)
+  --no-dev-render        skip the development-mode (no template cache) render run
+  --only <fanout|render> run one part
+  --tsx-server           run the server under tsx instead of compiled (adds ~60 MB RSS)
+  --markdown             print the result tables as Markdown
+  --json <file>          also write every figure to a JSON file
+  --timeout <s>          give up (exit 1) after this long (default 900)
+  --help
+
+Environment, for experiments (each is printed with the results):
+  BENCH_SERVER_NODE_OPTIONS   NODE_OPTIONS of the server, e.g. --max-semi-space-size=16
+  BENCH_VIEWS                 a views folder to use instead of views/ (try template changes)
+  BENCH_PROFILE_DIR           write a CPU profile of the server's measured part there
+  BENCH_HEAP_SNAPSHOT_DIR     write a heap snapshot of the server once the clients are connected`;
+
+interface Options {
+  clients: number[];
+  changes: number;
+  warmup: number;
+  poolDevices: number;
+  concurrency: number;
+  renderDevices: number;
+  renders: number;
+  renderWarmup: number;
+  devRender: boolean;
+  only: 'fanout' | 'render' | undefined;
+  tsxServer: boolean;
+  markdown: boolean;
+  json: string | undefined;
+  timeoutS: number;
+}
+
+function options(): Options | null {
+  const { values } = parseArgs({
+    args: process.argv.slice(2).filter((a) => a !== '--'),
+    options: {
+      clients: { type: 'string', default: '1000,10000' },
+      changes: { type: 'string', default: '20' },
+      warmup: { type: 'string', default: '3' },
+      'pool-devices': { type: 'string', default: '100' },
+      concurrency: { type: 'string', default: '200' },
+      'render-devices': { type: 'string', default: '1000' },
+      renders: { type: 'string', default: '300' },
+      'render-warmup': { type: 'string', default: '50' },
+      'no-dev-render': { type: 'boolean', default: false },
+      only: { type: 'string' },
+      'tsx-server': { type: 'boolean', default: false },
+      markdown: { type: 'boolean', default: false },
+      json: { type: 'string' },
+      timeout: { type: 'string', default: '900' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return null;
+  const int = (name: string, raw: string, min: number) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} ${raw}: expected a whole number ≥ ${min}`);
+    return n;
+  };
+  if (values.only !== undefined && values.only !== 'fanout' && values.only !== 'render') throw new Error(`--only ${values.only}: expected fanout or render`);
+  return {
+    clients: values.clients.split(',').map((c) => int('clients', c.trim(), 1)),
+    changes: int('changes', values.changes, 1),
+    warmup: int('warmup', values.warmup, 0),
+    poolDevices: int('pool-devices', values['pool-devices'], 1),
+    concurrency: int('concurrency', values.concurrency, 1),
+    renderDevices: int('render-devices', values['render-devices'], 1),
+    renders: int('renders', values.renders, 1),
+    renderWarmup: int('render-warmup', values['render-warmup'], 0),
+    devRender: !values['no-dev-render'],
+    only: values.only as Options['only'],
+    tsxServer: values['tsx-server'],
+    markdown: values.markdown,
+    json: values.json,
+    timeoutS: int('timeout', values.timeout, 1),
+  };
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    memoryGB: os.totalmem() / 2 ** 30,
+    kernel: `${os.type()} ${os.release()}`,
+    node: process.version,
+    loadBefore: os.loadavg(),
+  };
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+async function main(): Promise<number> {
+  let opts: Options | null;
+  try {
+    opts = options();
+  } catch (err) {
+    log(`bench: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (!opts) {
+    log(HELP);
+    return 0;
+  }
+  const o = opts;
+  const watchdog = setTimeout(() => {
+    log(`bench: FAILED: still running after ${o.timeoutS} s (--timeout); stopping`);
+    killChildren();
+    process.exit(1);
+  }, o.timeoutS * 1000);
+
+  const m = machine();
+  const started = new Date();
+  log(`DroidFarm Dashboard bench, ${started.toISOString()}`);
+  log(`${m.cpu}, ${m.cores} cores, ${m.memoryGB.toFixed(1)} GiB, ${m.kernel}, Node ${m.node}, load average ${m.loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
+
+  const failures: string[] = [];
+  const fanouts: FanoutResult[] = [];
+  const renders: RenderResult[] = [];
+
+  let serverScript = join(BENCH_DIR, 'server.ts');
+  if (!o.tsxServer) {
+    log('compiling the server (tsc), so that it runs as in production…');
+    try {
+      const compiled = await compileServer();
+      serverScript = compiled.script;
+      if (compiled.diagnostics) log(`  tsc reported type errors (the code was emitted and is used):\n${compiled.diagnostics}`);
+    } catch (err) {
+      log(`bench: FAILED: ${(err as Error).message}`);
+      killChildren();
+      return 1;
+    }
+  }
+
+  if (o.only !== 'render') {
+    for (const clients of o.clients) {
+      log(`fan-out: ${clients} clients, pool of ${o.poolDevices} devices, ${o.changes} changes after ${o.warmup} warm-up`);
+      try {
+        const r = await runFanout({ serverScript, clients, changes: o.changes, warmup: o.warmup, devices: o.poolDevices, concurrency: o.concurrency, roundTimeoutMs: 10_000, log });
+        fanouts.push(r);
+        for (const p of r.problems) failures.push(`fan-out ${clients}: ${p}`);
+        log(`  p50 ${ms(r.latency.p50)} ms, p99 ${ms(r.latency.p99)} ms, RSS ${mb(r.memory.afterFanout.rssMB)} MB`);
+      } catch (err) {
+        failures.push(`fan-out ${clients}: ${(err as Error).message}`);
+        log(`  FAILED: ${(err as Error).message}`);
+      }
+    }
+  }
+  if (o.only !== 'fanout') {
+    const runs = [{ production: true, warmup: o.renderWarmup, count: o.renders }];
+    // Without NODE_ENV=production Eta reads and compiles every template on every render.
+    if (o.devRender) runs.push({ production: false, warmup: Math.min(o.renderWarmup, 10), count: Math.min(o.renders, 50) });
+    for (const run of runs) {
+      const mode = run.production ? 'production' : 'development';
+      log(`render: GET /pools/:ns/:name, ${o.renderDevices} devices, ${mode} mode, ${run.count} renders after ${run.warmup}`);
+      try {
+        const r = await runRender({ serverScript, devices: o.renderDevices, ...run, log });
+        renders.push(r);
+        log(`  server p50 ${ms(r.httpServer.p50)} ms, p99 ${ms(r.httpServer.p99)} ms`);
+      } catch (err) {
+        failures.push(`render (${mode}): ${(err as Error).message}`);
+        log(`  FAILED: ${(err as Error).message}`);
+      }
+    }
+  }
+  clearTimeout(watchdog);
+  const loadAfter = os.loadavg();
+
+  const out: string[] = [''];
+  const nodes = [...new Set([...fanouts.map((f) => f.node), ...renders.map((r) => r.node)])];
+  out.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGB.toFixed(1)} GiB RAM, ${m.kernel}`);
+  out.push(`Node: ${nodes.join(', ') || m.node} (bench driver ${m.node}); server ${o.tsxServer ? 'under tsx' : 'compiled by tsc, as in production'}`);
+  out.push(`Load average (1/5/15 min): before ${m.loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
+  out.push(`Run: ${started.toISOString()}, ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s`);
+  // Experiments change what is measured: say so next to the figures.
+  for (const knob of ['BENCH_SERVER_NODE_OPTIONS', 'BENCH_VIEWS', 'BENCH_PROFILE_DIR', 'BENCH_HEAP_SNAPSHOT_DIR']) {
+    if (process.env[knob]) out.push(`${knob}=${process.env[knob]}`);
+  }
+  if (fanouts.length) {
+    out.push(
+      '',
+      `Fan-out: one device change to N SSE clients of one pool (${o.poolDevices} devices), ${o.changes} changes after ${o.warmup} warm-up.`,
+      'Latency: cluster write → the client process has read the event bytes. "server wrote": cluster write → the server handed the last client its bytes.',
+    );
+    out.push(
+      table(
+        ['clients', 'connect s', 'p50 ms', 'p99 ms', 'max ms', 'server wrote p50 ms', 'server wrote max ms', 'write→store p50 ms', 'server CPU/change ms', 'client CPU/change ms'],
+        fanouts.map((f) => [
+          String(f.clients),
+          (f.connect.ms / 1000).toFixed(1),
+          ms(f.latency.p50),
+          ms(f.latency.p99),
+          ms(f.latency.max),
+          ms(f.serverWritten.p50),
+          ms(f.serverWritten.max),
+          ms(f.toStore.p50),
+          ms(f.serverCpu.p50),
+          ms(f.clientCpu.p50),
+        ]),
+        o.markdown,
+      ),
+    );
+    out.push('', 'Server memory (RSS from /proc/<pid>/status; heap from process.memoryUsage()):');
+    out.push(
+      table(
+        ['clients', 'RSS idle MB', 'RSS connected MB', 'RSS after fan-out MB', 'RSS peak MB', 'heap used / total MB (after fan-out)', 'RSS after full GC MB', 'heap used after GC MB'],
+        fanouts.map((f) => [
+          String(f.clients),
+          mb(f.memory.idle.rssMB),
+          mb(f.memory.connected.rssMB),
+          mb(f.memory.afterFanout.rssMB),
+          mb(f.memory.afterFanout.peakMB),
+          `${mb(f.heap.afterFanout.heapUsed / 2 ** 20)} / ${mb(f.heap.afterFanout.heapTotal / 2 ** 20)}`,
+          mb(f.memory.afterGc.rssMB),
+          mb(f.heap.afterGc.heapUsed / 2 ** 20),
+        ]),
+        o.markdown,
+      ),
+    );
+  }
+  if (renders.length) {
+    const r0 = renders[0]!;
+    out.push('', `Page render: GET /pools/:ns/:name with ${r0.devices} devices (${(r0.bytes / 1024).toFixed(0)} KiB of HTML), after warm-up`);
+    const rows: string[][] = [];
+    for (const r of renders) {
+      const mode = r.production ? 'production' : 'development';
+      rows.push([mode, 'app.inject (in process)', String(r.inject.count), ms(r.inject.p50), ms(r.inject.p99), ms(r.inject.mean), ms(r.injectCpuPerRender)]);
+      rows.push([mode, 'HTTP, server time', String(r.httpServer.count), ms(r.httpServer.p50), ms(r.httpServer.p99), ms(r.httpServer.mean), '']);
+      rows.push([mode, 'HTTP, client to last byte', String(r.httpClient.count), ms(r.httpClient.p50), ms(r.httpClient.p99), ms(r.httpClient.mean), '']);
+    }
+    out.push(table(['mode', 'measured as', 'n', 'p50 ms', 'p99 ms', 'mean ms', 'CPU ms/render'], rows, o.markdown));
+  }
+
+  out.push('', 'Targets:');
+  const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+  const big = fanouts.find((f) => f.clients === TARGETS.fanoutClients);
+  if (big) {
+    const rss = Math.max(big.memory.connected.rssMB, big.memory.afterFanout.rssMB);
+    out.push(`  10,000 clients, delivery p99 < ${TARGETS.p99Ms} ms: ${verdict(big.latency.p99 < TARGETS.p99Ms)} (${ms(big.latency.p99)} ms)`);
+    out.push(`  10,000 clients, server RSS < ${TARGETS.rssMB} MB: ${verdict(rss < TARGETS.rssMB)} (${mb(rss)} MB connected/after fan-out; peak ${mb(big.memory.afterFanout.peakMB)} MB)`);
+  } else if (o.only !== 'render') {
+    out.push('  10,000-client targets: not measured in this run');
+  }
+  const prod = renders.find((r) => r.production);
+  if (prod) {
+    out.push(`  pool page render < ${TARGETS.renderMs} ms (server time, production): p50 ${verdict(prod.httpServer.p50 < TARGETS.renderMs)} (${ms(prod.httpServer.p50)} ms), p99 ${verdict(prod.httpServer.p99 < TARGETS.renderMs)} (${ms(prod.httpServer.p99)} ms)`);
+  }
+  if (failures.length) {
+    out.push('', 'FAILED:');
+    for (const f of failures) out.push(`  ${f}`);
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+
+  if (o.json) {
+    writeFileSync(o.json, `${JSON.stringify({ started: started.toISOString(), machine: m, loadAfter, options: o, fanouts, renders, failures }, null, 2)}\n`);
+  }
+  return failures.length ? 1 : 0;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    killChildren();
+    process.exit(130);
+  });
+}
+
+main().then(
+  (code) => {
+    killChildren();
+    process.exit(code);
+  },
+  (err) => {
+    log(`bench: FAILED: ${(err as Error).stack ?? String(err)}`);
+    killChildren();
+    process.exit(1);
+  },
+);
