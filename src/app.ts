@@ -8,12 +8,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import fastifyView from '@fastify/view';
-import { Eta } from 'eta';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { FarmStore } from './farm/store.js';
 import { registerErrorHandlers } from './http/errors.js';
 import { registerSecurityHeaders } from './http/security.js';
+import { createTemplates } from './http/templates.js';
 import { registerWriteGuard } from './http/write-guard.js';
 import { connectCluster } from './kube/index.js';
 import { FarmSync } from './kube/sync.js';
@@ -116,7 +116,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   registerSecurityHeaders(app, config.streamOrigins);
   registerWriteGuard(app, { readOnly: config.readOnly });
   await app.register(fastifyView, {
-    engine: { eta: new Eta({ views: join(ROOT, 'views'), cache: config.production, autoEscape: true, autoTrim: [false, 'nl'] }) },
+    engine: { eta: createTemplates(join(ROOT, 'views'), config.production) },
     root: join(ROOT, 'views'),
     viewExt: 'eta',
     production: config.production,

@@ -58,6 +58,7 @@ export class Broker {
   private readonly staleSeen = new Map<string, boolean>();
   private seq = 0;
   private flushTimer: NodeJS.Timeout | undefined;
+  private lastFlushAt = Number.NEGATIVE_INFINITY;
   private flushing: Promise<void> | undefined;
   private timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => void) | undefined;
@@ -162,10 +163,15 @@ export class Broker {
       map.set(fragment.id, fragment);
     }
     if (!this.flushTimer) {
+      // At most one flush per window. A change after a quiet spell goes out at once (changes
+      // made in the same tick, one watch event's devices, still travel together); during a
+      // burst the rest wait for the window's end and go out as one event.
+      const wait = Math.max(0, this.lastFlushAt + (this.options.coalesceMs ?? 50) - Date.now());
       this.flushTimer = setTimeout(() => {
         this.flushTimer = undefined;
+        this.lastFlushAt = Date.now();
         void this.flush();
-      }, this.options.coalesceMs ?? 50);
+      }, wait);
     }
   }
 

@@ -4,7 +4,7 @@
 // always runs, whatever way the bench ends.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -40,12 +40,19 @@ export function killChildren(): void {
 process.on('exit', killChildren);
 
 /**
- * Extra environment of the server process: BENCH_SERVER_NODE_OPTIONS becomes its NODE_OPTIONS,
- * e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the dashboard alone.
+ * Environment of the server process. Its NODE_OPTIONS are the Deployment's own (the heap
+ * limits of deploy/base/deployment.yaml), so RSS is measured as the dashboard runs in a
+ * cluster; BENCH_SERVER_NODE_OPTIONS adds to them, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'.
  */
 export function serverEnv(env: Record<string, string>): Record<string, string> {
-  const extra = process.env.BENCH_SERVER_NODE_OPTIONS;
-  return extra ? { ...env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${extra}`.trim() } : env;
+  const options = [process.env.NODE_OPTIONS, deployedNodeOptions(), process.env.BENCH_SERVER_NODE_OPTIONS].filter(Boolean).join(' ');
+  return options ? { ...env, NODE_OPTIONS: options } : env;
+}
+
+/** The NODE_OPTIONS value the Deployment sets, read from its manifest. */
+export function deployedNodeOptions(): string {
+  const manifest = readFileSync(join(import.meta.dirname, '..', '..', 'deploy', 'base', 'deployment.yaml'), 'utf8');
+  return /- name: NODE_OPTIONS\n\s+value: "?([^"\n]+)"?/.exec(manifest)?.[1]?.trim() ?? '';
 }
 
 export class Child {

@@ -1,6 +1,6 @@
-// A page that connects while a change is being fanned out must not end up with a snapshot
-// older than what the others were sent. Broker, catalog, store and the real templates, with
-// real HTTP; the snapshot's render is held back on purpose so the change lands meanwhile.
+// The broker with the store, the catalog and the real templates, over real HTTP: bursts of
+// changes coalesce, and a page that connects while a change is being fanned out does not end
+// up with a snapshot older than what the others were sent.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -15,13 +15,13 @@ import { openStream, type SseStream } from '../helpers/sse.js';
 
 const eta = new Eta({ views: join(import.meta.dirname, '..', '..', 'views'), autoEscape: true, autoTrim: [false, 'nl'] });
 
-function pool(state: 'Idle' | 'Busy', rv: string) {
+function pool(state: 'Idle' | 'Busy', rv: string, others: Array<'Idle' | 'Busy'> = ['Idle']) {
   return toPoolView({
     apiVersion: 'droidfarm.io/v1alpha1',
     kind: 'DevicePool',
     metadata: { name: 'p', namespace: 'ns', uid: 'u1', resourceVersion: rv, creationTimestamp: '2026-11-23T10:00:00Z', generation: 1 },
-    spec: { templateRef: { name: 't' }, replicas: 2 },
-    status: { devices: [{ name: 'p-0', state }, { name: 'p-1', state: 'Idle' }] },
+    spec: { templateRef: { name: 't' }, replicas: 1 + others.length },
+    status: { devices: [{ name: 'p-0', state }, ...others.map((s, i) => ({ name: `p-${i + 1}`, state: s }))] },
   });
 }
 
@@ -34,7 +34,7 @@ describe('a page connecting during a fan-out', () => {
   const broker = new Broker({
     store,
     catalog,
-    coalesceMs: 5,
+    coalesceMs: 200,
     log: { warn: () => {}, error: () => {} },
     render: async (template, data) => {
       if (template === '/partials/device-grid' && gate) await gate;
@@ -84,5 +84,60 @@ describe('a page connecting during a fan-out', () => {
     const tile = snapshot.data.lastIndexOf('id="tile__ns__p__p-0"');
     expect(tile).toBeGreaterThan(grid);
     expect(snapshot.data.slice(tile, snapshot.data.indexOf('>', tile))).toContain('data-state="Busy"');
+  });
+});
+
+describe('a burst of changes', () => {
+  const store = new FarmStore();
+  const broker = new Broker({
+    store,
+    catalog: new FragmentCatalog(store, { origins: [], allowHttp: false }),
+    coalesceMs: 1000,
+    log: { warn: () => {}, error: () => {} },
+    render: (template, data) => eta.renderAsync(template, data),
+  });
+  const server = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.flushHeaders();
+    void broker.connect(res, ['pool:ns/p'], undefined);
+  });
+  let stream: SseStream | undefined;
+
+  afterAll(async () => {
+    stream?.close();
+    broker.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('goes out as few events, the first at once and the rest together, ending in the latest state', async () => {
+    const idle = Array<'Idle' | 'Busy'>(9).fill('Idle');
+    store.applyPool('added', pool('Idle', '1', idle));
+    store.setSync({ synced: true, stale: false, detail: [] });
+    broker.start();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    stream = await openStream(`http://127.0.0.1:${(server.address() as AddressInfo).port}/live`);
+    await stream.next((e) => e.data.includes('device-grid__ns__p'));
+    await waitFor('the page registered', () => broker.stats().clients === 1);
+    // Nothing has been flushed yet: the burst starts after a quiet spell.
+    const from = stream.events.length;
+
+    // Ten watch events, each turning one more device Busy. The first, after a quiet spell,
+    // goes out at once; the nine that follow within the window go out together after it.
+    const change = (i: number) => {
+      const states = Array.from({ length: 10 }, (_, d) => (d <= i ? 'Busy' : 'Idle'));
+      store.applyPool('modified', pool(states[0]!, String(i + 2), states.slice(1)));
+    };
+    change(0);
+    const first = await stream.next((e) => e.data.includes('id="tile__ns__p__p-0"'), { from });
+    for (let i = 1; i < 10; i++) {
+      change(i);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const last = await stream.next((e) => e.data.includes('id="tile__ns__p__p-9"'), { from });
+    const events = stream.events.slice(from, stream.events.indexOf(last) + 1);
+    expect(events).toEqual([first, last]);
+    expect(first.data.match(/id="tile__/g)).toHaveLength(1);
+    expect(last.data.match(/id="tile__/g)).toHaveLength(9);
+    for (let d = 0; d < 10; d++) expect(events.map((e) => e.data).join('')).toMatch(new RegExp(`id="tile__ns__p__p-${d}"[^>]*data-state="Busy"`));
   });
 });
