@@ -1,4 +1,5 @@
-// `npm run bench`: the live fan-out and page-render benchmarks of docs/benchmarks.md.
+// `npm run bench`: the live fan-out, page-render and sessions-list benchmarks of
+// docs/benchmarks.md.
 // Prints what it measured and whether the targets were met. Exits 1 when the bench itself
 // failed (a process crashed, clients could not connect, events went missing, a timeout),
 // never because a target was missed: that is reported, not hidden behind an exit code.
@@ -10,7 +11,8 @@ import { compileServer } from './build.js';
 import { runFanout, type FanoutResult } from './fanout.js';
 import { BENCH_DIR, killChildren } from './proc.js';
 import { runRender, type RenderResult } from './render.js';
-import { mb, ms, table } from './stats.js';
+import { runSessions, type SessionsResult } from './sessions.js';
+import { mb, ms, table, type Summary } from './stats.js';
 
 const TARGETS = { fanoutClients: 10_000, p99Ms: 250, rssMB: 400, renderMs: 5 };
 
@@ -25,7 +27,8 @@ const HELP = `Usage: npm run bench -- [options]
   --renders <n>          measured renders per method (default 300)
   --render-warmup <n>    renders before measuring (default 50)
   --no-dev-render        skip the development-mode (no template cache) render run
-  --only <fanout|render> run one part
+  --sessions <n>         TestSessions in one pool for the sessions-list bench (default 50000)
+  --only <fanout|render|sessions> run one part
   --tsx-server           run the server under tsx instead of compiled (adds ~60 MB RSS)
   --markdown             print the result tables as Markdown
   --json <file>          also write every figure to a JSON file
@@ -48,7 +51,8 @@ interface Options {
   renders: number;
   renderWarmup: number;
   devRender: boolean;
-  only: 'fanout' | 'render' | undefined;
+  only: 'fanout' | 'render' | 'sessions' | undefined;
+  sessions: number;
   tsxServer: boolean;
   markdown: boolean;
   json: string | undefined;
@@ -69,6 +73,7 @@ function options(): Options | null {
       'render-warmup': { type: 'string', default: '50' },
       'no-dev-render': { type: 'boolean', default: false },
       only: { type: 'string' },
+      sessions: { type: 'string', default: '50000' },
       'tsx-server': { type: 'boolean', default: false },
       markdown: { type: 'boolean', default: false },
       json: { type: 'string' },
@@ -83,7 +88,7 @@ function options(): Options | null {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} ${raw}: expected a whole number ≥ ${min}`);
     return n;
   };
-  if (values.only !== undefined && values.only !== 'fanout' && values.only !== 'render') throw new Error(`--only ${values.only}: expected fanout or render`);
+  if (values.only !== undefined && !['fanout', 'render', 'sessions'].includes(values.only)) throw new Error(`--only ${values.only}: expected fanout, render or sessions`);
   return {
     clients: values.clients.split(',').map((c) => int('clients', c.trim(), 1)),
     changes: int('changes', values.changes, 1),
@@ -95,6 +100,7 @@ function options(): Options | null {
     renderWarmup: int('render-warmup', values['render-warmup'], 0),
     devRender: !values['no-dev-render'],
     only: values.only as Options['only'],
+    sessions: int('sessions', values.sessions, 1),
     tsxServer: values['tsx-server'],
     markdown: values.markdown,
     json: values.json,
@@ -145,7 +151,7 @@ async function main(): Promise<number> {
   const renders: RenderResult[] = [];
 
   let serverScript = join(BENCH_DIR, 'server.ts');
-  if (!o.tsxServer) {
+  if (!o.tsxServer && o.only !== 'sessions') {
     log('compiling the server (tsc), so that it runs as in production…');
     try {
       const compiled = await compileServer();
@@ -158,7 +164,7 @@ async function main(): Promise<number> {
     }
   }
 
-  if (o.only !== 'render') {
+  if (o.only === undefined || o.only === 'fanout') {
     for (const clients of o.clients) {
       log(`fan-out: ${clients} clients, pool of ${o.poolDevices} devices, ${o.changes} changes after ${o.warmup} warm-up`);
       try {
@@ -172,7 +178,7 @@ async function main(): Promise<number> {
       }
     }
   }
-  if (o.only !== 'fanout') {
+  if (o.only === undefined || o.only === 'render') {
     const runs = [{ production: true, warmup: o.renderWarmup, count: o.renders }];
     // Without NODE_ENV=production Eta reads and compiles every template on every render.
     if (o.devRender) runs.push({ production: false, warmup: Math.min(o.renderWarmup, 10), count: Math.min(o.renders, 50) });
@@ -187,6 +193,17 @@ async function main(): Promise<number> {
         failures.push(`render (${mode}): ${(err as Error).message}`);
         log(`  FAILED: ${(err as Error).message}`);
       }
+    }
+  }
+  let sessions: SessionsResult | undefined;
+  if (o.only === undefined || o.only === 'sessions') {
+    log(`sessions list: ${o.sessions} TestSessions in one pool, on a real kube-apiserver`);
+    try {
+      sessions = await runSessions({ sessions: o.sessions, concurrency: 32, repeats: 5, log });
+      log(`  dashboard page p50 ${ms(sessions.dashboardPage.p50)} ms, kubectl page p50 ${ms(sessions.kubectlPage.p50)} ms`);
+    } catch (err) {
+      failures.push(`sessions: ${(err as Error).message}`);
+      log(`  FAILED: ${(err as Error).message}`);
     }
   }
   clearTimeout(watchdog);
@@ -257,6 +274,29 @@ async function main(): Promise<number> {
     out.push(table(['mode', 'measured as', 'n', 'p50 ms', 'p99 ms', 'mean ms', 'CPU ms/render'], rows, o.markdown));
   }
 
+  if (sessions) {
+    const s = sessions;
+    out.push(
+      '',
+      `Sessions list: ${s.sessions} TestSessions in pool farm (kube-apiserver ${s.versions.kubeApiserver}, etcd ${s.versions.etcd}); created in ${s.createSeconds.toFixed(0)} s, listed by the dashboard in ${s.syncSeconds.toFixed(1)} s`,
+    );
+    const row = (what: string, how: string, x: Summary) => [what, how, String(x.count), ms(x.p50), ms(x.p99), ms(x.mean)];
+    out.push(
+      table(
+        ['what', 'how', 'n', 'p50 ms', 'p99 ms', 'mean ms'],
+        [
+          row('one page of 500', 'dashboard GET /api/v1/sessions?pool=farm&limit=500', s.dashboardPage),
+          row('one page of 500', 'apiserver GET …/testsessions?limit=500 (HTTP, no kubectl)', s.apiserverPage),
+          row('one page of 500', 'kubectl get --raw …/testsessions?limit=500', s.kubectlPage),
+          row(`all ${s.dashboardAllCount}`, 'dashboard, every page of 500 (continue)', s.dashboardAll),
+          row(`all ${s.kubectlAllCount}`, 'kubectl get testsessions -o json (chunks of 500)', s.kubectlAll),
+        ],
+        o.markdown,
+      ),
+    );
+    out.push(`  ratio, one page: kubectl / dashboard = ${(s.kubectlPage.p50 / s.dashboardPage.p50).toFixed(1)}×, apiserver / dashboard = ${(s.apiserverPage.p50 / s.dashboardPage.p50).toFixed(1)}×; all: kubectl / dashboard = ${(s.kubectlAll.p50 / s.dashboardAll.p50).toFixed(1)}×`);
+  }
+
   out.push('', 'Targets:');
   const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
   const big = fanouts.find((f) => f.clients === TARGETS.fanoutClients);
@@ -264,7 +304,7 @@ async function main(): Promise<number> {
     const rss = Math.max(big.memory.connected.rssMB, big.memory.afterFanout.rssMB);
     out.push(`  10,000 clients, delivery p99 < ${TARGETS.p99Ms} ms: ${verdict(big.latency.p99 < TARGETS.p99Ms)} (${ms(big.latency.p99)} ms)`);
     out.push(`  10,000 clients, server RSS < ${TARGETS.rssMB} MB: ${verdict(rss < TARGETS.rssMB)} (${mb(rss)} MB connected/after fan-out; peak ${mb(big.memory.afterFanout.peakMB)} MB)`);
-  } else if (o.only !== 'render') {
+  } else if (o.only === undefined || o.only === 'fanout') {
     out.push('  10,000-client targets: not measured in this run');
   }
   const prod = renders.find((r) => r.production);
@@ -278,7 +318,7 @@ async function main(): Promise<number> {
   process.stdout.write(`${out.join('\n')}\n`);
 
   if (o.json) {
-    writeFileSync(o.json, `${JSON.stringify({ started: started.toISOString(), machine: m, loadAfter, options: o, fanouts, renders, failures }, null, 2)}\n`);
+    writeFileSync(o.json, `${JSON.stringify({ started: started.toISOString(), machine: m, loadAfter, options: o, fanouts, renders, sessions, failures }, null, 2)}\n`);
   }
   return failures.length ? 1 : 0;
 }

@@ -29,7 +29,7 @@ describe('live updates from the real API server', () => {
     app = await startDashboard({ namespaces: [namespace] });
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    await waitFor('the pool in the store', () => app.farm.store.getPool(namespace, 'grid')?.devices.length === 20);
+    await waitFor('the dashboard synced with the pool', () => app.farm.store.syncStatus().synced && app.farm.store.getPool(namespace, 'grid')?.devices.length === 20);
   });
   afterAll(async () => {
     for (const s of streams) s.close();

@@ -103,7 +103,7 @@ describe('runner logs from the real API server and kwok', () => {
     await runningSession(namespace, 'run-1', ['boot completed', 'tests starting']);
     await createSession(namespace, 'queued', { pool: 'alpha' });
     ({ app, base } = await startApp({ namespaces: [namespace] }));
-    await waitFor('the sessions in the store', () => app.farm.store.getSession(namespace, 'run-1')?.podName === 'run-1-runner' && app.farm.store.getSession(namespace, 'queued'));
+    await waitFor('the sessions in the store', () => app.farm.store.syncStatus().synced && app.farm.store.getSession(namespace, 'run-1')?.podName === 'run-1-runner' && app.farm.store.getSession(namespace, 'queued'));
   });
   afterEach(async () => {
     for (const s of streams.splice(0)) s.close();
@@ -130,7 +130,7 @@ describe('runner logs from the real API server and kwok', () => {
 
   it('streams lines appended after a follow request, and a client that goes closes the upstream request', async () => {
     const file = await runningSession(namespace, 'follow', ['first']);
-    await waitFor('the session in the store', () => app.farm.store.getSession(namespace, 'follow')?.podName);
+    await waitFor('the session in the store', () => app.farm.store.syncStatus().synced && app.farm.store.getSession(namespace, 'follow')?.podName);
     const abort = new AbortController();
     const res = await fetch(base + logsUrl('follow', '?follow=true'), { signal: abort.signal });
     expect(res.status).toBe(200);
@@ -202,7 +202,7 @@ describe('runner logs from the real API server and kwok', () => {
   it('gives a page that comes back after nobody watched a fresh snapshot, with what was written meanwhile', async () => {
     const id = ids(namespace, 'gap');
     const file = await runningSession(namespace, 'gap', ['before']);
-    await waitFor('the session in the store', () => app.farm.store.getSession(namespace, 'gap')?.podName);
+    await waitFor('the session in the store', () => app.farm.store.syncStatus().synced && app.farm.store.getSession(namespace, 'gap')?.podName);
     const { url } = await pageStream('gap');
     const first = await open(url);
     await waitFor('the log on the page', () => panelText(first.events, id.lines) === 'before\n');
@@ -220,7 +220,7 @@ describe('runner logs from the real API server and kwok', () => {
   it('caps what a chatty pod sends: bounded chunks at a bounded rate, and a notice for what was skipped', async () => {
     const id = ids(namespace, 'chatty');
     const file = await runningSession(namespace, 'chatty', ['quiet start']);
-    await waitFor('the session in the store', () => app.farm.store.getSession(namespace, 'chatty')?.podName);
+    await waitFor('the session in the store', () => app.farm.store.syncStatus().synced && app.farm.store.getSession(namespace, 'chatty')?.podName);
     const stream = await open((await pageStream('chatty')).url);
     await waitFor('the first line', () => panelText(stream.events, id.lines) === 'quiet start\n');
     const from = stream.events.length;
@@ -273,7 +273,7 @@ describe('runner logs from the real API server and kwok', () => {
   it('closes the follow of a finished session and says the log ended', async () => {
     const id = ids(namespace, 'done');
     const file = await runningSession(namespace, 'done', ['running']);
-    await waitFor('the session in the store', () => app.farm.store.getSession(namespace, 'done')?.podName);
+    await waitFor('the session in the store', () => app.farm.store.syncStatus().synced && app.farm.store.getSession(namespace, 'done')?.podName);
     const stream = await open((await pageStream('done')).url);
     await stream.next((e) => statusOf(e, id.status)?.[0] === 'following');
     await appendPodLog(file, 'all tests passed');
@@ -293,7 +293,7 @@ describe('runner logs from the real API server and kwok', () => {
     await runnerPod(namespace, 'mute-runner', [], { withLog: false });
     await createSession(namespace, 'mute', { pool: 'alpha' });
     await setSessionStatus(namespace, 'mute', { phase: 'Running', podName: 'mute-runner' });
-    await waitFor('the sessions in the store', () => app.farm.store.getSession(namespace, 'ghost')?.podName && app.farm.store.getSession(namespace, 'mute')?.podName);
+    await waitFor('the sessions in the store', () => app.farm.store.syncStatus().synced && app.farm.store.getSession(namespace, 'ghost')?.podName && app.farm.store.getSession(namespace, 'mute')?.podName);
 
     const gone = await app.inject(logsUrl('ghost', '?follow=true'));
     expect(gone.statusCode).toBe(404);
@@ -366,7 +366,8 @@ describe('runner logs when the dashboard may read sessions but not pod logs', ()
     });
     const started = await startApp({ namespaces: [namespace], user: 'alice', sync: { backoff: { initialMs: 50, maxMs: 200 } } });
     app = started.app;
-    await waitFor('the session in the store (RBAC takes effect a moment later)', () => app!.farm.store.getSession(namespace, 'run-1')?.podName, { timeoutMs: 15_000 });
+    // Every watch listed (the API answers 503 until then), the session among what it read.
+    await waitFor('the session in the store (RBAC takes effect a moment later)', () => app!.farm.store.syncStatus().synced && app!.farm.store.getSession(namespace, 'run-1')?.podName, { timeoutMs: 15_000 });
 
     const res = await app.inject(`/api/v1/sessions/${namespace}/run-1/logs`);
     expect(res.statusCode).toBe(403);
@@ -400,7 +401,7 @@ describe('runner log panel in Chromium', () => {
     const file = await runningSession(namespace, 'run-1', ['one', 'two']);
     const started = await startApp({ namespaces: [namespace] });
     app = started.app;
-    await waitFor('the session in the store', () => app!.farm.store.getSession(namespace, 'run-1')?.podName);
+    await waitFor('the session in the store', () => app!.farm.store.syncStatus().synced && app!.farm.store.getSession(namespace, 'run-1')?.podName);
     browser = await launchBrowser();
     const { page, problems, close } = await newPage(browser);
     const dialogs = recordDialogs(page);

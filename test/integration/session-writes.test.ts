@@ -36,7 +36,8 @@ describe('session writes against the real API server', () => {
     await createPool(namespace, 'alpha', 2);
     await setDevices(namespace, 'alpha', devices('alpha', 2));
     app = await startDashboard({ namespaces: [namespace] });
-    await waitFor('the pool in the store', () => app.farm.store.getPool(namespace, 'alpha') !== undefined);
+    // Every watch listed (the API answers 503 until then), the pool among what it read.
+    await waitFor('the dashboard synced with the pool', () => app.farm.store.syncStatus().synced && app.farm.store.getPool(namespace, 'alpha') !== undefined);
   });
   afterAll(async () => {
     await app?.close();
