@@ -62,6 +62,22 @@ function fragment(id: string, template: string, data: Record<string, unknown>): 
   return { id, template, data: { ...data, id } };
 }
 
+/**
+ * A fragment whose data is gathered only when someone reads it: the broker renders only
+ * topics that have subscribers, so a change to one of 50,000 sessions costs nothing for
+ * the 49,999 session pages nobody has open.
+ */
+function lazyFragment(id: string, template: string, build: () => Record<string, unknown>): Fragment {
+  let data: Record<string, unknown> | undefined;
+  return {
+    id,
+    template,
+    get data() {
+      return (data ??= { ...build(), id });
+    },
+  };
+}
+
 export class FragmentCatalog {
   constructor(
     private readonly store: FarmStore,
@@ -166,7 +182,7 @@ export class FragmentCatalog {
 
   /** One session's page body below its title: phase, progress, facts, artifacts, timeline. */
   sessionDetail(ns: string, name: string): Fragment {
-    return fragment(domId('session', ns, name), '/partials/session-detail', sessionDetailData(this.store, this.policy, ns, name, this.now()));
+    return lazyFragment(domId('session', ns, name), '/partials/session-detail', () => sessionDetailData(this.store, this.policy, ns, name, this.now()));
   }
 
   /** The runner log panel below a session's detail: a status line and the log's tail. */
