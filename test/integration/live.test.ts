@@ -91,6 +91,8 @@ describe('live updates from the real API server', () => {
     await createPool(namespace, 'burst', 2);
     await setDevices(namespace, 'burst', devices('burst', 2, 'Booting'));
     await farm.next((e) => e.data.includes(`pool-card__${namespace}__burst`));
+    // The pool and its status are two writes: the card may show the first before the second.
+    await waitFor('the pool with its devices in the API', async () => (await app.inject(`/api/v1/pools/${namespace}/burst`)).json().counts?.booting === 2);
     expect((await app.inject(`/api/v1/pools/${namespace}/burst`)).json()).toMatchObject({ replicas: 2, counts: { booting: 2 } });
     expect((await app.inject('/')).body).toContain(`pool-card__${namespace}__burst`);
     await json.next((e) => e.event === 'pool' && JSON.parse(e.data).type === 'added');
