@@ -91,7 +91,7 @@ export class FarmMetrics {
     let current: FarmFigures | undefined;
     const figures = (): FarmFigures => {
       if (!current) {
-        current = farmFigures(store.listPools(), allSessions(store));
+        current = farmFigures(store.listPools(), store.allSessions());
         setImmediate(() => (current = undefined));
       }
       return current;
@@ -159,10 +159,6 @@ function bootKey(pool: PoolView, d: DeviceView): string {
   return `${pool.uid || `${pool.namespace}/${pool.name}`}/${d.name}/${d.bootStartedAt ?? ''}/${d.readyAt ?? ''}`;
 }
 
-/** Every session in the store. */
-function allSessions(store: FarmStore): SessionView[] {
-  return [...store.allSessions()];
-}
 
 /** A gauge whose values are replaced at every scrape: series of vanished pools disappear. */
 function gauge<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[], rows: () => ReadonlyArray<Row<L>>): Gauge<L> {

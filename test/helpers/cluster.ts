@@ -19,7 +19,8 @@ export function clusterInfo(): ClusterInfo {
   return info;
 }
 
-function kubeConfigWithToken(user: string, token: string): KubeConfig {
+/** A kubeconfig for the test apiserver that authenticates with a bearer token. */
+export function kubeConfigWithToken(user: string, token: string): KubeConfig {
   const { server, caData } = clusterInfo();
   const kc = new KubeConfig();
   kc.loadFromOptions({

@@ -12,6 +12,7 @@ export interface DashboardOptions {
   args?: string[];
   sync?: AppOptions['sync'];
   live?: AppOptions['live'];
+  logs?: AppOptions['logs'];
 }
 
 export function dashboardConfig(options: DashboardOptions): Config {
@@ -22,7 +23,8 @@ export function dashboardConfig(options: DashboardOptions): Config {
 }
 
 export async function startDashboard(options: DashboardOptions): Promise<FastifyInstance> {
-  const app = await buildApp(dashboardConfig(options), { ...(options.sync ? { sync: options.sync } : {}), ...(options.live ? { live: options.live } : {}) });
+  const { sync, live, logs } = options;
+  const app = await buildApp(dashboardConfig(options), { ...(sync ? { sync } : {}), ...(live ? { live } : {}), ...(logs ? { logs } : {}) });
   await app.ready();
   return app;
 }

@@ -7,11 +7,11 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { AuthorizationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { AuthorizationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import { adminKubeConfig, clusterInfo, waitFor } from './cluster.js';
+import { adminKubeConfig, clusterInfo, kubeConfigWithToken, waitFor } from './cluster.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -169,20 +169,13 @@ export async function apply(source: { dir: string } | { objects: readonly Manife
 
 /** A kubeconfig file for a short-lived token of the ServiceAccount (TokenRequest API), as a pod would get. */
 export async function serviceAccountKubeconfig(namespace: string, serviceAccount: string): Promise<{ path: string; kc: KubeConfig; user: string }> {
-  const { server, caData } = clusterInfo();
   const tokenRequest = await adminKubeConfig()
     .makeApiClient(CoreV1Api)
     .createNamespacedServiceAccountToken({ name: serviceAccount, namespace, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
   const token = tokenRequest.status?.token;
   if (!token) throw new Error(`no token for ServiceAccount ${namespace}/${serviceAccount}`);
   const user = `system:serviceaccount:${namespace}:${serviceAccount}`;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'droidfarm-test', server, caData }],
-    users: [{ name: user, token }],
-    contexts: [{ name: user, cluster: 'droidfarm-test', user }],
-    currentContext: user,
-  });
+  const kc = kubeConfigWithToken(user, token);
   const file = path.join(await tempDir(), `kubeconfig-${namespace}-${serviceAccount}.json`);
   await fsp.writeFile(file, kc.exportConfig(), { mode: 0o600 });
   return { path: file, kc, user };

@@ -7,10 +7,10 @@ import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type AppOptions } from '../../src/app.js';
+import type { AppOptions } from '../../src/app.js';
 import { launchBrowser, newPage, recordDialogs } from '../helpers/browser.js';
 import { adminKubeConfig, appendPodLog, clusterInfo, freshNamespace, podLogFile, waitFor } from '../helpers/cluster.js';
-import { dashboardConfig, type DashboardOptions } from '../helpers/dashboard.js';
+import { startDashboard, type DashboardOptions } from '../helpers/dashboard.js';
 import { createSession, setSessionStatus } from '../helpers/farm.js';
 import { openStream, type SseEvent, type SseStream } from '../helpers/sse.js';
 
@@ -18,7 +18,7 @@ const CONTAINER = 'runner';
 const LOG_LIMITS: AppOptions['logs'] = { intervalMs: 50, endGraceMs: 300, retry: { initialMs: 100, maxMs: 400 } };
 
 async function startApp(options: DashboardOptions): Promise<{ app: FastifyInstance; base: string }> {
-  const app = await buildApp(dashboardConfig(options), { logs: LOG_LIMITS, ...(options.sync ? { sync: options.sync } : {}) });
+  const app = await startDashboard({ logs: LOG_LIMITS, ...options });
   await app.listen({ host: '127.0.0.1', port: 0 });
   return { app, base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
 }

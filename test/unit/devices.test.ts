@@ -1,21 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { countDevices, diffDevices, isHeartbeatStale } from '../../src/farm/devices.js';
 import type { DeviceView } from '../../src/farm/types.js';
+import { deviceView } from '../helpers/views.js';
 
-const device = (name: string, patch: Partial<DeviceView> = {}): DeviceView => ({
-  name,
-  state: 'Idle',
-  podName: `${name}-cvd`,
-  nodeName: 'n1',
-  streamURL: '',
-  appiumURL: '',
-  session: '',
-  bootStartedAt: undefined,
-  readyAt: undefined,
-  lastHeartbeatAt: 1000,
-  message: '',
-  ...patch,
-});
+const device = (name: string, patch: Partial<DeviceView> = {}): DeviceView => deviceView(name, { lastHeartbeatAt: 1000, ...patch });
 
 describe('diffDevices', () => {
   it('reports exactly the one device whose state changed', () => {

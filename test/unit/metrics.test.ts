@@ -8,23 +8,10 @@ import type { InformerStatus } from '../../src/kube/informer.js';
 import { watchFigures } from '../../src/metrics/dashboard-metrics.js';
 import { bootSeconds, farmFigures, FarmMetrics, sessionSeconds } from '../../src/metrics/farm-metrics.js';
 import { RecentKeys } from '../../src/metrics/registry.js';
+import { deviceView } from '../helpers/views.js';
 
 const T0 = Date.parse('2026-05-01T10:00:00Z');
 
-const device = (name: string, patch: Partial<DeviceView> = {}): DeviceView => ({
-  name,
-  state: 'Idle',
-  podName: `${name}-cvd`,
-  nodeName: 'n1',
-  streamURL: '',
-  appiumURL: '',
-  session: '',
-  bootStartedAt: undefined,
-  readyAt: undefined,
-  lastHeartbeatAt: undefined,
-  message: '',
-  ...patch,
-});
 
 let rv = 1;
 const pool = (namespace: string, name: string, devices: DeviceView[], uid = `uid-${namespace}-${name}`): PoolView => ({
@@ -82,7 +69,7 @@ const status = (patch: Partial<InformerStatus>): InformerStatus => ({
 
 describe('farmFigures', () => {
   it('counts devices per pool and state, zeros included', () => {
-    const figures = farmFigures([pool('a', 'p', [device('d0'), device('d1', { state: 'Busy' }), device('d2')]), pool('a', 'empty', [])], []);
+    const figures = farmFigures([pool('a', 'p', [deviceView('d0'), deviceView('d1', { state: 'Busy' }), deviceView('d2')]), pool('a', 'empty', [])], []);
     expect(figures.devices).toEqual([
       [{ namespace: 'a', pool: 'p', state: 'Booting' }, 0],
       [{ namespace: 'a', pool: 'p', state: 'Idle' }, 2],
@@ -120,10 +107,10 @@ describe('farmFigures', () => {
 
 describe('bootSeconds and sessionSeconds', () => {
   it('measures a boot only once both ends are known and in order', () => {
-    expect(bootSeconds(device('d', { bootStartedAt: T0, readyAt: T0 + 42_500 }))).toBe(42.5);
-    expect(bootSeconds(device('d', { state: 'Booting', bootStartedAt: T0 }))).toBeUndefined();
+    expect(bootSeconds(deviceView('d', { bootStartedAt: T0, readyAt: T0 + 42_500 }))).toBe(42.5);
+    expect(bootSeconds(deviceView('d', { state: 'Booting', bootStartedAt: T0 }))).toBeUndefined();
     // A reboot that has not finished yet: readyAt is the previous boot's.
-    expect(bootSeconds(device('d', { state: 'Booting', bootStartedAt: T0 + 60_000, readyAt: T0 }))).toBeUndefined();
+    expect(bootSeconds(deviceView('d', { state: 'Booting', bootStartedAt: T0 + 60_000, readyAt: T0 }))).toBeUndefined();
   });
 
   it('measures a session only when it has finished and had started', () => {
@@ -181,11 +168,11 @@ describe('FarmMetrics histograms', () => {
       (await metrics.bootSeconds.get()).values.find((x) => x.metricName?.endsWith('_sum') && JSON.stringify(x.labels) === JSON.stringify(labels))?.value;
     return { store, metrics, synced, count, sum };
   };
-  const ready = (name: string, start: number, seconds: number) => device(name, { bootStartedAt: start, readyAt: start + seconds * 1000 });
+  const ready = (name: string, start: number, seconds: number) => deviceView(name, { bootStartedAt: start, readyAt: start + seconds * 1000 });
 
   it('does not observe what the first list finds, and observes a boot seen live once', async () => {
     const { store, synced, count, sum } = setup();
-    store.applyPool('added', pool('a', 'p', [ready('old', T0, 30), device('new', { state: 'Booting', bootStartedAt: T0 })]));
+    store.applyPool('added', pool('a', 'p', [ready('old', T0, 30), deviceView('new', { state: 'Booting', bootStartedAt: T0 })]));
     synced();
     expect(await count('boot', { namespace: 'a', pool: 'p' })).toBe(0);
 
@@ -202,7 +189,7 @@ describe('FarmMetrics histograms', () => {
     expect(await count('boot', { namespace: 'a', pool: 'p' })).toBe(1);
 
     // A reboot is a new boot.
-    store.applyPool('modified', pool('a', 'p', [ready('old', T0, 30), device('new', { state: 'Booting', bootStartedAt: T0 + 600_000, readyAt: T0 + 42_000 })]));
+    store.applyPool('modified', pool('a', 'p', [ready('old', T0, 30), deviceView('new', { state: 'Booting', bootStartedAt: T0 + 600_000, readyAt: T0 + 42_000 })]));
     store.applyPool('modified', pool('a', 'p', [ready('old', T0, 30), ready('new', T0 + 600_000, 50)]));
     expect(await count('boot', { namespace: 'a', pool: 'p' })).toBe(2);
     expect(await sum({ namespace: 'a', pool: 'p' })).toBe(92);
