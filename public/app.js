@@ -29,26 +29,206 @@
     pollTimer = null;
   }
 
-  // The session list is filtered per viewer, so the stream sends only a stamp with the
-  // store's session revision; a list rendered at an older revision re-fetches itself.
-  // A refresh already under way covers changes that arrive meanwhile (checked again after).
-  var refreshing = false;
-  function refreshSessions() {
-    var stamp = document.getElementById('sessions-stamp');
-    var list = document.getElementById('sessions-results');
-    if (!stamp || !list || !window.htmx || refreshing) return;
-    if (stamp.dataset.revision === list.dataset.revision) return;
-    refreshing = true;
-    window.htmx
-      .ajax('GET', list.dataset.self, { target: '#sessions-results', swap: 'outerHTML' })
-      .finally(function () {
-        refreshing = false;
-        setTimeout(refreshSessions, 1000);
-      });
+  // The session list changes row by row. Each live batch (src/view/session-list.ts) lands
+  // in the hidden #sessions-inbox: a first row with the page's order, then the rows that
+  // changed. They are moved into the table by id; a cell the viewer is in (focus, selected
+  // text) is left alone until they leave it, and while they are busy in the list, new rows
+  // wait behind a "N new" button instead of moving what they are reading.
+  var heldRows = {}; // row id -> row waiting for the viewer to leave the list (new rows)
+  var heldCells = {}; // row id -> newer row whose cells the viewer was in
+  function listBusy(list) {
+    var active = document.activeElement;
+    if (active && active !== document.body && list.contains(active)) return true;
+    var sel = window.getSelection && window.getSelection();
+    return !!(sel && !sel.isCollapsed && sel.anchorNode && list.contains(sel.anchorNode));
+  }
+  function inUse(el) {
+    var active = document.activeElement;
+    if (active && el.contains(active)) return true;
+    var sel = window.getSelection && window.getSelection();
+    return !!(sel && !sel.isCollapsed && ((sel.anchorNode && el.contains(sel.anchorNode)) || (sel.focusNode && el.contains(sel.focusNode))));
+  }
+  function updateRow(old, row) {
+    var cells = old.children;
+    var fresh = row.children;
+    var held = false;
+    for (var i = 0; i < fresh.length; i++) {
+      if (!cells[i]) { old.appendChild(fresh[i].cloneNode(true)); continue; }
+      if (cells[i].innerHTML === fresh[i].innerHTML) continue;
+      if (inUse(cells[i])) { held = true; continue; }
+      cells[i].innerHTML = fresh[i].innerHTML;
+    }
+    old.setAttribute('data-phase', row.getAttribute('data-phase') || '');
+    if (held) heldCells[row.id] = row;
+    else delete heldCells[row.id];
+  }
+  function placeRow(tbody, order, row) {
+    var at = order.indexOf(row.id);
+    for (var i = at + 1; i < order.length; i++) {
+      var next = document.getElementById(order[i]);
+      if (next && next.parentNode === tbody) { tbody.insertBefore(row, next); return; }
+    }
+    tbody.appendChild(row);
+  }
+  var summary = { added: 0, failed: 0 };
+  function say(added, failed) {
+    summary.added += added;
+    summary.failed += failed;
+    var parts = [];
+    if (summary.added) parts.push(summary.added + (summary.added === 1 ? ' new session' : ' new sessions'));
+    if (summary.failed) parts.push(summary.failed + ' failed');
+    var out = document.getElementById('sessions-summary');
+    if (out && parts.length) out.textContent = parts.join(', ') + ' since ' + new Date().toLocaleTimeString();
+  }
+  function showHeldButton() {
+    var button = document.getElementById('sessions-new');
+    if (!button) return;
+    var n = Object.keys(heldRows).length;
+    button.hidden = n === 0;
+    button.textContent = n === 1 ? '1 new session: show' : n + ' new sessions: show';
+  }
+  function applyBatch(meta, rows) {
+    var results = document.getElementById('sessions-results');
+    var tbody = document.getElementById('sessions-rows');
+    if (!results || !tbody) return;
+    var order = (meta.getAttribute('data-order') || '').split(' ').filter(Boolean);
+    var inPage = {};
+    order.forEach(function (id) { inPage[id] = true; });
+    var busy = listBusy(results);
+    var added = 0;
+    var failed = 0;
+    rows.forEach(function (row) {
+      var old = document.getElementById(row.id);
+      if (old && old.parentNode === tbody) {
+        if (row.getAttribute('data-phase') === 'Failed' && old.getAttribute('data-phase') !== 'Failed') failed++;
+        updateRow(old, row);
+      } else if (busy && !meta.hasAttribute('data-snapshot')) {
+        if (!heldRows[row.id]) added++;
+        heldRows[row.id] = row;
+      } else {
+        placeRow(tbody, order, row);
+        if (!meta.hasAttribute('data-snapshot')) added++;
+      }
+    });
+    // Rows that left the page (deleted, or out of the filter) go, unless the viewer is in one.
+    Array.prototype.slice.call(tbody.children).forEach(function (row) {
+      if (!inPage[row.id] && !inUse(row)) tbody.removeChild(row);
+    });
+    Object.keys(heldRows).forEach(function (id) { if (!inPage[id]) delete heldRows[id]; });
+    var count = tbody.children.length;
+    var empty = document.getElementById('sessions-empty');
+    var table = document.getElementById('sessions-table');
+    if (empty) empty.hidden = count + Object.keys(heldRows).length > 0;
+    if (table) table.hidden = count === 0;
+    var shown = document.getElementById('sessions-shown');
+    if (shown) shown.textContent = String(count);
+    if (added || failed) say(added, failed);
+    showHeldButton();
+  }
+  function releaseHeld() {
+    var tbody = document.getElementById('sessions-rows');
+    if (!tbody) return;
+    var order = Array.prototype.map.call(tbody.children, function (r) { return r.id; });
+    Object.keys(heldRows).forEach(function (id) {
+      // Newest first: a held row is newer than every row on the page.
+      tbody.insertBefore(heldRows[id], tbody.firstChild);
+      delete heldRows[id];
+    });
+    var table = document.getElementById('sessions-table');
+    if (table) table.hidden = tbody.children.length === 0;
+    showHeldButton();
+    return order;
+  }
+  function retryHeldCells() {
+    Object.keys(heldCells).forEach(function (id) {
+      var old = document.getElementById(id);
+      if (old) updateRow(old, heldCells[id]);
+      else delete heldCells[id];
+    });
   }
   document.addEventListener('htmx:oobAfterSwap', function (evt) {
-    if (evt.detail && evt.detail.target && evt.detail.target.id === 'sessions-stamp') refreshSessions();
+    var inbox = evt.detail && evt.detail.target;
+    if (!inbox || inbox.id !== 'sessions-inbox') return;
+    var rows = Array.prototype.slice.call(inbox.children);
+    inbox.textContent = '';
+    var meta = null;
+    var batch = [];
+    rows.forEach(function (row) {
+      if (row.hasAttribute('data-list-batch')) {
+        if (meta) applyBatch(meta, batch);
+        meta = row;
+        batch = [];
+      } else {
+        batch.push(row);
+      }
+    });
+    if (meta) applyBatch(meta, batch);
   });
+  // A filter or page change brings a new list: what was held belongs to the old one.
+  document.addEventListener('htmx:afterSwap', function (evt) {
+    if (evt.detail && evt.detail.target && evt.detail.target.id === 'sessions-results') {
+      heldRows = {};
+      heldCells = {};
+      showHeldButton();
+    }
+  });
+  document.addEventListener('click', function (evt) {
+    if (evt.target && evt.target.id === 'sessions-new') releaseHeld();
+  });
+  document.addEventListener('focusout', function () { setTimeout(retryHeldCells, 0); });
+  document.addEventListener('selectionchange', function () {
+    if (Object.keys(heldCells).length) retryHeldCells();
+  });
+
+  // A pool page's state filter: chips toggle a class on #device-view (never on the grid the
+  // stream swaps) and the URL follows, so reload, Back/Forward and sharing keep the view.
+  var STATES = ['Booting', 'Idle', 'Busy', 'Unhealthy'];
+  function filterFromUrl() {
+    var asked = new URLSearchParams(window.location.search).getAll('state').join(',').toLowerCase().split(',');
+    return STATES.filter(function (s) { return asked.indexOf(s.toLowerCase()) >= 0; });
+  }
+  function filterHref(base, states) {
+    var list = STATES.filter(function (s) { return states.indexOf(s) >= 0; });
+    return list.length ? base + '?' + list.map(function (s) { return 'state=' + s; }).join('&') : base;
+  }
+  function applyFilter(states) {
+    var nav = document.getElementById('device-filter');
+    var view = document.getElementById('device-view');
+    if (!nav || !view) return;
+    var base = nav.getAttribute('data-filter-base');
+    view.className = ['device-view'].concat(states.length ? ['filter-on'] : [], states.map(function (s) { return 'show-' + s; })).join(' ');
+    view.setAttribute('data-filter', states.join(','));
+    nav.querySelectorAll('[data-filter-state]').forEach(function (chip) {
+      var state = chip.getAttribute('data-filter-state');
+      var on = states.indexOf(state) >= 0;
+      chip.setAttribute('aria-pressed', on ? 'true' : 'false');
+      chip.setAttribute('href', filterHref(base, on ? states.filter(function (s) { return s !== state; }) : states.concat([state])));
+    });
+    var clear = nav.querySelector('[data-filter-clear]');
+    if (clear) clear.classList.toggle('invisible', states.length === 0);
+  }
+  document.addEventListener('click', function (evt) {
+    var nav = document.getElementById('device-filter');
+    var link = nav && evt.target.closest && evt.target.closest('#device-filter a');
+    if (!link || evt.ctrlKey || evt.metaKey || evt.shiftKey || evt.button !== 0) return;
+    evt.preventDefault();
+    var states = filterFromUrl();
+    var state = link.getAttribute('data-filter-state');
+    if (!state) states = [];
+    else if (states.indexOf(state) >= 0) states = states.filter(function (s) { return s !== state; });
+    else states = states.concat([state]);
+    history.pushState({ droidfarmFilter: true }, '', filterHref(nav.getAttribute('data-filter-base'), states));
+    applyFilter(states);
+  });
+  document.addEventListener('keydown', function (evt) {
+    // role="button" links answer Space like buttons do.
+    if (evt.key === ' ' && evt.target.matches && evt.target.matches('#device-filter [role="button"]')) {
+      evt.preventDefault();
+      evt.target.click();
+    }
+  });
+  window.addEventListener('popstate', function () { applyFilter(filterFromUrl()); });
+  window.addEventListener('pageshow', function () { applyFilter(filterFromUrl()); });
 
   // "Copy" buttons: data-copy names the element whose text goes to the clipboard.
   document.addEventListener('click', function (evt) {

@@ -107,7 +107,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     catalog,
     render,
     log: app.log,
-    onTopicActive: (topic, active) => logs.onTopic(topic, active),
+    onTopicActive: (topic, active) => {
+      catalog.onTopic(topic, active);
+      logs.onTopic(topic, active);
+    },
     ...options.live,
   });
   const feed = new JsonFeed(store, options.live?.limits ? { limits: options.live.limits } : {});

@@ -40,8 +40,6 @@ export class FarmStore {
   private readonly events = new Map<string, EventView>();
   private readonly eventsByObject = new Map<string, Set<string>>();
   private readonly listeners = new Set<FarmListener>();
-  /** Bumped on every session change: lets a page tell whether its session list is current. */
-  private sessionRevision = 0;
   private sync: SyncStatus = { synced: false, stale: false, detail: ['not started'] };
 
   subscribe(listener: FarmListener): () => void {
@@ -96,7 +94,6 @@ export class FarmStore {
       indexAdd(this.sessionsByPool, key(view.namespace, view.spec.poolName), k);
       this.sessionOrder.insert(view);
     }
-    this.sessionRevision++;
     this.emit({ kind: 'session', type, key: k, view, ...(old ? { old } : {}) });
   }
 
@@ -148,10 +145,6 @@ export class FarmStore {
 
   getSession(namespace: string, name: string): SessionView | undefined {
     return this.sessions.get(key(namespace, name));
-  }
-
-  sessionsRevision(): number {
-    return this.sessionRevision;
   }
 
   /** Newest first, filtered and paged (see session-query.ts); throws QueryError on bad input. */

@@ -1,11 +1,13 @@
 // The page regions that change live, each with its element id, its template and its data
 // from the store. Pages render these same fragments on first load, htmx swaps them, and
 // the broker re-renders them on change: one template per region, whatever asks for it.
-import { isHeartbeatStale } from '../farm/devices.js';
+import { countDevices, isHeartbeatStale } from '../farm/devices.js';
 import { farmTotals, summarisePool, type PoolSummary } from '../farm/stats.js';
 import { key, type FarmChange, type FarmStore } from '../farm/store.js';
 import { DEVICE_STATES, type DeviceState, type DeviceView, type PoolView } from '../farm/types.js';
 import { checkURL, type UrlPolicy, type UrlVerdict } from '../http/url-policy.js';
+import { stateCountId } from '../view/pool-filter.js';
+import { isSessionListTopic, listFilters, SessionLists, sessionListTopic } from '../view/session-list.js';
 import { domId } from './dom-id.js';
 import { logTopic, type LogPanelData } from './log-follower.js';
 import { sessionDetailData } from './session-detail.js';
@@ -15,6 +17,8 @@ export interface Fragment {
   id: string;
   template: string;
   data: Record<string, unknown>;
+  /** htmx's out-of-band swap, when not "replace the element of the same id" (e.g. "beforeend:#inbox"). */
+  swap?: string;
 }
 
 export interface TopicFragment {
@@ -35,7 +39,8 @@ export interface DeviceTile {
 export const topics = {
   farm: 'farm',
   pools: 'pools',
-  sessions: 'sessions',
+  /** A session list: its filters and page, as in its URL (see src/view/session-list.ts). */
+  sessions: sessionListTopic,
   pool: (namespace: string, name: string) => `pool:${namespace}/${name}`,
   device: (namespace: string, pool: string, device: string) => `device:${namespace}/${pool}/${device}`,
   session: (namespace: string, name: string) => `session:${namespace}/${name}`,
@@ -48,10 +53,10 @@ export interface LogPanelSource {
   panel(namespace: string, name: string): LogPanelData;
 }
 
-const TOPIC = /^(farm|pools|sessions|(?:pool|session|log):[^/\s]{1,253}\/[^/\s]{1,253}|device:[^/\s]{1,253}\/[^/\s]{1,253}\/[^/\s]{1,253})$/;
+const TOPIC = /^(farm|pools|(?:pool|session|log):[^/\s]{1,253}\/[^/\s]{1,253}|device:[^/\s]{1,253}\/[^/\s]{1,253}\/[^/\s]{1,253})$/;
 
 export function isTopic(topic: string): boolean {
-  return TOPIC.test(topic);
+  return TOPIC.test(topic) || listFilters(topic) !== undefined;
 }
 
 export const poolHref = (ns: string, name: string): string => `/pools/${encodeURIComponent(ns)}/${encodeURIComponent(name)}`;
@@ -79,12 +84,22 @@ function lazyFragment(id: string, template: string, build: () => Record<string, 
 }
 
 export class FragmentCatalog {
+  /** The session lists someone is watching, one per query. */
+  private readonly lists: SessionLists;
+
   constructor(
     private readonly store: FarmStore,
     private readonly policy: UrlPolicy,
     private readonly now: () => number = Date.now,
     private readonly logs?: LogPanelSource,
-  ) {}
+  ) {
+    this.lists = new SessionLists(store, now);
+  }
+
+  /** The broker says a topic gained its first subscriber (true) or lost its last (false). */
+  onTopic(topic: string, active: boolean): void {
+    if (isSessionListTopic(topic)) this.lists.onTopic(topic, active);
+  }
 
   // ---- farm overview ----
 
@@ -130,15 +145,21 @@ export class FragmentCatalog {
     });
   }
 
-  deviceGrid(ns: string, name: string, filter: readonly DeviceState[] = []): Fragment {
+  deviceGrid(ns: string, name: string): Fragment {
     const pool = this.store.getPool(ns, name);
     return fragment(domId('device-grid', ns, name), '/partials/device-grid', {
         namespace: ns,
         name,
         exists: pool !== undefined,
         tiles: pool ? pool.devices.map((d) => this.tileData(pool, d)).sort((a, b) => naturalCompare(a.name, b.name)) : [],
-        filter,
     });
+  }
+
+  /** The live counts on a pool page's filter chips: one small region per state. */
+  stateCounts(ns: string, name: string): Fragment[] {
+    const pool = this.store.getPool(ns, name);
+    const counts = pool ? countDevices(pool.devices) : undefined;
+    return DEVICE_STATES.map((state) => fragment(stateCountId(ns, name, state), '/partials/state-count', { count: counts?.[state] ?? 0 }));
   }
 
   deviceTile(ns: string, name: string, device: string): Fragment | undefined {
@@ -170,16 +191,6 @@ export class FragmentCatalog {
     return fragment('live-badge', '/partials/live-badge', { sync: this.store.syncStatus() });
   }
 
-  // ---- sessions list ----
-  /**
-   * The session list is filtered and paged per viewer, so the broker cannot render it once
-   * for all. It sends this stamp instead; public/app.js re-fetches the viewer's own list
-   * when the stamp's revision differs from the one the list was rendered at.
-   */
-  sessionsStamp(): Fragment {
-    return fragment('sessions-stamp', '/partials/sessions-stamp', { revision: this.store.sessionsRevision() });
-  }
-
   /** One session's page body below its title: phase, progress, facts, artifacts, timeline. */
   sessionDetail(ns: string, name: string): Fragment {
     return lazyFragment(domId('session', ns, name), '/partials/session-detail', () => sessionDetailData(this.store, this.policy, ns, name, this.now()));
@@ -198,10 +209,13 @@ export class FragmentCatalog {
     const badge = this.liveBadge();
     if (topic === topics.farm) return [badge, this.farmTotals(), this.farmPools()];
     if (topic === topics.pools) return [badge, this.poolsTable()];
-    if (topic === topics.sessions) return [badge, this.sessionsStamp()];
+    if (isSessionListTopic(topic)) {
+      const list = this.lists.snapshot(topic);
+      return list ? [badge, list] : [badge];
+    }
     const [kind, rest = ''] = splitTopic(topic);
     const parts = rest.split('/');
-    if (kind === 'pool') return [badge, this.poolHeader(parts[0]!, parts[1]!), this.deviceGrid(parts[0]!, parts[1]!)];
+    if (kind === 'pool') return [badge, this.poolHeader(parts[0]!, parts[1]!), ...this.stateCounts(parts[0]!, parts[1]!), this.deviceGrid(parts[0]!, parts[1]!)];
     if (kind === 'device') return [badge, this.deviceFacts(parts[0]!, parts[1]!, parts[2]!)];
     if (kind === 'session') return [badge, this.sessionDetail(parts[0]!, parts[1]!)];
     if (kind === 'log') {
@@ -227,6 +241,7 @@ export class FragmentCatalog {
           add(topics.pools, this.poolsTable());
         }
         add(topics.pool(ns, name), this.poolHeader(ns, name));
+        for (const count of this.stateCounts(ns, name)) add(topics.pool(ns, name), count);
         if (change.type === 'deleted') add(topics.pool(ns, name), this.deviceGrid(ns, name));
         break;
       }
@@ -238,7 +253,7 @@ export class FragmentCatalog {
         break;
       }
       case 'session':
-        add(topics.sessions, this.sessionsStamp());
+        out.push(...this.lists.affected(change));
         add(topics.session(change.view.namespace, change.view.name), this.sessionDetail(change.view.namespace, change.view.name));
         break;
       case 'event': {
@@ -257,7 +272,7 @@ export class FragmentCatalog {
         // Pages that were waiting for the first list fill in once it arrives.
         add(topics.farm, this.farmPools());
         add(topics.pools, this.poolsTable());
-        add(topics.sessions, this.sessionsStamp());
+        out.push(...this.lists.affected(change));
         break;
       }
       default:

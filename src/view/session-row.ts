@@ -1,9 +1,9 @@
 // One TestSession as a row of the session list: what an operator scans for (phase, device,
 // progress, results, how long it ran), with the links to follow it further.
-import type { SessionView } from '../../farm/types.js';
-import { ago, formatDuration, isoTime } from '../../http/format.js';
-import { deviceHref, poolHref, sessionHref } from '../../live/fragments.js';
-import { domId } from '../../live/dom-id.js';
+import type { SessionView } from '../farm/types.js';
+import { ago, formatDuration, isoTime } from '../http/format.js';
+import { deviceHref, poolHref, sessionHref } from '../live/fragments.js';
+import { domId } from '../live/dom-id.js';
 
 export interface SessionRow {
   id: string;
@@ -23,11 +23,14 @@ export interface SessionRow {
   createdAgo: string;
 }
 
+/** The element id of a session's row, in every list that shows it. */
+export const sessionRowId = (s: Pick<SessionView, 'namespace' | 'name'>): string => domId('session-row', s.namespace, s.name);
+
 export function sessionRow(s: SessionView, now: number): SessionRow {
   const device = s.device?.name ?? '';
   const progress = s.progress && s.progress.total > 0 ? { ...s.progress, percent: Math.min(100, Math.round((100 * s.progress.completed) / s.progress.total)) } : undefined;
   return {
-    id: domId('session-row', s.namespace, s.name),
+    id: sessionRowId(s),
     name: s.name,
     namespace: s.namespace,
     href: sessionHref(s.namespace, s.name),
