@@ -255,6 +255,12 @@
     }
   });
 
+  // On a phone the session filters start folded behind "Filters (n)".
+  document.addEventListener('DOMContentLoaded', function () {
+    var panel = document.getElementById('filters-panel');
+    if (panel && window.matchMedia('(max-width: 639px)').matches) panel.open = false;
+  });
+
   document.addEventListener('htmx:sseOpen', function () {
     stopPolling();
     // The server's snapshot follows at once and carries its own badge (live or stale).

@@ -1,6 +1,7 @@
 // The page regions that change live, each with its element id, its template and its data
 // from the store. Pages render these same fragments on first load, htmx swaps them, and
 // the broker re-renders them on change: one template per region, whatever asks for it.
+import { FarmAttention } from '../farm/attention.js';
 import { countDevices, isHeartbeatStale } from '../farm/devices.js';
 import { farmTotals, summarisePool, type PoolSummary } from '../farm/stats.js';
 import { key, type FarmChange, type FarmStore } from '../farm/store.js';
@@ -33,6 +34,8 @@ export interface DeviceTile {
   session: string;
   stale: boolean;
   message: string;
+  /** Why an Unhealthy device is unhealthy, shown on the tile itself: the message's first line. */
+  reason: string;
   href: string;
 }
 
@@ -86,6 +89,8 @@ function lazyFragment(id: string, template: string, build: () => Record<string, 
 export class FragmentCatalog {
   /** The session lists someone is watching, one per query. */
   private readonly lists: SessionLists;
+  /** What needs an operator's attention, kept incrementally. */
+  private readonly attention: FarmAttention;
 
   constructor(
     private readonly store: FarmStore,
@@ -94,6 +99,7 @@ export class FragmentCatalog {
     private readonly logs?: LogPanelSource,
   ) {
     this.lists = new SessionLists(store, now);
+    this.attention = new FarmAttention(store);
   }
 
   /** The broker says a topic gained its first subscriber (true) or lost its last (false). */
@@ -106,6 +112,21 @@ export class FragmentCatalog {
   farmTotals(): Fragment {
     const pools = this.store.listPools();
     return fragment('farm-totals', '/partials/farm-totals', { totals: farmTotals(pools) });
+  }
+
+  /** The overview's strip of what needs a look; its hrefs are built here, not in the template. */
+  farmAttention(): Fragment {
+    return lazyFragment('farm-attention', '/partials/farm-attention', () => {
+      const a = this.attention.view(this.now());
+      return {
+        attention: {
+          ...a,
+          unhealthy: a.unhealthy.map((d) => ({ ...d, reason: firstLine(d.reason), href: deviceHref(d.namespace, d.pool, d.device) })),
+          waiting: a.waiting.map((w) => ({ ...w, href: poolHref(w.namespace, w.pool) })),
+          failedHref: '/sessions?phase=Failed&phase=TimedOut',
+        },
+      };
+    });
   }
 
   farmPools(): Fragment {
@@ -207,7 +228,7 @@ export class FragmentCatalog {
   /** Everything a topic's subscriber needs on (re)connect, so it can never be left stale. */
   snapshot(topic: string): Fragment[] {
     const badge = this.liveBadge();
-    if (topic === topics.farm) return [badge, this.farmTotals(), this.farmPools()];
+    if (topic === topics.farm) return [badge, this.farmTotals(), this.farmAttention(), this.farmPools()];
     if (topic === topics.pools) return [badge, this.poolsTable()];
     if (isSessionListTopic(topic)) {
       const list = this.lists.snapshot(topic);
@@ -233,6 +254,7 @@ export class FragmentCatalog {
       case 'pool': {
         const { namespace: ns, name } = change.view;
         add(topics.farm, this.farmTotals());
+        add(topics.farm, this.farmAttention());
         if (change.type === 'modified') {
           add(topics.farm, this.poolCard(ns, name));
           add(topics.pools, this.poolRow(ns, name));
@@ -247,6 +269,7 @@ export class FragmentCatalog {
       }
       case 'device': {
         const { namespace: ns, name } = change.pool;
+        if (change.device.state === 'Unhealthy' || change.old?.state === 'Unhealthy' || change.device.message !== change.old?.message) add(topics.farm, this.farmAttention());
         if (change.type === 'modified') add(topics.pool(ns, name), this.deviceTile(ns, name, change.device.name));
         else add(topics.pool(ns, name), this.deviceGrid(ns, name));
         add(topics.device(ns, name, change.device.name), this.deviceFacts(ns, name, change.device.name));
@@ -254,6 +277,7 @@ export class FragmentCatalog {
       }
       case 'session':
         out.push(...this.lists.affected(change));
+        if (change.view.phase !== change.old?.phase) add(topics.farm, this.farmAttention());
         add(topics.session(change.view.namespace, change.view.name), this.sessionDetail(change.view.namespace, change.view.name));
         break;
       case 'event': {
@@ -317,9 +341,16 @@ export class FragmentCatalog {
       session: d.session,
       stale: isHeartbeatStale(d, this.now()),
       message: d.message,
+      reason: d.state === 'Unhealthy' ? firstLine(d.message) : '',
       href: deviceHref(pool.namespace, pool.name, d.name),
     };
   }
+}
+
+/** The first non-empty line of a message, short enough for a tile. */
+function firstLine(message: string): string {
+  const line = message.split(/\r\n|\r|\n/).find((l) => l.trim() !== '') ?? '';
+  return line.length > 80 ? `${line.slice(0, 79)}...` : line;
 }
 
 export function splitTopic(topic: string): [string, string | undefined] {

@@ -154,8 +154,12 @@ describe('every page in Chromium, after its snapshot and a live update', () => {
         const next = ++gammaReplicas;
         await liveUpdate(page, () => scalePool(namespace, 'gamma', next), page.locator('[id$="__gamma"]').getByText(`/${next} devices`));
         for (const name of await apiNames(`/api/v1/pools?namespace=${namespace}`)) {
-          await expect(page.getByRole('link', { name, exact: true }).isVisible()).resolves.toBe(true);
+          await expect(page.locator('#farm-pools').getByRole('link', { name, exact: true }).isVisible()).resolves.toBe(true);
         }
+        // What needs a look, without hovering: the unhealthy device with its reason, the waiting session.
+        const attention = page.getByRole('region', { name: 'Needs attention' });
+        await expect(attention.textContent()).resolves.toMatch(/alpha-2\s*\(Starting: Intent/);
+        await expect(attention.textContent()).resolves.toMatch(/1\s*session waits for pool\s*alpha/);
         await expectNoHorizontalOverflow(page);
       });
 
@@ -177,6 +181,7 @@ describe('every page in Chromium, after its snapshot and a live update', () => {
         for (const name of await apiNames(`/api/v1/pools/${namespace}/alpha/devices`)) await expect(tile(page, name).isVisible(), name).resolves.toBe(true);
         // The Unhealthy device's message (adb output with CRs and a retry: line) is shown whole, as text.
         await expect(tile(page, 'alpha-2').getAttribute('title')).resolves.toContain('Status: ok');
+        await expect(tile(page, 'alpha-2').locator('.tile-reason').textContent()).resolves.toContain('Starting: Intent');
         expect(dialogs).toEqual([]);
         await expectNoHorizontalOverflow(page);
       });

@@ -153,6 +153,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
       title: 'Sessions',
       topics: [topics.sessions(filters)],
       filters,
+      activeFilters: [filters.namespace, filters.pool, filters.labelSelector, filters.q].filter(Boolean).length + filters.phases.length,
       phases: SESSION_PHASES,
       namespaces,
       pools: [...new Set(pools.map((p) => p.name))].sort(),
