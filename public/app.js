@@ -91,7 +91,9 @@
     var results = document.getElementById('sessions-results');
     var tbody = document.getElementById('sessions-rows');
     if (!results || !tbody) return;
-    var order = (meta.getAttribute('data-order') || '').split(' ').filter(Boolean);
+    // Without an order the page holds the same sessions as before: rows change in place.
+    var ordered = meta.hasAttribute('data-order');
+    var order = ordered ? meta.getAttribute('data-order').split(' ').filter(Boolean) : Array.prototype.map.call(tbody.children, function (r) { return r.id; });
     var inPage = {};
     order.forEach(function (id) { inPage[id] = true; });
     var busy = listBusy(results);

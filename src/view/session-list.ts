@@ -25,8 +25,12 @@ export interface ListFragment {
 
 export interface SessionListBatch {
   id: string;
-  /** Row ids of the whole page, newest first: rows not listed leave the page. */
-  order: string[];
+  /**
+   * Row ids of the whole page, newest first (rows not listed leave it), or undefined when
+   * the page holds the same sessions as before: then the batch only updates rows in place,
+   * and a tick of one session's progress costs its row's bytes, not the page's ids.
+   */
+  order: string[] | undefined;
   rows: SessionRow[];
   snapshot: boolean;
 }
@@ -132,8 +136,9 @@ export class SessionLists {
         sent.set(k, s.resourceVersion);
         if (state.sent.get(k) !== s.resourceVersion) rows.push(sessionRow(s, now));
       }
+      const samePage = sent.size === state.sent.size && [...sent.keys()].every((k) => state.sent.has(k));
       state.sent = sent;
-      return { id, order: page.map(sessionRowId), rows, snapshot: false };
+      return { id, order: samePage ? undefined : page.map(sessionRowId), rows, snapshot: false };
     });
   }
 
