@@ -11,6 +11,7 @@ import { launchBrowser, newPage, recordDialogs, type TestPage } from '../helpers
 import { freshNamespace, waitFor } from '../helpers/cluster.js';
 import { startDashboard } from '../helpers/dashboard.js';
 import { createPool, createSession, createTemplate, scalePool, setDevices, setSessionStatus, type TestDevice } from '../helpers/farm.js';
+import { seriousViolations } from '../helpers/axe.js';
 import { HOSTILE_ALL, HOSTILE_TEXTS } from '../helpers/hostile.js';
 
 /** The little of the DOM these checks read (the tests' tsconfig has no DOM library). */
@@ -137,6 +138,7 @@ describe('every page in Chromium, after its snapshot and a live update', () => {
       return { scroll: doc.documentElement.scrollWidth, inner, widest };
     });
     expect(scroll, `the page is wider than the screen: ${widest.join(', ')}`).toBeLessThanOrEqual(inner);
+    expect(await seriousViolations(page), 'serious or critical accessibility violations (axe-core)').toEqual([]);
   }
 
   async function apiNames(path: string): Promise<string[]> {
