@@ -2,6 +2,7 @@
 // one device with its WebRTC stream.
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../http/errors.js';
+import { timeView } from '../../http/format.js';
 import { wantsFragment } from '../../http/negotiate.js';
 import { parseStateFilter, topics } from '../../live/fragments.js';
 
@@ -27,6 +28,7 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
     if (!grid.data.exists && app.farm.store.syncStatus().synced) throw notFound(`DevicePool ${namespace}/${name}`);
     // A filter click swaps only the grid; the URL is pushed so the view can be shared.
     if (wantsFragment(request) && request.headers['hx-target'] === grid.id) return reply.view(grid.template, grid.data);
+    const now = Date.now();
     return reply.view('/pages/pool', {
       title: `${name} · Pools`,
       topics: [topics.pool(namespace, name)],
@@ -34,7 +36,11 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
       grid: grid.data,
       // What the operator said about the pool, newest first. Read at page load only: no
       // fragment carries events yet, so a new one shows on the next load.
-      events: app.farm.store.eventsFor('DevicePool', namespace, name).slice(-RECENT_EVENTS).reverse(),
+      events: app.farm.store
+        .eventsFor('DevicePool', namespace, name)
+        .slice(-RECENT_EVENTS)
+        .reverse()
+        .map((e) => ({ type: e.type, reason: e.reason, message: e.message, count: e.count, at: timeView(e.lastAt, now) })),
     });
   });
 
