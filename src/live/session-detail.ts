@@ -1,11 +1,11 @@
 // What the session page shows below its title, from the store alone: phase and progress,
-// the device and its stream, times, artifacts (links only when the URL policy allows),
+// the device and its stream, times, artifacts (links only when the link policy allows),
 // a timeline joining phase changes with the Events of the session and its pod, and, for a
 // Pending session, why it is still waiting.
 import type { FarmStore } from '../farm/store.js';
 import { FINISHED_PHASES, type SessionView } from '../farm/types.js';
 import { formatBytes, formatDuration, timeView, type TimeView } from '../http/format.js';
-import { checkURL, type UrlPolicy, type UrlVerdict } from '../http/url-policy.js';
+import { checkLink, checkURL, type UrlPolicy, type UrlVerdict } from '../http/url-policy.js';
 
 export interface TimelineEntry {
   at: TimeView | undefined;
@@ -64,7 +64,7 @@ export function sessionDetailData(store: FarmStore, policy: UrlPolicy, namespace
     apps: s.spec.apps,
     runner: s.spec.runner,
     labels: Object.entries(s.labels).sort(([a], [b]) => (a < b ? -1 : 1)),
-    artifacts: s.artifacts.map((a) => ({ name: a.name, kind: a.kind, size: formatBytes(a.sizeBytes), link: checkURL(a.url, policy) satisfies UrlVerdict, url: a.url })),
+    artifacts: s.artifacts.map((a) => ({ name: a.name, kind: a.kind, size: formatBytes(a.sizeBytes), link: checkLink(a.url, policy) satisfies UrlVerdict, url: a.url })),
     timeline: timeline(store, s, now),
     pending: s.phase === 'Pending' ? pendingReason(store, s) : undefined,
   };
