@@ -113,10 +113,11 @@
       }
     }
   }
+  // Once per burst of swaps (an SSE message may swap many regions), as soon as they are done.
   function queueTimes() {
     if (timesQueued) return;
     timesQueued = true;
-    setTimeout(refreshTimes, 0);
+    Promise.resolve().then(refreshTimes);
   }
   ['htmx:afterSwap', 'htmx:oobAfterSwap', 'htmx:sseMessage', 'htmx:historyRestore'].forEach(function (name) {
     document.addEventListener(name, queueTimes);
