@@ -262,6 +262,57 @@
     var panel = document.getElementById('filters-panel');
     if (panel && window.matchMedia('(max-width: 639px)').matches) panel.open = false;
   });
+  // Times: the server renders <time datetime data-relative> with a relative text as of its
+  // render, once for every viewer. Here each viewer gets the absolute time in its own zone
+  // on hover, and relative texts that stay true while the page is open, also in fragments
+  // swapped in later (htmx swaps, out-of-band swaps from the stream).
+  // Same rules as relativeTime() in src/http/format.ts: keep them together.
+  var TIME_REFRESH_MS = 5000;
+  var timesQueued = false;
+  var localTime = new Intl.DateTimeFormat(undefined, {
+    year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short',
+  });
+  function relativeTime(at, now) {
+    var delta = now - at;
+    var s = Math.floor(Math.abs(delta) / 1000);
+    if (s < 10) return 'just now';
+    var text;
+    if (s < 60) text = s + ' s';
+    else if (s < 3600) text = Math.floor(s / 60) + ' min';
+    else if (s < 86400) text = Math.floor(s / 3600) + ' h';
+    else text = Math.floor(s / 86400) + ' d';
+    return delta < 0 ? 'in ' + text : text + ' ago';
+  }
+  function refreshTimes() {
+    timesQueued = false;
+    var now = Date.now();
+    var times = document.querySelectorAll('time[data-relative]');
+    for (var i = 0; i < times.length; i++) {
+      var el = times[i];
+      var at = Date.parse(el.getAttribute('datetime'));
+      if (isNaN(at)) continue;
+      // Written only when they change: these nodes may sit in live regions.
+      var text = relativeTime(at, now);
+      if (el.textContent !== text) el.textContent = text;
+      if (el.dataset.localFor !== el.getAttribute('datetime')) {
+        el.title = localTime.format(at);
+        el.dataset.localFor = el.getAttribute('datetime');
+      }
+    }
+  }
+  // Once per burst of swaps (an SSE message may swap many regions), as soon as they are done.
+  function queueTimes() {
+    if (timesQueued) return;
+    timesQueued = true;
+    Promise.resolve().then(refreshTimes);
+  }
+  ['htmx:afterSwap', 'htmx:oobAfterSwap', 'htmx:sseMessage', 'htmx:historyRestore'].forEach(function (name) {
+    document.addEventListener(name, queueTimes);
+  });
+  window.addEventListener('pageshow', queueTimes);
+  document.addEventListener('visibilitychange', function () { if (!document.hidden) queueTimes(); });
+  setInterval(function () { if (!document.hidden) refreshTimes(); }, TIME_REFRESH_MS);
+  refreshTimes();
 
   document.addEventListener('htmx:sseOpen', function () {
     stopPolling();

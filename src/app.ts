@@ -100,7 +100,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     log: app.log,
     ...(options.logs ? { limits: options.logs } : {}),
   });
-  const catalog = new FragmentCatalog(store, { origins: config.streamOrigins, allowHttp: config.allowHttpStreams }, Date.now, logs);
+  const catalog = new FragmentCatalog(store, { origins: config.streamOrigins, linkOrigins: config.linkOrigins, allowHttp: config.allowHttpStreams }, Date.now, logs);
   // The broker renders with the same templates as the pages: one partial per region.
   const broker = new Broker({
     store,

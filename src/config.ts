@@ -19,6 +19,8 @@ export interface Config {
   namespaces: string[];
   /** Origins (scheme://host[:port]) whose device stream pages may be embedded. */
   streamOrigins: string[];
+  /** Origins (scheme://host[:port]) that artifact download links may point to; never framed. */
+  linkOrigins: string[];
   /** Allow http:// stream and artifact URLs (only for labs without TLS). */
   allowHttpStreams: boolean;
   /** Hide and refuse every write action. */
@@ -56,6 +58,12 @@ export const OPTIONS = {
     multiple: true,
     env: 'DROIDFARM_STREAM_ORIGINS',
     help: 'origin whose device streams may be embedded, e.g. https://streams.farm.example; repeatable',
+  },
+  'link-origin': {
+    type: 'string',
+    multiple: true,
+    env: 'DROIDFARM_LINK_ORIGINS',
+    help: 'origin that artifact download links may point to, e.g. https://artifacts.farm.example; repeatable; never framed',
   },
   'allow-http-streams': {
     type: 'boolean',
@@ -140,11 +148,14 @@ export function loadConfig({ argv, env, home = homedir(), fileExists = existsSyn
     }
   }
 
-  const streamOrigins = list('stream-origin').map(parseOrigin);
+  const streamOrigins = list('stream-origin').map((o) => parseOrigin(o, '--stream-origin'));
+  const linkOrigins = [...new Set(list('link-origin').map((o) => parseOrigin(o, '--link-origin')))];
   const allowHttpStreams = bool('allow-http-streams');
-  for (const origin of streamOrigins) {
-    if (origin.startsWith('http:') && !allowHttpStreams) {
-      throw new ConfigError(`--stream-origin ${origin} is plain http: use https, or add --allow-http-streams for a lab without TLS.`);
+  for (const [flag, origins] of [['--stream-origin', streamOrigins], ['--link-origin', linkOrigins]] as const) {
+    for (const origin of origins) {
+      if (origin.startsWith('http:') && !allowHttpStreams) {
+        throw new ConfigError(`${flag} ${origin} is plain http: use https, or add --allow-http-streams for a lab without TLS.`);
+      }
     }
   }
 
@@ -177,6 +188,8 @@ export function loadConfig({ argv, env, home = homedir(), fileExists = existsSyn
 
   // The demo's stand-in stream pages are served by the dashboard itself.
   if (cluster.mode === 'demo' && streamOrigins.length === 0) streamOrigins.push("'self'");
+  // And so are its artifacts (src/routes/demo), which its sessions link to.
+  if (cluster.mode === 'demo' && linkOrigins.length === 0) linkOrigins.push("'self'");
 
   return {
     host,
@@ -184,6 +197,7 @@ export function loadConfig({ argv, env, home = homedir(), fileExists = existsSyn
     cluster,
     namespaces,
     streamOrigins,
+    linkOrigins,
     allowHttpStreams,
     readOnly: bool('read-only'),
     shutdownDelaySeconds: parseSeconds(str('shutdown-delay') ?? '0', values['shutdown-delay'] !== undefined ? '--shutdown-delay' : 'DROIDFARM_SHUTDOWN_DELAY'),
@@ -213,15 +227,15 @@ function parseSeconds(raw: string, source: string): number {
   return Number(raw);
 }
 
-function parseOrigin(raw: string): string {
+function parseOrigin(raw: string, flag: string): string {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError(`--stream-origin ${JSON.stringify(raw)} is not a URL: use scheme://host[:port], e.g. https://streams.farm.example.`);
+    throw new ConfigError(`${flag} ${JSON.stringify(raw)} is not a URL: use scheme://host[:port], e.g. https://${flag === '--link-origin' ? 'artifacts' : 'streams'}.farm.example.`);
   }
   if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
-    throw new ConfigError(`--stream-origin ${JSON.stringify(raw)} must be an origin only: scheme://host[:port], http or https, no path or credentials.`);
+    throw new ConfigError(`${flag} ${JSON.stringify(raw)} must be an origin only: scheme://host[:port], http or https, no path or credentials.`);
   }
   return url.origin;
 }

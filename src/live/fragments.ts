@@ -6,6 +6,7 @@ import { countDevices, isHeartbeatStale } from '../farm/devices.js';
 import { farmTotals, summarisePool, type PoolSummary } from '../farm/stats.js';
 import { key, type FarmChange, type FarmStore } from '../farm/store.js';
 import { DEVICE_STATES, type DeviceState, type DeviceView, type PoolView } from '../farm/types.js';
+import { timeView } from '../http/format.js';
 import { checkURL, type UrlPolicy, type UrlVerdict } from '../http/url-policy.js';
 import { stateCountId } from '../view/pool-filter.js';
 import { isSessionListTopic, listFilters, SessionLists, sessionListTopic } from '../view/session-list.js';
@@ -195,16 +196,17 @@ export class FragmentCatalog {
     const p = this.store.getPool(ns, pool);
     const d = p?.devices.find((x) => x.name === device);
     const session = d?.session ? this.store.getSession(ns, d.session) : undefined;
+    const now = this.now();
     return fragment(domId('device-facts', ns, pool, device), '/partials/device-facts', {
         namespace: ns,
         pool,
         name: device,
         device: d,
-        stale: d ? isHeartbeatStale(d, this.now()) : false,
+        stale: d ? isHeartbeatStale(d, now) : false,
         stream: d ? this.checkStream(d.streamURL) : ({ ok: false, reason: 'no such device' } satisfies UrlVerdict),
         appium: d ? this.checkStream(d.appiumURL) : undefined,
         session: session && { name: session.name, phase: session.phase, href: sessionHref(ns, session.name) },
-        now: this.now(),
+        times: { bootStarted: timeView(d?.bootStartedAt, now), ready: timeView(d?.readyAt, now), heartbeat: timeView(d?.lastHeartbeatAt, now) },
     });
   }
 

@@ -1,7 +1,7 @@
 // One TestSession as a row of the session list: what an operator scans for (phase, device,
 // progress, results, how long it ran), with the links to follow it further.
 import type { SessionView } from '../farm/types.js';
-import { ago, formatDuration, isoTime } from '../http/format.js';
+import { formatDuration, timeView, type TimeView } from '../http/format.js';
 import { deviceHref, poolHref, sessionHref } from '../live/fragments.js';
 import { domId } from '../live/dom-id.js';
 
@@ -19,8 +19,7 @@ export interface SessionRow {
   progress: { completed: number; total: number; percent: number } | undefined;
   results: { passed: number; failed: number; skipped: number } | undefined;
   duration: string;
-  created: string;
-  createdAgo: string;
+  created: TimeView | undefined;
 }
 
 /** The element id of a session's row, in every list that shows it. */
@@ -44,7 +43,6 @@ export function sessionRow(s: SessionView, now: number): SessionRow {
     results: s.results,
     // Running: so far; finished: start to completion; not started: nothing to say.
     duration: s.startedAt === undefined ? '' : formatDuration((s.completedAt ?? now) - s.startedAt),
-    created: isoTime(s.createdAt),
-    createdAgo: ago(s.createdAt, now),
+    created: timeView(s.createdAt, now),
   };
 }

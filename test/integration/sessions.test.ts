@@ -55,7 +55,7 @@ describe('sessions from the real API server', () => {
         { name: 'logcat.txt', kind: 'logcat', url: 'https://artifacts.example.com/logcat.txt', sizeBytes: 2048 },
       ],
     });
-    app = await startDashboard({ namespaces: [namespace], args: ['--stream-origin', 'https://artifacts.example.com'] });
+    app = await startDashboard({ namespaces: [namespace], args: ['--link-origin', 'https://artifacts.example.com'] });
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     await waitFor('every session in the store', () => app.farm.store.syncStatus().synced && app.farm.store.sessionCount() === 25 && app.farm.store.getSession(namespace, 'run-01')?.phase === 'Succeeded');

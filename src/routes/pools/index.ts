@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../http/errors.js';
 import { countDevices } from '../../farm/devices.js';
+import { timeView } from '../../http/format.js';
 import { parseStateFilter, poolHref, topics } from '../../live/fragments.js';
 import { poolFilterView } from '../../view/pool-filter.js';
 
@@ -26,6 +27,7 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
     const grid = catalog.deviceGrid(namespace, name);
     const pool = app.farm.store.getPool(namespace, name);
     if (!pool && app.farm.store.syncStatus().synced) throw notFound(`DevicePool ${namespace}/${name}`);
+    const now = Date.now();
     return reply.view('/pages/pool', {
       title: `${name} · Pools`,
       topics: [topics.pool(namespace, name)],
@@ -34,7 +36,11 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
       filter: poolFilterView(poolHref(namespace, name), namespace, name, parseStateFilter(request.query.state), pool && countDevices(pool.devices)),
       // What the operator said about the pool, newest first. Read at page load only: no
       // fragment carries events yet, so a new one shows on the next load.
-      events: app.farm.store.eventsFor('DevicePool', namespace, name).slice(-RECENT_EVENTS).reverse(),
+      events: app.farm.store
+        .eventsFor('DevicePool', namespace, name)
+        .slice(-RECENT_EVENTS)
+        .reverse()
+        .map((e) => ({ type: e.type, reason: e.reason, message: e.message, count: e.count, at: timeView(e.lastAt, now) })),
     });
   });
 
