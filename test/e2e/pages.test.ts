@@ -8,7 +8,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, newPage, recordDialogs, type TestPage } from '../helpers/browser.js';
-import { freshNamespace, waitFor } from '../helpers/cluster.js';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { adminKubeConfig, freshNamespace, waitFor } from '../helpers/cluster.js';
 import { startDashboard } from '../helpers/dashboard.js';
 import { createPool, createSession, createTemplate, scalePool, setDevices, setSessionStatus, type TestDevice } from '../helpers/farm.js';
 import { seriousViolations } from '../helpers/axe.js';
@@ -71,12 +72,28 @@ describe('every page in Chromium, after its snapshot and a live update', () => {
     await createSession(namespace, 'run-hostile', { pool: 'beta' });
     await setSessionStatus(namespace, 'run-hostile', { phase: 'Failed', reason: 'TestsFailed', message: HOSTILE_ALL, startTime: '2026-11-23T10:00:00Z', completionTime: '2026-11-23T10:01:00Z' });
     await createSession(namespace, 'run-queued', { pool: 'alpha' });
+    await adminKubeConfig()
+      .makeApiClient(CoreV1Api)
+      .createNamespacedEvent({
+        namespace,
+        body: {
+          metadata: { name: 'run-hostile.hostile' },
+          involvedObject: { apiVersion: 'droidfarm.io/v1alpha1', kind: 'TestSession', name: 'run-hostile', namespace },
+          reason: 'RunnerOutput',
+          message: `runner said: ${HOSTILE_ALL}`,
+          type: 'Warning',
+          count: 1,
+          firstTimestamp: new Date(),
+          lastTimestamp: new Date(),
+          source: { component: 'droidfarm-operator' },
+        },
+      });
     app = await startDashboard({ namespaces: [namespace] });
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     const [launched, ready] = await Promise.allSettled([
       launchBrowser(),
-      waitFor('the dashboard to have the test farm', () => app.farm.store.syncStatus().synced && app.farm.store.getSession(namespace, 'run-queued') !== undefined && app.farm.store.getPool(namespace, 'alpha')?.devices.length === 5),
+      waitFor('the dashboard to have the test farm', () => app.farm.store.syncStatus().synced && app.farm.store.getSession(namespace, 'run-queued') !== undefined && app.farm.store.getPool(namespace, 'alpha')?.devices.length === 5 && app.farm.store.eventsFor('TestSession', namespace, 'run-hostile').length === 1),
     ]);
     if (launched.status === 'fulfilled') browser = launched.value;
     for (const result of [launched, ready]) if (result.status === 'rejected') throw result.reason;
@@ -279,6 +296,8 @@ describe('every page in Chromium, after its snapshot and a live update', () => {
         const { page, dialogs } = await openLive(`/sessions/${namespace}/run-hostile`, viewport);
         await liveUpdate(page, () => setSessionStatus(namespace, 'run-hostile', { reason: `TestsFailed${viewport.name}` }), page.getByText(`TestsFailed${viewport.name}`).first());
         await expect(page.getByText('Status: ok').first().isVisible()).resolves.toBe(true);
+        await expect(page.getByRole('region', { name: 'Timeline' }).getByText(/runner said:/).isVisible()).resolves.toBe(true);
+        await expect(page.getByRole('region', { name: 'Facts' }).first().isVisible()).resolves.toBe(true);
         await expect(page.getByRole('button', { name: /Retry/ }).isVisible()).resolves.toBe(true);
         expect(dialogs).toEqual([]);
         await expectNoHorizontalOverflow(page);
@@ -295,4 +314,31 @@ describe('every page in Chromium, after its snapshot and a live update', () => {
       });
     });
   }
+  it('a session list and a filtered pool page stay true across a dashboard restart, with the cluster changed meanwhile', async () => {
+    const viewport = WIDTHS[0];
+    const list = await openLive(`/sessions?namespace=${namespace}`, viewport);
+    const pool = await openLive(`/pools/${namespace}/alpha?state=Busy`, viewport);
+    const port = Number(new URL(base).port);
+    // The next process has read the cluster before the old one goes: the outage is the browsers' own reconnect.
+    await app.close();
+    await list.page.locator('#live-badge[data-state="reconnecting"]').waitFor();
+    await createSession(namespace, 'run-while-away', { pool: 'beta' });
+    await setSessionStatus(namespace, 'run-done', { phase: 'Succeeded', reason: 'AllPassedWhileAway' });
+    await setDevices(namespace, 'alpha', alphaDevices('Busy'));
+    app = await startDashboard({ namespaces: [namespace] });
+    await waitFor('the new process to read the changes', () => app.farm.store.getSession(namespace, 'run-while-away') !== undefined && app.farm.store.getSession(namespace, 'run-done')?.reason === 'AllPassedWhileAway');
+    await app.listen({ host: '127.0.0.1', port });
+
+    // The snapshot on reconnect brings both pages up to date, without a reload.
+    await list.page.locator('#sessions-rows').getByRole('link', { name: 'run-while-away', exact: true }).waitFor();
+    await list.page.locator('#sessions-rows tr').filter({ hasText: 'run-done' }).getByText('AllPassedWhileAway').waitFor();
+    const rows = await list.page.locator('#sessions-rows tr').evaluateAll((trs) => trs.map((tr) => tr.querySelector('a')?.textContent));
+    expect(rows.sort()).toEqual((await apiNames(`/api/v1/sessions?namespace=${namespace}`)).sort());
+    await tile(pool.page, 'alpha-3').and(pool.page.locator('[data-state="Busy"]')).waitFor();
+    const shown = await pool.page.locator('#device-view a.tile:visible').evaluateAll((tiles) => tiles.map((t) => t.getAttribute('data-state')));
+    expect(new Set(shown)).toEqual(new Set(['Busy']));
+    await pool.page.locator('#live-badge[data-state="live"]').waitFor();
+    // While the dashboard was away, the only complaints are the refused reconnects to /live.
+    for (const t of open) t.problems.splice(0, t.problems.length, ...t.problems.filter((p) => !/^console error: \[object Event\]|^console error: Failed to load resource: .*\/live\?/.test(p)));
+  });
 });
