@@ -24,8 +24,8 @@ const npmNode = /\bnode\/(\S+)/.exec(agent)?.[1];
 const warnings = [];
 let checked = 0;
 for (const [location, entry] of Object.entries(lock.packages ?? {})) {
-  // npm skips optional packages too (it marks those that do not fit as not installed).
-  if (entry.optional || (location !== '' && !existsSync(join(root, location)))) continue;
+  // Only what is on disk: npm leaves out optional packages that do not fit this machine.
+  if (location !== '' && !existsSync(join(root, location))) continue;
   const id = location === '' ? `${lock.name}@${lock.version}` : `${location.replace(/^.*node_modules\//, '')}@${entry.version}`;
   checked++;
   const engines = entry.engines ?? {};
