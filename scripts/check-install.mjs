@@ -12,7 +12,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import semver from 'semver';
+
+// semver is a devDependency: an install without them (--omit=dev) has nothing to check with.
+let semver;
+try {
+  semver = (await import('semver')).default;
+} catch {
+  process.stdout.write(`Node ${process.version} runs the npm scripts; engines not rechecked (no devDependencies installed).\n`);
+  process.exit(0);
+}
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
