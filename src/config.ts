@@ -28,6 +28,8 @@ export interface Config {
   /** Seconds between SIGTERM (readiness fails) and closing the listener. */
   shutdownDelaySeconds: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** pretty: lines for a person (the default in a terminal); json: one object a line for log collectors. */
+  logFormat: 'json' | 'pretty';
   /** Production mode caches templates and hides error details. */
   production: boolean;
 }
@@ -77,12 +79,14 @@ export const OPTIONS = {
     help: 'seconds to keep serving after SIGTERM with /readyz failing, so load balancers stop sending first (default 0; 5 in deploy/)',
   },
   'log-level': { type: 'string', env: 'LOG_LEVEL', help: 'fatal, error, warn, info (default), debug, trace or silent' },
+  'log-format': { type: 'string', env: 'LOG_FORMAT', help: 'pretty (default in a terminal) or json (default otherwise, for log collectors)' },
   help: { type: 'boolean', env: undefined, help: 'print this help and exit' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_FORMATS = ['json', 'pretty'] as const;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
@@ -101,10 +105,12 @@ export interface Environment {
   /** Where ~/.kube/config is looked for; injectable for tests. */
   home?: string;
   fileExists?: (path: string) => boolean;
+  /** Whether the log goes to a terminal (picks the default --log-format); injectable for tests. */
+  stdoutIsTTY?: boolean;
 }
 
 /** Parses and validates; throws ConfigError. Returns null when --help was asked. */
-export function loadConfig({ argv, env, home = homedir(), fileExists = existsSync }: Environment): Config | null {
+export function loadConfig({ argv, env, home = homedir(), fileExists = existsSync, stdoutIsTTY = process.stdout.isTTY === true }: Environment): Config | null {
   let values: Partial<Record<OptionName, string | boolean | string[]>>;
   try {
     const parseOptions: ParseArgsConfig['options'] = Object.fromEntries(
@@ -164,6 +170,11 @@ export function loadConfig({ argv, env, home = homedir(), fileExists = existsSyn
     throw new ConfigError(`--log-level ${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(', ')}.`);
   }
 
+  const logFormat = (str('log-format') ?? (stdoutIsTTY ? 'pretty' : 'json')) as Config['logFormat'];
+  if (!LOG_FORMATS.includes(logFormat)) {
+    throw new ConfigError(`--log-format ${JSON.stringify(logFormat)} is not one of ${LOG_FORMATS.join(', ')}.`);
+  }
+
   const kubeconfig = str('kubeconfig');
   const context = str('context');
   let cluster: ClusterSource;
@@ -202,6 +213,7 @@ export function loadConfig({ argv, env, home = homedir(), fileExists = existsSyn
     readOnly: bool('read-only'),
     shutdownDelaySeconds: parseSeconds(str('shutdown-delay') ?? '0', values['shutdown-delay'] !== undefined ? '--shutdown-delay' : 'DROIDFARM_SHUTDOWN_DELAY'),
     logLevel,
+    logFormat,
     production: env.NODE_ENV === 'production',
   };
 }

@@ -81,6 +81,17 @@ describe('config', () => {
     expect(load(['--demo']).linkOrigins).toEqual(["'self'"]);
   });
 
+  it('logs pretty lines on a terminal and JSON otherwise, unless --log-format or LOG_FORMAT says', () => {
+    const format = (argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY: boolean) =>
+      loadConfig({ argv: ['--demo', ...argv], env, home: '/home/op', fileExists: none, stdoutIsTTY })!.logFormat;
+    expect(format([], {}, true)).toBe('pretty');
+    expect(format([], {}, false)).toBe('json');
+    expect(format(['--log-format', 'json'], {}, true)).toBe('json');
+    expect(format([], { LOG_FORMAT: 'pretty' }, false)).toBe('pretty');
+    expect(format(['--log-format', 'json'], { LOG_FORMAT: 'pretty' }, false)).toBe('json');
+    expect(() => format(['--log-format', 'text'], {}, true)).toThrow(/--log-format "text" is not one of json, pretty/);
+  });
+
   it('returns null for --help', () => {
     expect(loadConfig({ argv: ['--help'], env: {} })).toBeNull();
   });
