@@ -130,7 +130,6 @@
   function releaseHeld() {
     var tbody = document.getElementById('sessions-rows');
     if (!tbody) return;
-    var order = Array.prototype.map.call(tbody.children, function (r) { return r.id; });
     Object.keys(heldRows).forEach(function (id) {
       // Newest first: a held row is newer than every row on the page.
       tbody.insertBefore(heldRows[id], tbody.firstChild);
@@ -139,7 +138,6 @@
     var table = document.getElementById('sessions-table');
     if (table) table.hidden = tbody.children.length === 0;
     showHeldButton();
-    return order;
   }
   function retryHeldCells() {
     Object.keys(heldCells).forEach(function (id) {

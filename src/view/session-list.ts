@@ -52,10 +52,16 @@ export function listFilters(topic: string): SessionFilters | undefined {
     raw[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
   }
   try {
-    return parseSessionFilters(raw);
+    const filters = parseSessionFilters(raw);
+    matcherOf(filters); // a selector that does not parse is no query either
+    return filters;
   } catch {
     return undefined;
   }
+}
+
+function matcherOf(f: SessionFilters): (s: SessionView) => boolean {
+  return sessionMatcher({ namespace: f.namespace, pool: f.pool, phases: f.phases, selector: f.labelSelector, text: f.q });
 }
 
 interface ListState {
@@ -83,13 +89,13 @@ export class SessionLists {
     }
     const filters = listFilters(topic);
     if (!filters || this.lists.has(topic)) return;
-    const page = this.page(filters);
     this.lists.set(topic, {
       filters,
-      matches: sessionMatcher({ namespace: filters.namespace, pool: filters.pool, phases: filters.phases, selector: filters.labelSelector, text: filters.q }),
+      matches: matcherOf(filters),
       hash: createHash('sha1').update(topic).digest('hex').slice(0, 12),
-      // The first subscriber's snapshot has just shown this page.
-      sent: new Map(page.map((s) => [key(s.namespace, s.name), s.resourceVersion])),
+      // Empty, not the page as the first snapshot showed it: a change made while that
+      // snapshot rendered reached no list yet, so the first batch sends every row once.
+      sent: new Map(),
       batch: 0,
     });
   }

@@ -192,13 +192,17 @@ describe('sessions from the real API server', () => {
 
     await setSessionStatus(namespace, 'run-04', { phase: 'Assigned', device: { name: 'alpha-1' }, assignedAt: '2026-11-23T10:00:00Z' });
 
-    const batch = await alphaList.next((e) => e.event === 'update' && e.data.includes('data-list-batch'), { from });
+    const batch = await alphaList.next((e) => e.event === 'update' && e.data.includes('run-04'), { from });
     expect(batch.data).not.toContain('data-snapshot');
-    // Only the row that changed, swapped by id; the order of the whole page beside it.
-    expect(batch.data.match(/<tr id="session-row__/g)).toHaveLength(1);
     expect(batch.data).toMatch(/<tr id="session-row__[^"]*__run-04"[^>]*data-phase="Assigned"/);
     expect(batch.data).toContain('alpha-1');
     expect(batch.data).toContain('hx-swap-oob="beforeend:#sessions-inbox"');
+    // The next change sends only the row that changed, swapped by id, and no order (same page).
+    const next = alphaList.events.length;
+    await setSessionStatus(namespace, 'run-04', { phase: 'Running', startTime: '2026-11-23T10:01:00Z' });
+    const one = await alphaList.next((e) => e.event === 'update' && e.data.includes('data-phase="Running"') && e.data.includes('run-04'), { from: next });
+    expect(one.data.match(/<tr id="session-row__/g)).toHaveLength(1);
+    expect(one.data).not.toContain('data-order');
     const detail = await pageStream.next((e) => e.event === 'update' && e.data.includes('data-session-phase>Assigned<'), { from: pageFrom });
     expect(detail.data).toContain('alpha-1');
     // run-04 is in alpha: beta's viewers get nothing for it.
