@@ -21,6 +21,9 @@ import { ClusterError } from './errors.js';
 import { diffRelist } from './relist-diff.js';
 import { RESOURCES, type ResourceName } from './resources.js';
 import type { Cluster, KubeObject, WatchEvent, WatchHandle } from './types.js';
+import type { ForbiddenRead } from '../farm/store.js';
+
+export type { ForbiddenRead };
 
 export type ChangeType = 'added' | 'modified' | 'deleted';
 
@@ -33,17 +36,6 @@ export interface InformerChange<V> {
 }
 
 export type InformerState = 'starting' | 'live' | 'retrying' | 'stopped';
-
-/** A read the API server refused (403): what the dashboard's identity may not do, and where. */
-export interface ForbiddenRead {
-  verb: 'list' | 'watch';
-  /** The plural as RBAC names it, e.g. testsessions. */
-  resource: string;
-  /** The API group as RBAC names it ('' for core). */
-  group: string;
-  /** Undefined: cluster-wide (all namespaces). */
-  namespace: string | undefined;
-}
 
 export interface InformerStatus {
   resource: ResourceName;
