@@ -8,13 +8,66 @@
   var pollDelay = null;
   var pollTimer = null;
 
-  function setBadge(state, detail) {
+  // Honest connection state. "reconnecting" (the stream dropped, or the server says its
+  // watches of the cluster are failing) turns into "offline — data as of hh:mm:ss, N s ago"
+  // after OFFLINE_AFTER_MS, in the viewer's own time zone, and dims the live regions
+  // (body[data-connection="offline"] in app.css; the CSP forbids inline styles).
+  var OFFLINE_AFTER_MS = 3000;
+  var streamDownAt = null; // when the event stream dropped (null: it is up)
+  var polledAt = null; // the last successful fallback poll while the stream is down
+  var serverDownSeenAt = null; // when this page first saw the server's "reconnecting"
+  var ticker = null;
+
+  function pad(n) { return (n < 10 ? '0' : '') + n; }
+  function clock(ms) {
+    var d = new Date(ms);
+    return pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
+  }
+  function age(ms) {
+    var s = Math.max(0, Math.round(ms / 1000));
+    if (s < 90) return s + ' s ago';
+    var m = Math.round(s / 60);
+    return m < 90 ? m + ' min ago' : Math.round(m / 60) + ' h ago';
+  }
+
+  function renderConnection() {
     var el = document.getElementById('live-badge');
     if (!el) return;
+    var now = Date.now();
+    var sync = el.getAttribute('data-sync') || 'live';
+    var since = Date.parse(el.getAttribute('data-since') || '');
+    var state = sync;
+    var downSince = null;
+    var asOf = null;
+    if (sync === 'reconnecting') {
+      if (serverDownSeenAt === null) serverDownSeenAt = now;
+      downSince = isNaN(since) ? serverDownSeenAt : Math.min(since, serverDownSeenAt);
+      asOf = isNaN(since) ? serverDownSeenAt : since;
+    } else {
+      serverDownSeenAt = null;
+    }
+    if (streamDownAt !== null && sync !== 'forbidden') {
+      state = 'reconnecting';
+      downSince = downSince === null ? streamDownAt : Math.min(downSince, streamDownAt);
+      var streamAsOf = polledAt !== null ? polledAt : streamDownAt;
+      asOf = asOf === null ? streamAsOf : Math.min(asOf, streamAsOf);
+    }
+    var text = { live: 'live', syncing: 'syncing', forbidden: 'no read access', reconnecting: 'reconnecting' }[state] || state;
+    if (state === 'reconnecting' && now - downSince >= OFFLINE_AFTER_MS) {
+      state = 'offline';
+      text = 'offline — data as of ' + clock(asOf) + ', ' + age(now - asOf);
+    }
     el.dataset.state = state;
-    var text = el.querySelector('.live-text');
-    if (text) text.textContent = state;
-    if (detail) el.title = detail;
+    var label = el.querySelector('.live-text');
+    if (label && label.textContent !== text) label.textContent = text;
+    document.body.setAttribute('data-connection', state === 'offline' ? 'offline' : state === 'reconnecting' ? 'reconnecting' : 'live');
+    // Tick while not live: the "reconnecting" → "offline" step and the age need time to pass.
+    if (state === 'reconnecting' || state === 'offline') {
+      if (!ticker) ticker = setInterval(renderConnection, 1000);
+    } else if (ticker) {
+      clearInterval(ticker);
+      ticker = null;
+    }
   }
 
   function poll() {
@@ -28,6 +81,20 @@
     pollDelay = null;
     pollTimer = null;
   }
+
+  // The server swapped its badge in (its watches' health changed): show it as it stands now.
+  document.addEventListener('htmx:oobAfterSwap', function (evt) {
+    if (evt.detail && evt.detail.target && evt.detail.target.id === 'live-badge') renderConnection();
+  });
+  // A fallback poll that brought the page back is data as of now, though not live.
+  document.addEventListener('htmx:afterRequest', function (evt) {
+    if (streamDownAt !== null && evt.detail && evt.detail.successful && evt.detail.target && evt.detail.target.id === 'main') {
+      polledAt = Date.now();
+      renderConnection();
+    }
+  });
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', renderConnection);
+  else renderConnection();
 
   // The session list changes row by row. Each live batch (src/view/session-list.ts) lands
   // in the hidden #sessions-inbox: a first row with the page's order, then the rows that
@@ -314,12 +381,15 @@
 
   document.addEventListener('htmx:sseOpen', function () {
     stopPolling();
-    // The server's snapshot follows at once and carries its own badge (live or stale).
-    setBadge('live', 'receiving live updates');
+    streamDownAt = null;
+    polledAt = null;
+    // The server's snapshot follows at once and carries its own badge (live or reconnecting).
+    renderConnection();
   });
 
   document.addEventListener('htmx:sseError', function () {
-    setBadge('reconnecting', 'the live connection dropped; reconnecting');
+    if (streamDownAt === null) streamDownAt = Date.now();
+    renderConnection();
     if (pollDelay || pollTimer) return;
     pollDelay = setTimeout(function () {
       pollDelay = null;

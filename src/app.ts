@@ -12,6 +12,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import type { Config } from './config.js';
 import { FarmStore } from './farm/store.js';
 import { registerErrorHandlers } from './http/errors.js';
+import { registerReadAccess } from './http/read-access.js';
 import { registerSecurityHeaders } from './http/security.js';
 import { createTemplates } from './http/templates.js';
 import { registerWriteGuard } from './http/write-guard.js';
@@ -133,6 +134,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
   registerViewHelpers(app, { assetVersion: assetVersion() });
   registerErrorHandlers(app);
+  registerReadAccess(app);
 
   await app.register(opsRoutes);
   await app.register(farmRoutes);

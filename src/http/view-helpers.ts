@@ -1,13 +1,14 @@
 // What every page template can count on, whatever route renders it: the asset version,
 // whether this is the demo, whether writes are allowed, and the farm's sync status.
 import type { FastifyInstance } from 'fastify';
+import type { SyncStatus } from '../farm/store.js';
 
 export interface PageLocals {
   assetVersion: string;
   demo: boolean;
   readOnly: boolean;
   cluster: string;
-  sync: { synced: boolean; stale: boolean; detail: string[] };
+  sync: SyncStatus;
   path: string;
 }
 

@@ -164,6 +164,8 @@ export class FragmentCatalog {
         template: template && { name: template.name, androidVersion: template.androidVersion, avdProfile: template.avdProfile, backend: template.emulationBackend },
         conditions: pool?.conditions ?? [],
         staleDevices: pool ? pool.devices.filter((d) => isHeartbeatStale(d, this.now())).length : 0,
+        // Before the first list, a missing pool or template is not known to be missing.
+        synced: this.store.syncStatus().synced,
     });
   }
 
@@ -173,6 +175,7 @@ export class FragmentCatalog {
         namespace: ns,
         name,
         exists: pool !== undefined,
+        synced: this.store.syncStatus().synced,
         tiles: pool ? pool.devices.map((d) => this.tileData(pool, d)).sort((a, b) => naturalCompare(a.name, b.name)) : [],
     });
   }
@@ -202,6 +205,7 @@ export class FragmentCatalog {
         pool,
         name: device,
         device: d,
+        synced: this.store.syncStatus().synced,
         stale: d ? isHeartbeatStale(d, now) : false,
         stream: d ? this.checkStream(d.streamURL) : ({ ok: false, reason: 'no such device' } satisfies UrlVerdict),
         appium: d ? this.checkStream(d.appiumURL) : undefined,
