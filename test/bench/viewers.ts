@@ -4,7 +4,8 @@
 //   1. 1,000 pool-page clients; sessions tick at 5/s: the server's CPU over a window, then
 //      the pool clients' delivery latency over device-change rounds (without session viewers);
 //   2. 1,000 /sessions clients join (they subscribe to the list topic as a browser tab does,
-//      and, as browsers now do, never re-fetch the list): the same two measurements.
+//      and, as browsers now do, never re-fetch the list): the same two measurements;
+//   3. they leave, and the first side is measured again: the machine's drift over the run.
 import { join } from 'node:path';
 import type { ConnectResult, RoundResult } from './clients.js';
 import { SESSIONS_TOPIC } from './farm.js';
@@ -37,6 +38,8 @@ export interface ViewersSide {
 export interface ViewersResult {
   without: ViewersSide;
   with: ViewersSide;
+  /** Without again, after the session viewers left: how much the machine drifted meanwhile. */
+  withoutAgain: ViewersSide;
   sessionConnect: ConnectResult;
   /** Bytes each session viewer received per session change, mean. */
   bytesPerChange: number;
@@ -92,9 +95,13 @@ export async function runViewers(o: ViewersOptions): Promise<ViewersResult> {
     const bytesAfter = (await lists.call<{ bytes: number }>('status')).bytes;
     const stats = await server.call<{ dropped: number }>('stats');
     if (stats.dropped) problems.push(`the broker dropped ${stats.dropped} clients as too slow`);
+    await lists.call('close');
+    await sleep(1_000);
+    const withoutAgain = await measure('without session viewers, again');
     return {
       without,
       with: withViewers,
+      withoutAgain,
       sessionConnect,
       bytesPerChange: (bytesAfter - bytesBefore) / Math.max(1, sessionConnect.connected) / Math.max(1, withViewers.sessionChanges),
       problems,
