@@ -8,10 +8,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, newPage, recordDialogs, type TestPage } from '../helpers/browser.js';
-import { CoreV1Api } from '@kubernetes/client-node';
-import { adminKubeConfig, freshNamespace, waitFor } from '../helpers/cluster.js';
+import { freshNamespace, waitFor } from '../helpers/cluster.js';
 import { startDashboard } from '../helpers/dashboard.js';
-import { createPool, createSession, createTemplate, scalePool, setDevices, setSessionStatus, type TestDevice } from '../helpers/farm.js';
+import { createPool, createSession, createTemplate, recordEvent, scalePool, setDevices, setSessionStatus, type TestDevice } from '../helpers/farm.js';
 import { seriousViolations } from '../helpers/axe.js';
 import { HOSTILE_ALL, HOSTILE_TEXTS } from '../helpers/hostile.js';
 
@@ -72,22 +71,7 @@ describe('every page in Chromium, after its snapshot and a live update', () => {
     await createSession(namespace, 'run-hostile', { pool: 'beta' });
     await setSessionStatus(namespace, 'run-hostile', { phase: 'Failed', reason: 'TestsFailed', message: HOSTILE_ALL, startTime: '2026-11-23T10:00:00Z', completionTime: '2026-11-23T10:01:00Z' });
     await createSession(namespace, 'run-queued', { pool: 'alpha' });
-    await adminKubeConfig()
-      .makeApiClient(CoreV1Api)
-      .createNamespacedEvent({
-        namespace,
-        body: {
-          metadata: { name: 'run-hostile.hostile' },
-          involvedObject: { apiVersion: 'droidfarm.io/v1alpha1', kind: 'TestSession', name: 'run-hostile', namespace },
-          reason: 'RunnerOutput',
-          message: `runner said: ${HOSTILE_ALL}`,
-          type: 'Warning',
-          count: 1,
-          firstTimestamp: new Date(),
-          lastTimestamp: new Date(),
-          source: { component: 'droidfarm-operator' },
-        },
-      });
+    await recordEvent(namespace, 'run-hostile.hostile', { kind: 'TestSession', object: 'run-hostile', reason: 'RunnerOutput', message: `runner said: ${HOSTILE_ALL}`, type: 'Warning' });
     app = await startDashboard({ namespaces: [namespace] });
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
