@@ -57,6 +57,11 @@ export async function setDevices(namespace: string, pool: string, devices: TestD
   );
 }
 
+/** Writes status.conditions of a pool through the status subresource. */
+export async function setPoolConditions(namespace: string, pool: string, conditions: Array<Record<string, string>>): Promise<void> {
+  await api().patchNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace, plural: 'devicepools', name: pool, body: { status: { conditions } } }, mergePatch);
+}
+
 export async function scalePool(namespace: string, pool: string, replicas: number): Promise<void> {
   await api().patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'devicepools', name: pool, body: { spec: { replicas } } }, mergePatch);
 }
