@@ -25,6 +25,8 @@ export interface Config {
   allowHttpStreams: boolean;
   /** Hide and refuse every write action. */
   readOnly: boolean;
+  /** Show the values of runner env variables (they may hold secrets); names are always shown. */
+  showRunnerEnv: boolean;
   /** Seconds between SIGTERM (readiness fails) and closing the listener. */
   shutdownDelaySeconds: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -73,6 +75,11 @@ export const OPTIONS = {
     help: 'also allow http:// stream and artifact URLs',
   },
   'read-only': { type: 'boolean', env: 'DROIDFARM_READ_ONLY', help: 'hide and refuse every write action' },
+  'show-runner-env': {
+    type: 'boolean',
+    env: 'DROIDFARM_SHOW_RUNNER_ENV',
+    help: "show the values of sessions' runner env variables (they may hold secrets); by default only their names",
+  },
   'shutdown-delay': {
     type: 'string',
     env: 'DROIDFARM_SHUTDOWN_DELAY',
@@ -211,6 +218,7 @@ export function loadConfig({ argv, env, home = homedir(), fileExists = existsSyn
     linkOrigins,
     allowHttpStreams,
     readOnly: bool('read-only'),
+    showRunnerEnv: bool('show-runner-env'),
     shutdownDelaySeconds: parseSeconds(str('shutdown-delay') ?? '0', values['shutdown-delay'] !== undefined ? '--shutdown-delay' : 'DROIDFARM_SHUTDOWN_DELAY'),
     logLevel,
     logFormat,

@@ -70,8 +70,12 @@ export function sessionSummaryJSON(s: SessionView) {
   };
 }
 
-/** One session in full: the summary, plus what was asked (spec), labels and artifacts. */
-export function sessionJSON(s: SessionView) {
+/**
+ * One session in full: the summary, plus what was asked (spec), labels and artifacts. Runner
+ * env values may be secrets (tokens, passwords): anyone who can reach the dashboard reads
+ * this, so they are left out unless the dashboard was told to show them (--show-runner-env).
+ */
+export function sessionJSON(s: SessionView, { showEnvValues = false }: { showEnvValues?: boolean } = {}) {
   return {
     ...sessionSummaryJSON(s),
     labels: { ...s.labels },
@@ -79,7 +83,7 @@ export function sessionJSON(s: SessionView) {
       pool: s.spec.poolName,
       timeoutSeconds: s.spec.timeoutSeconds,
       apps: s.spec.apps.map((a) => ({ packageName: a.packageName, apkURL: a.apkURL })),
-      runner: s.spec.runner ? { image: s.spec.runner.image, command: [...s.spec.runner.command], args: [...s.spec.runner.args], env: s.spec.runner.env.map((e) => ({ ...e })) } : null,
+      runner: s.spec.runner ? { image: s.spec.runner.image, command: [...s.spec.runner.command], args: [...s.spec.runner.args], env: s.spec.runner.env.map((e) => (showEnvValues ? { ...e } : { name: e.name, hidden: true })) } : null,
       cancelRequested: s.spec.cancelRequested,
     },
     podName: s.podName || null,

@@ -83,6 +83,7 @@ export interface TestSessionSpec {
   pool: string;
   labels?: Record<string, string>;
   timeoutSeconds?: number;
+  runner?: { image: string; command?: string[]; args?: string[]; env?: Array<{ name: string; value: string }> };
 }
 
 export async function createSession(namespace: string, name: string, spec: TestSessionSpec): Promise<void> {
@@ -95,7 +96,7 @@ export async function createSession(namespace: string, name: string, spec: TestS
       apiVersion: `${GROUP}/${VERSION}`,
       kind: 'TestSession',
       metadata: { name, labels: spec.labels ?? {} },
-      spec: { poolRef: { name: spec.pool }, ...(spec.timeoutSeconds ? { timeoutSeconds: spec.timeoutSeconds } : {}) },
+      spec: { poolRef: { name: spec.pool }, ...(spec.timeoutSeconds ? { timeoutSeconds: spec.timeoutSeconds } : {}), ...(spec.runner ? { runner: spec.runner } : {}) },
     },
   });
 }

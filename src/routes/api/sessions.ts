@@ -2,6 +2,7 @@
 // an opaque `continue` token (like the Kubernetes list API); create, stop, retry, delete.
 import type { FastifyInstance } from 'fastify';
 import { sessionJSON, sessionSummaryJSON } from '../../farm/json.js';
+import type { SessionView } from '../../farm/types.js';
 import { badRequest, notFound } from '../../http/errors.js';
 import { toSessionView as sessionView } from '../../kube/slim.js';
 import { SessionActions } from '../sessions/actions.js';
@@ -14,6 +15,7 @@ const BODY_LIMIT = 64 * 1024;
 export default async function sessionApiRoutes(app: FastifyInstance): Promise<void> {
   const { store, cluster, config } = app.farm;
   const actions = new SessionActions(cluster, store, config.namespaces);
+  const toJSON = (view: SessionView) => sessionJSON(view, { showEnvValues: config.showRunnerEnv });
 
   app.get<{ Querystring: RawQuery }>('/api/v1/sessions', async (request) => {
     const page = findSessions(store, parseSessionFilters(request.query));
@@ -24,7 +26,7 @@ export default async function sessionApiRoutes(app: FastifyInstance): Promise<vo
     const { namespace, name } = request.params;
     const session = store.getSession(namespace, name);
     if (!session) throw notFound(`TestSession ${namespace}/${name}`);
-    return sessionJSON(session);
+    return toJSON(session);
   });
 
   app.post('/api/v1/sessions', { bodyLimit: BODY_LIMIT }, async (request, reply) => {
@@ -35,7 +37,7 @@ export default async function sessionApiRoutes(app: FastifyInstance): Promise<vo
     if (Array.isArray(key)) throw badRequest('Idempotency-Key was given more than once.');
     const { object, created } = await actions.create(request.body, key);
     const view = sessionView(object);
-    return reply.code(created ? 201 : 200).header('Location', `/api/v1/sessions/${encodeURIComponent(view.namespace)}/${encodeURIComponent(view.name)}`).send(sessionJSON(view));
+    return reply.code(created ? 201 : 200).header('Location', `/api/v1/sessions/${encodeURIComponent(view.namespace)}/${encodeURIComponent(view.name)}`).send(toJSON(view));
   });
 
   app.delete<SessionParams>('/api/v1/sessions/:namespace/:name', async (request, reply) => {
@@ -44,11 +46,11 @@ export default async function sessionApiRoutes(app: FastifyInstance): Promise<vo
   });
 
   app.post<SessionParams>('/api/v1/sessions/:namespace/:name/cancel', async (request) => {
-    return sessionJSON(sessionView(await actions.cancel(request.params.namespace, request.params.name)));
+    return toJSON(sessionView(await actions.cancel(request.params.namespace, request.params.name)));
   });
 
   app.post<SessionParams>('/api/v1/sessions/:namespace/:name/retry', async (request, reply) => {
     const view = sessionView(await actions.retry(request.params.namespace, request.params.name));
-    return reply.code(201).header('Location', `/api/v1/sessions/${encodeURIComponent(view.namespace)}/${encodeURIComponent(view.name)}`).send(sessionJSON(view));
+    return reply.code(201).header('Location', `/api/v1/sessions/${encodeURIComponent(view.namespace)}/${encodeURIComponent(view.name)}`).send(toJSON(view));
   });
 }
