@@ -17,6 +17,15 @@ kwok_dir="$cache/kwok-$kwok_version"
 
 say() { printf '[provision] %s\n' "$*" >&2; }
 
+# Two test runs starting at once on a fresh machine (two worktrees, say) must not build into
+# the same folder: one waits for the other, then finds the binaries cached.
+mkdir -p "$cache"
+exec 9>"$cache/.provision.lock"
+if ! flock -n 9; then
+  say "another provisioning run holds $cache/.provision.lock; waiting for it"
+  flock 9
+fi
+
 apt_updated=""
 apt_install() {
   local missing=()
