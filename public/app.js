@@ -50,10 +50,11 @@
     if (evt.detail && evt.detail.target && evt.detail.target.id === 'sessions-stamp') refreshSessions();
   });
 
-  // "Copy" buttons: data-copy names the element whose text goes to the clipboard.
+  // "Copy" buttons: data-copy names the element whose text goes to the clipboard. A
+  // disabled button (a preview being replaced) copies nothing.
   document.addEventListener('click', function (evt) {
     var button = evt.target.closest && evt.target.closest('[data-copy]');
-    if (!button) return;
+    if (!button || button.disabled) return;
     var source = document.querySelector(button.getAttribute('data-copy'));
     if (!source || !navigator.clipboard) return;
     navigator.clipboard.writeText(source.textContent).then(function () {
@@ -61,6 +62,83 @@
       setTimeout(function () { button.textContent = 'Copy'; }, 1500);
     });
   });
+
+  // A form's answers. data-answer names the element beside the submit button that shows
+  // every answer the form does not swap in itself: a 422 replaces the form (with its error
+  // summary); anything else (403, 409, 413, 429, 5xx, or no answer) is said there.
+  function answerLine(elt) {
+    var form = elt && elt.closest && elt.closest('[data-answer]');
+    return form ? document.querySelector(form.getAttribute('data-answer')) : null;
+  }
+  function say(line, message) {
+    line.textContent = message;
+  }
+  function answerText(xhr) {
+    var status = xhr.status;
+    var doc = new DOMParser().parseFromString(xhr.responseText || '', 'text/html');
+    var message = doc.querySelector('[data-flash-message]');
+    var code = doc.querySelector('[data-flash-code]');
+    if (message) return message.textContent.trim() + (code ? ' (' + code.textContent.trim() + ')' : '');
+    return 'The dashboard answered HTTP ' + status + (xhr.statusText ? ' (' + xhr.statusText + ')' : '') +
+      '. Submitting again is safe: the form never creates a second session for one submission.';
+  }
+  document.addEventListener('htmx:beforeRequest', function (evt) {
+    var line = answerLine(evt.detail.elt);
+    if (line) say(line, '');
+  });
+  document.addEventListener('htmx:beforeSwap', function (evt) {
+    var xhr = evt.detail.xhr;
+    var line = answerLine(evt.detail.requestConfig && evt.detail.requestConfig.elt);
+    if (!line || (xhr.status >= 200 && xhr.status < 300) || xhr.status === 422) return;
+    evt.detail.shouldSwap = false;
+    say(line, answerText(xhr));
+  });
+  function noAnswer(evt) {
+    var line = answerLine(evt.detail.elt);
+    if (line) say(line, 'No answer from the dashboard (the network or the server is down). Submitting again is safe: the form never creates a second session for one submission.');
+  }
+  document.addEventListener('htmx:sendError', noAnswer);
+  document.addEventListener('htmx:timeout', noAnswer);
+
+  // After a swap, an element marked data-focus-after-swap (a form's error summary) takes
+  // the focus, so keyboard and screen-reader users land on what went wrong.
+  document.addEventListener('htmx:afterSettle', function (evt) {
+    var root = evt.detail && evt.detail.elt;
+    var target = root && root.querySelector ? root.querySelector('[data-focus-after-swap]') : null;
+    if (!target || !document.body.contains(target)) return;
+    target.removeAttribute('data-focus-after-swap');
+    target.focus();
+  });
+
+  // The terminal preview of a form (data-preview). Every edit bumps the form's revision and
+  // disables the preview's Copy buttons; an answer asked for an older revision is dropped
+  // (a newer request is on its way), so Copy never gives text the form no longer shows.
+  var formRevision = 0;
+  function previewOf(form) {
+    var sel = form && form.getAttribute && form.getAttribute('data-preview');
+    return sel ? document.querySelector(sel) : null;
+  }
+  function formEdited(evt) {
+    var form = evt.target && evt.target.closest && evt.target.closest('form[data-preview]');
+    var preview = previewOf(form);
+    if (!preview) return;
+    formRevision++;
+    preview.setAttribute('aria-busy', 'true');
+    preview.querySelectorAll('[data-copy]').forEach(function (b) { b.disabled = true; });
+  }
+  document.addEventListener('input', formEdited, true);
+  document.addEventListener('change', formEdited, true);
+  document.addEventListener('htmx:beforeRequest', function (evt) {
+    if (previewRequest(evt.detail.elt)) evt.detail.xhr.dfFormRevision = formRevision;
+  });
+  document.addEventListener('htmx:beforeSwap', function (evt) {
+    if (!previewRequest(evt.detail.requestConfig && evt.detail.requestConfig.elt)) return;
+    if (evt.detail.xhr.dfFormRevision !== formRevision) evt.detail.shouldSwap = false;
+  });
+  function previewRequest(elt) {
+    var form = document.querySelector('form[data-preview]');
+    return Boolean(elt && form && previewOf(form) === elt);
+  }
 
   // A followed runner log only grows: keep its newest part on the page (the whole log is a
   // link away). The server caps each chunk; this caps what piles up in a page left open.
