@@ -90,7 +90,9 @@
     var xhr = evt.detail.xhr;
     var line = answerLine(evt.detail.requestConfig && evt.detail.requestConfig.elt);
     if (!line || (xhr.status >= 200 && xhr.status < 300) || xhr.status === 422) return;
+    // Said here, so not swapped, and not an unhandled error for htmx to log either.
     evt.detail.shouldSwap = false;
+    evt.detail.isError = false;
     say(line, answerText(xhr));
   });
   function noAnswer(evt) {
