@@ -115,7 +115,11 @@
   // The terminal preview of a form (data-preview). Every edit bumps the form's revision and
   // disables the preview's Copy buttons; an answer asked for an older revision is dropped
   // (a newer request is on its way), so Copy never gives text the form no longer shows.
+  // Only a real change of the values counts: the change event a text field fires when it
+  // loses focus (say, to a click on Copy) repeats what its input events already said, and
+  // must not disable the button being clicked.
   var formRevision = 0;
+  var formValues = null;
   function previewOf(form) {
     var sel = form && form.getAttribute && form.getAttribute('data-preview');
     return sel ? document.querySelector(sel) : null;
@@ -124,6 +128,9 @@
     var form = evt.target && evt.target.closest && evt.target.closest('form[data-preview]');
     var preview = previewOf(form);
     if (!preview) return;
+    var values = new URLSearchParams(new FormData(form)).toString();
+    if (values === formValues) return;
+    formValues = values;
     formRevision++;
     preview.setAttribute('aria-busy', 'true');
     preview.querySelectorAll('[data-copy]').forEach(function (b) { b.disabled = true; });

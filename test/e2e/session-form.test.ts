@@ -60,6 +60,9 @@ describe('the new-session form and session actions in Chromium', () => {
     }
   });
 
+  /** What the page's clipboard holds (the context is granted clipboard-read). */
+  const readClipboard = (page: Page): Promise<string> => page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText());
+
   /** The form's answer line, beside its submit button. */
   const answer = (page: Page) => page.locator('#session-form-answer');
 
@@ -116,11 +119,11 @@ describe('the new-session form and session actions in Chromium', () => {
     await page.getByLabel(/^Apps to install/).fill('com.example.shop http://insecure.example.com/shop.apk');
     await page.getByRole('button', { name: 'Start session' }).click();
     await page.locator('#session-form-errors').waitFor();
-    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('session-form-errors');
+    await expect.poll(() => page.locator('#session-form-errors:focus').count()).toBe(1);
     const links = page.locator('#session-form-errors a');
     expect(await links.allTextContents()).toEqual([expect.stringMatching(/^Timeout: /), 'Apps to install: line 1: APK URL must be an https:// URL']);
     await links.nth(1).click();
-    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('apps');
+    await expect.poll(() => page.locator('#session-form [name="apps"]:focus').count()).toBe(1);
   });
 
   it('copies the preview of what the form shows after fast programmatic edits, and not before it is updated', async () => {
@@ -133,10 +136,11 @@ describe('the new-session form and session actions in Chromium', () => {
     for (let run = 1; run <= 5; run++) {
       // Paste and autofill: several fields set within one task, with their input events.
       await page.evaluate((n) => {
+        const dom = globalThis as unknown as { document: { querySelector(s: string): { value: string; dispatchEvent(e: unknown): boolean } }; Event: new (type: string, init: object) => unknown };
         const set = (name: string, value: string) => {
-          const el = document.querySelector<HTMLInputElement | HTMLTextAreaElement>(`#session-form [name="${name}"]`)!;
+          const el = dom.document.querySelector(`#session-form [name="${name}"]`);
           el.value = value;
-          el.dispatchEvent(new Event('input', { bubbles: true }));
+          el.dispatchEvent(new dom.Event('input', { bubbles: true }));
         };
         set('name', `fast-${n}`);
         set('timeoutMinutes', String(10 + n));
@@ -147,10 +151,27 @@ describe('the new-session form and session actions in Chromium', () => {
       await expect.poll(() => copyYaml.isEnabled(), { timeout: 5_000 }).toBe(true);
       await copyYaml.click();
       await expect.poll(() => copyYaml.textContent()).toBe('Copied');
-      const copied = await page.evaluate(() => navigator.clipboard.readText());
+      const copied = await readClipboard(page);
       expect(copied, `run ${run}`).toBe(await page.locator('#preview-yaml').textContent());
       for (const shown of [`name: "fast-${run}"`, `run: "r${run}"`, 'team: "payments"', `timeoutSeconds: ${(10 + run) * 60}`, `packageName: "com.example.app${run}"`]) expect(copied, `run ${run}`).toContain(shown);
     }
+
+    // A slow network: an edit arrives while the preview of the one before is on its way.
+    // The older answer must never be the one left on the page (nor copied).
+    await page.route('**/sessions/new/preview?*', async (route) => {
+      await new Promise((r) => setTimeout(r, 700));
+      await route.continue().catch(() => {}); // an aborted request (hx-sync) has nothing to continue
+    });
+    const labels = page.getByLabel(/^Labels/);
+    const first = page.waitForRequest((r) => r.url().includes('/sessions/new/preview') && r.url().includes('slow-1'));
+    await labels.fill('team=slow-1');
+    await first;
+    await labels.fill('team=slow-2');
+    expect(await copyYaml.isDisabled()).toBe(true);
+    await expect.poll(() => copyYaml.isEnabled(), { timeout: 5_000 }).toBe(true);
+    expect(await page.locator('#preview-yaml').textContent()).toContain('team: "slow-2"');
+    await copyYaml.click();
+    expect(await readClipboard(page)).toContain('team: "slow-2"');
     expect(problems).toEqual([]);
   });
 
