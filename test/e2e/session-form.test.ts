@@ -50,7 +50,7 @@ describe('the new-session form and session actions in Chromium', () => {
     [app, reader] = await Promise.all([startDashboard({ namespaces: [namespace] }), startDashboard({ namespaces: [namespace], user: 'alice' })]);
     [url, readerUrl] = await Promise.all([listen(app), listen(reader)]);
     browser = await launchBrowser();
-    await waitFor('both dashboards to read the pool', () => [app!, reader!].every((a) => a.farm.store.getPool(namespace, 'alpha')?.devices.length === 2));
+    await waitFor('both dashboards to sync and read the pool', () => [app!, reader!].every((a) => a.farm.store.syncStatus().synced && a.farm.store.getPool(namespace, 'alpha')?.devices.length === 2));
   });
   afterAll(async () => {
     try {

@@ -41,7 +41,7 @@ describe('names of 253 characters', () => {
     app = await startDashboard({ namespaces: [namespace] });
     await app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    await waitFor('the dashboard to read the pool and the running session', () => app.farm.store.getPool(namespace, POOL)?.devices.length === 1 && app.farm.store.getSession(namespace, SESSION)?.phase === 'Running');
+    await waitFor('the dashboard to sync and read the pool and the running session', () => app.farm.store.syncStatus().synced && app.farm.store.getPool(namespace, POOL)?.devices.length === 1 && app.farm.store.getSession(namespace, SESSION)?.phase === 'Running');
   });
   afterAll(async () => {
     await app?.close();
