@@ -144,6 +144,23 @@
     if (!previewRequest(evt.detail.requestConfig && evt.detail.requestConfig.elt)) return;
     if (evt.detail.xhr.dfFormRevision !== formRevision) evt.detail.shouldSwap = false;
   });
+  // A preview that could not be fetched (a form too long for a URL, the server down) says
+  // so, is not replaced by the error, and keeps Copy disabled: its text is not the form's.
+  function previewFailed(preview, status) {
+    var note = preview.querySelector('[data-preview-problem]');
+    if (note) note.textContent = 'The preview could not be updated (' + (status ? 'HTTP ' + status : 'no answer') + '); what the form submits is not affected.';
+  }
+  document.addEventListener('htmx:beforeSwap', function (evt) {
+    var elt = evt.detail.requestConfig && evt.detail.requestConfig.elt;
+    var status = evt.detail.xhr.status;
+    if (!previewRequest(elt) || (status >= 200 && status < 300)) return;
+    evt.detail.shouldSwap = false;
+    evt.detail.isError = false;
+    if (evt.detail.xhr.dfFormRevision === formRevision) previewFailed(elt, status);
+  });
+  document.addEventListener('htmx:sendError', function (evt) {
+    if (previewRequest(evt.detail.elt) && evt.detail.xhr.dfFormRevision === formRevision) previewFailed(evt.detail.elt, 0);
+  });
   function previewRequest(elt) {
     var form = document.querySelector('form[data-preview]');
     return Boolean(elt && form && previewOf(form) === elt);

@@ -106,8 +106,15 @@ describe('the new-session form and session actions in Chromium', () => {
     await submit.click();
     await page.locator('#session-form-errors').waitFor();
     expect(await answer(page).textContent()).toBe('');
+    // A form too long to preview in a URL: the preview says so and offers nothing stale to copy.
+    const copyYaml = page.getByRole('button', { name: 'Copy kubectl YAML' });
+    await page.getByLabel(/^Apps to install/).fill('com.example.shop https://artifacts.example.com/shop.apk');
+    await expect.poll(() => copyYaml.isEnabled(), { timeout: 5_000 }).toBe(true);
+    await page.getByLabel(/^Labels/).fill(`note=${'y'.repeat(20_000)}`);
+    await page.locator('[data-preview-problem]').getByText('The preview could not be updated (HTTP 431)').waitFor();
+    expect(await copyYaml.isDisabled()).toBe(true);
     // Chromium logs each failed load itself, and htmx a request that got no answer; nothing else.
-    expect(problems.filter((p) => !/status of (409|503|422) |ERR_CONNECTION_RESET|console error: htmx:(afterRequest|sendError), /.test(p))).toEqual([]);
+    expect(problems.filter((p) => !/status of (409|503|422|431) |ERR_CONNECTION_RESET|console error: htmx:(afterRequest|sendError), /.test(p))).toEqual([]);
     expect(problems.filter((p) => /status of 503 /.test(p))).toHaveLength(1);
   });
 
