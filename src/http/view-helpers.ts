@@ -39,9 +39,14 @@ export function registerViewHelpers(app: FastifyInstance, { assetVersion }: { as
       path: request.url.split('?')[0] ?? '/',
     };
   });
+  // What a route or hook assigns to reply.locals is kept and merged over the computed part.
+  const assigned = new WeakMap<FastifyReply, Partial<PageLocals>>();
   app.decorateReply('locals', {
     getter(this: FastifyReply) {
-      return app.pageLocals(this.request);
+      return { ...app.pageLocals(this.request), ...assigned.get(this) };
+    },
+    setter(this: FastifyReply, value: Partial<PageLocals>) {
+      assigned.set(this, value);
     },
   });
 }
