@@ -144,6 +144,15 @@
     if (!previewRequest(evt.detail.requestConfig && evt.detail.requestConfig.elt)) return;
     if (evt.detail.xhr.dfFormRevision !== formRevision) evt.detail.shouldSwap = false;
   });
+  // An edit made while a preview was being swapped in can reach no trigger (the old element's
+  // listeners are gone, the new one's not yet there): if the swapped-in preview is older
+  // than the form, ask again, or Copy would stay disabled on stale text.
+  document.addEventListener('htmx:afterSettle', function (evt) {
+    var xhr = evt.detail.xhr;
+    if (!xhr || !previewRequest(evt.detail.elt) || xhr.dfFormRevision === undefined || xhr.dfFormRevision === formRevision) return;
+    if (window.htmx) window.htmx.trigger(document.body, 'change');
+  });
+
   // A preview that could not be fetched (a form too long for a URL, the server down) says
   // so, is not replaced by the error, and keeps Copy disabled: its text is not the form's.
   function previewFailed(preview, status) {
