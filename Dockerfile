@@ -7,7 +7,9 @@
 # ---- build: every dependency, TypeScript compiled, CSS and htmx into public/ ----
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
+# npm ci runs the postinstall (the engine check on the Node that runs the scripts).
+COPY scripts/check-install.mjs scripts/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/vendor-assets.mjs scripts/

@@ -38,7 +38,8 @@ export default defineConfig({
         test: {
           name: 'disruptive',
           include: ['test/disruptive/**/*.test.ts'],
-          globalSetup: ['test/cluster/global-setup.ts'],
+          // Chromium too: the honest-connection test watches the badge through restarts.
+          globalSetup: ['test/cluster/global-setup.ts', 'test/browser/global-setup.ts'],
           fileParallelism: false,
           sequence: { groupOrder: 2 },
         },

@@ -8,13 +8,66 @@
   var pollDelay = null;
   var pollTimer = null;
 
-  function setBadge(state, detail) {
+  // Honest connection state. "reconnecting" (the stream dropped, or the server says its
+  // watches of the cluster are failing) turns into "offline — data as of hh:mm:ss, N s ago"
+  // after OFFLINE_AFTER_MS, in the viewer's own time zone, and dims the live regions
+  // (body[data-connection="offline"] in app.css; the CSP forbids inline styles).
+  var OFFLINE_AFTER_MS = 3000;
+  var streamDownAt = null; // when the event stream dropped (null: it is up)
+  var polledAt = null; // the last successful fallback poll while the stream is down
+  var serverDownSeenAt = null; // when this page first saw the server's "reconnecting"
+  var ticker = null;
+
+  function pad(n) { return (n < 10 ? '0' : '') + n; }
+  function clock(ms) {
+    var d = new Date(ms);
+    return pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
+  }
+  function age(ms) {
+    var s = Math.max(0, Math.round(ms / 1000));
+    if (s < 90) return s + ' s ago';
+    var m = Math.round(s / 60);
+    return m < 90 ? m + ' min ago' : Math.round(m / 60) + ' h ago';
+  }
+
+  function renderConnection() {
     var el = document.getElementById('live-badge');
     if (!el) return;
+    var now = Date.now();
+    var sync = el.getAttribute('data-sync') || 'live';
+    var since = Date.parse(el.getAttribute('data-since') || '');
+    var state = sync;
+    var downSince = null;
+    var asOf = null;
+    if (sync === 'reconnecting') {
+      if (serverDownSeenAt === null) serverDownSeenAt = now;
+      downSince = isNaN(since) ? serverDownSeenAt : Math.min(since, serverDownSeenAt);
+      asOf = isNaN(since) ? serverDownSeenAt : since;
+    } else {
+      serverDownSeenAt = null;
+    }
+    if (streamDownAt !== null && sync !== 'forbidden') {
+      state = 'reconnecting';
+      downSince = downSince === null ? streamDownAt : Math.min(downSince, streamDownAt);
+      var streamAsOf = polledAt !== null ? polledAt : streamDownAt;
+      asOf = asOf === null ? streamAsOf : Math.min(asOf, streamAsOf);
+    }
+    var text = { live: 'live', syncing: 'syncing', forbidden: 'no read access', reconnecting: 'reconnecting' }[state] || state;
+    if (state === 'reconnecting' && now - downSince >= OFFLINE_AFTER_MS) {
+      state = 'offline';
+      text = 'offline — data as of ' + clock(asOf) + ', ' + age(now - asOf);
+    }
     el.dataset.state = state;
-    var text = el.querySelector('.live-text');
-    if (text) text.textContent = state;
-    if (detail) el.title = detail;
+    var label = el.querySelector('.live-text');
+    if (label && label.textContent !== text) label.textContent = text;
+    document.body.setAttribute('data-connection', state === 'offline' ? 'offline' : state === 'reconnecting' ? 'reconnecting' : 'live');
+    // Tick while not live: the "reconnecting" → "offline" step and the age need time to pass.
+    if (state === 'reconnecting' || state === 'offline') {
+      if (!ticker) ticker = setInterval(renderConnection, 1000);
+    } else if (ticker) {
+      clearInterval(ticker);
+      ticker = null;
+    }
   }
 
   function poll() {
@@ -29,26 +82,220 @@
     pollTimer = null;
   }
 
-  // The session list is filtered per viewer, so the stream sends only a stamp with the
-  // store's session revision; a list rendered at an older revision re-fetches itself.
-  // A refresh already under way covers changes that arrive meanwhile (checked again after).
-  var refreshing = false;
-  function refreshSessions() {
-    var stamp = document.getElementById('sessions-stamp');
-    var list = document.getElementById('sessions-results');
-    if (!stamp || !list || !window.htmx || refreshing) return;
-    if (stamp.dataset.revision === list.dataset.revision) return;
-    refreshing = true;
-    window.htmx
-      .ajax('GET', list.dataset.self, { target: '#sessions-results', swap: 'outerHTML' })
-      .finally(function () {
-        refreshing = false;
-        setTimeout(refreshSessions, 1000);
-      });
+  // The server swapped its badge in (its watches' health changed): show it as it stands now.
+  document.addEventListener('htmx:oobAfterSwap', function (evt) {
+    if (evt.detail && evt.detail.target && evt.detail.target.id === 'live-badge') renderConnection();
+  });
+  // A fallback poll that brought the page back is data as of now, though not live.
+  document.addEventListener('htmx:afterRequest', function (evt) {
+    if (streamDownAt !== null && evt.detail && evt.detail.successful && evt.detail.target && evt.detail.target.id === 'main') {
+      polledAt = Date.now();
+      renderConnection();
+    }
+  });
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', renderConnection);
+  else renderConnection();
+
+  // The session list changes row by row. Each live batch (src/view/session-list.ts) lands
+  // in the hidden #sessions-inbox: a first row with the page's order, then the rows that
+  // changed. They are moved into the table by id; a cell the viewer is in (focus, selected
+  // text) is left alone until they leave it, and while they are busy in the list, new rows
+  // wait behind a "N new" button instead of moving what they are reading.
+  var heldRows = {}; // row id -> row waiting for the viewer to leave the list (new rows)
+  var heldCells = {}; // row id -> newer row whose cells the viewer was in
+  function listBusy(list) {
+    var active = document.activeElement;
+    if (active && active !== document.body && list.contains(active)) return true;
+    var sel = window.getSelection && window.getSelection();
+    return !!(sel && !sel.isCollapsed && sel.anchorNode && list.contains(sel.anchorNode));
+  }
+  function inUse(el) {
+    var active = document.activeElement;
+    if (active && el.contains(active)) return true;
+    var sel = window.getSelection && window.getSelection();
+    return !!(sel && !sel.isCollapsed && ((sel.anchorNode && el.contains(sel.anchorNode)) || (sel.focusNode && el.contains(sel.focusNode))));
+  }
+  function updateRow(old, row) {
+    var cells = old.children;
+    var fresh = row.children;
+    var held = false;
+    for (var i = 0; i < fresh.length; i++) {
+      if (!cells[i]) { old.appendChild(fresh[i].cloneNode(true)); continue; }
+      if (cells[i].innerHTML === fresh[i].innerHTML) continue;
+      if (inUse(cells[i])) { held = true; continue; }
+      cells[i].innerHTML = fresh[i].innerHTML;
+    }
+    old.setAttribute('data-phase', row.getAttribute('data-phase') || '');
+    if (held) heldCells[row.id] = row;
+    else delete heldCells[row.id];
+  }
+  function placeRow(tbody, order, row) {
+    var at = order.indexOf(row.id);
+    for (var i = at + 1; i < order.length; i++) {
+      var next = document.getElementById(order[i]);
+      if (next && next.parentNode === tbody) { tbody.insertBefore(row, next); return; }
+    }
+    tbody.appendChild(row);
+  }
+  var summary = { added: 0, failed: 0 };
+  function say(added, failed) {
+    summary.added += added;
+    summary.failed += failed;
+    var parts = [];
+    if (summary.added) parts.push(summary.added + (summary.added === 1 ? ' new session' : ' new sessions'));
+    if (summary.failed) parts.push(summary.failed + ' failed');
+    var out = document.getElementById('sessions-summary');
+    if (out && parts.length) out.textContent = parts.join(', ') + ' since ' + new Date().toLocaleTimeString();
+  }
+  function showHeldButton() {
+    var button = document.getElementById('sessions-new');
+    if (!button) return;
+    var n = Object.keys(heldRows).length;
+    button.hidden = n === 0;
+    button.textContent = n === 1 ? '1 new session: show' : n + ' new sessions: show';
+  }
+  function applyBatch(meta, rows) {
+    var results = document.getElementById('sessions-results');
+    var tbody = document.getElementById('sessions-rows');
+    if (!results || !tbody) return;
+    // Without an order the page holds the same sessions as before: rows change in place.
+    var ordered = meta.hasAttribute('data-order');
+    var order = ordered ? meta.getAttribute('data-order').split(' ').filter(Boolean) : Array.prototype.map.call(tbody.children, function (r) { return r.id; });
+    var inPage = {};
+    order.forEach(function (id) { inPage[id] = true; });
+    var busy = listBusy(results);
+    var added = 0;
+    var failed = 0;
+    rows.forEach(function (row) {
+      var old = document.getElementById(row.id);
+      if (old && old.parentNode === tbody) {
+        if (row.getAttribute('data-phase') === 'Failed' && old.getAttribute('data-phase') !== 'Failed') failed++;
+        updateRow(old, row);
+      } else if (busy && !meta.hasAttribute('data-snapshot')) {
+        if (!heldRows[row.id]) added++;
+        heldRows[row.id] = row;
+      } else {
+        placeRow(tbody, order, row);
+        if (!meta.hasAttribute('data-snapshot')) added++;
+      }
+    });
+    // Rows that left the page (deleted, or out of the filter) go, unless the viewer is in one.
+    Array.prototype.slice.call(tbody.children).forEach(function (row) {
+      if (!inPage[row.id] && !inUse(row)) tbody.removeChild(row);
+    });
+    Object.keys(heldRows).forEach(function (id) { if (!inPage[id]) delete heldRows[id]; });
+    var count = tbody.children.length;
+    var empty = document.getElementById('sessions-empty');
+    var table = document.getElementById('sessions-table');
+    if (empty) empty.hidden = count + Object.keys(heldRows).length > 0;
+    if (table) table.hidden = count === 0;
+    var shown = document.getElementById('sessions-shown');
+    if (shown) shown.textContent = String(count);
+    if (added || failed) say(added, failed);
+    showHeldButton();
+  }
+  function releaseHeld() {
+    var tbody = document.getElementById('sessions-rows');
+    if (!tbody) return;
+    Object.keys(heldRows).forEach(function (id) {
+      // Newest first: a held row is newer than every row on the page.
+      tbody.insertBefore(heldRows[id], tbody.firstChild);
+      delete heldRows[id];
+    });
+    var table = document.getElementById('sessions-table');
+    if (table) table.hidden = tbody.children.length === 0;
+    showHeldButton();
+  }
+  function retryHeldCells() {
+    Object.keys(heldCells).forEach(function (id) {
+      var old = document.getElementById(id);
+      if (old) updateRow(old, heldCells[id]);
+      else delete heldCells[id];
+    });
   }
   document.addEventListener('htmx:oobAfterSwap', function (evt) {
-    if (evt.detail && evt.detail.target && evt.detail.target.id === 'sessions-stamp') refreshSessions();
+    var inbox = evt.detail && evt.detail.target;
+    if (!inbox || inbox.id !== 'sessions-inbox') return;
+    var rows = Array.prototype.slice.call(inbox.children);
+    inbox.textContent = '';
+    var meta = null;
+    var batch = [];
+    rows.forEach(function (row) {
+      if (row.hasAttribute('data-list-batch')) {
+        if (meta) applyBatch(meta, batch);
+        meta = row;
+        batch = [];
+      } else {
+        batch.push(row);
+      }
+    });
+    if (meta) applyBatch(meta, batch);
   });
+  // A filter or page change brings a new list: what was held belongs to the old one.
+  document.addEventListener('htmx:afterSwap', function (evt) {
+    if (evt.detail && evt.detail.target && evt.detail.target.id === 'sessions-results') {
+      heldRows = {};
+      heldCells = {};
+      showHeldButton();
+    }
+  });
+  document.addEventListener('click', function (evt) {
+    if (evt.target && evt.target.id === 'sessions-new') releaseHeld();
+  });
+  document.addEventListener('focusout', function () { setTimeout(retryHeldCells, 0); });
+  document.addEventListener('selectionchange', function () {
+    if (Object.keys(heldCells).length) retryHeldCells();
+  });
+
+  // A pool page's state filter: chips toggle a class on #device-view (never on the grid the
+  // stream swaps) and the URL follows, so reload, Back/Forward and sharing keep the view.
+  var STATES = ['Booting', 'Idle', 'Busy', 'Unhealthy'];
+  function filterFromUrl() {
+    var asked = new URLSearchParams(window.location.search).getAll('state').join(',').toLowerCase().split(',');
+    return STATES.filter(function (s) { return asked.indexOf(s.toLowerCase()) >= 0; });
+  }
+  function filterHref(base, states) {
+    var list = STATES.filter(function (s) { return states.indexOf(s) >= 0; });
+    return list.length ? base + '?' + list.map(function (s) { return 'state=' + s; }).join('&') : base;
+  }
+  function applyFilter(states) {
+    var nav = document.getElementById('device-filter');
+    var view = document.getElementById('device-view');
+    if (!nav || !view) return;
+    var base = nav.getAttribute('data-filter-base');
+    view.className = ['device-view'].concat(states.length ? ['filter-on'] : [], states.map(function (s) { return 'show-' + s; })).join(' ');
+    view.setAttribute('data-filter', states.join(','));
+    nav.querySelectorAll('[data-filter-state]').forEach(function (chip) {
+      var state = chip.getAttribute('data-filter-state');
+      var on = states.indexOf(state) >= 0;
+      chip.setAttribute('aria-pressed', on ? 'true' : 'false');
+      chip.setAttribute('href', filterHref(base, on ? states.filter(function (s) { return s !== state; }) : states.concat([state])));
+    });
+    var clear = nav.querySelector('[data-filter-clear]');
+    if (clear) clear.classList.toggle('invisible', states.length === 0);
+  }
+  document.addEventListener('click', function (evt) {
+    var nav = document.getElementById('device-filter');
+    var link = nav && evt.target.closest && evt.target.closest('#device-filter a');
+    if (!link || evt.ctrlKey || evt.metaKey || evt.shiftKey || evt.button !== 0) return;
+    evt.preventDefault();
+    var states = filterFromUrl();
+    var state = link.getAttribute('data-filter-state');
+    if (!state) states = [];
+    else if (states.indexOf(state) >= 0) states = states.filter(function (s) { return s !== state; });
+    else states = states.concat([state]);
+    history.pushState({ droidfarmFilter: true }, '', filterHref(nav.getAttribute('data-filter-base'), states));
+    applyFilter(states);
+  });
+  document.addEventListener('keydown', function (evt) {
+    // role="button" links answer Space like buttons do.
+    if (evt.key === ' ' && evt.target.matches && evt.target.matches('#device-filter [role="button"]')) {
+      evt.preventDefault();
+      evt.target.click();
+    }
+  });
+  window.addEventListener('popstate', function () { applyFilter(filterFromUrl()); });
+  window.addEventListener('pageshow', function () { applyFilter(filterFromUrl()); });
 
   // "Copy" buttons: data-copy names the element whose text goes to the clipboard. A
   // disabled button (a preview being replaced) copies nothing.
@@ -188,14 +435,74 @@
     }
   });
 
+  // On a phone the session filters start folded behind "Filters (n)".
+  document.addEventListener('DOMContentLoaded', function () {
+    var panel = document.getElementById('filters-panel');
+    if (panel && window.matchMedia('(max-width: 639px)').matches) panel.open = false;
+  });
+  // Times: the server renders <time datetime data-relative> with a relative text as of its
+  // render, once for every viewer. Here each viewer gets the absolute time in its own zone
+  // on hover, and relative texts that stay true while the page is open, also in fragments
+  // swapped in later (htmx swaps, out-of-band swaps from the stream).
+  // Same rules as relativeTime() in src/http/format.ts: keep them together.
+  var TIME_REFRESH_MS = 5000;
+  var timesQueued = false;
+  var localTime = new Intl.DateTimeFormat(undefined, {
+    year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short',
+  });
+  function relativeTime(at, now) {
+    var delta = now - at;
+    var s = Math.floor(Math.abs(delta) / 1000);
+    if (s < 10) return 'just now';
+    var text;
+    if (s < 60) text = s + ' s';
+    else if (s < 3600) text = Math.floor(s / 60) + ' min';
+    else if (s < 86400) text = Math.floor(s / 3600) + ' h';
+    else text = Math.floor(s / 86400) + ' d';
+    return delta < 0 ? 'in ' + text : text + ' ago';
+  }
+  function refreshTimes() {
+    timesQueued = false;
+    var now = Date.now();
+    var times = document.querySelectorAll('time[data-relative]');
+    for (var i = 0; i < times.length; i++) {
+      var el = times[i];
+      var at = Date.parse(el.getAttribute('datetime'));
+      if (isNaN(at)) continue;
+      // Written only when they change: these nodes may sit in live regions.
+      var text = relativeTime(at, now);
+      if (el.textContent !== text) el.textContent = text;
+      if (el.dataset.localFor !== el.getAttribute('datetime')) {
+        el.title = localTime.format(at);
+        el.dataset.localFor = el.getAttribute('datetime');
+      }
+    }
+  }
+  // Once per burst of swaps (an SSE message may swap many regions), as soon as they are done.
+  function queueTimes() {
+    if (timesQueued) return;
+    timesQueued = true;
+    Promise.resolve().then(refreshTimes);
+  }
+  ['htmx:afterSwap', 'htmx:oobAfterSwap', 'htmx:sseMessage', 'htmx:historyRestore'].forEach(function (name) {
+    document.addEventListener(name, queueTimes);
+  });
+  window.addEventListener('pageshow', queueTimes);
+  document.addEventListener('visibilitychange', function () { if (!document.hidden) queueTimes(); });
+  setInterval(function () { if (!document.hidden) refreshTimes(); }, TIME_REFRESH_MS);
+  refreshTimes();
+
   document.addEventListener('htmx:sseOpen', function () {
     stopPolling();
-    // The server's snapshot follows at once and carries its own badge (live or stale).
-    setBadge('live', 'receiving live updates');
+    streamDownAt = null;
+    polledAt = null;
+    // The server's snapshot follows at once and carries its own badge (live or reconnecting).
+    renderConnection();
   });
 
   document.addEventListener('htmx:sseError', function () {
-    setBadge('reconnecting', 'the live connection dropped; reconnecting');
+    if (streamDownAt === null) streamDownAt = Date.now();
+    renderConnection();
     if (pollDelay || pollTimer) return;
     pollDelay = setTimeout(function () {
       pollDelay = null;

@@ -12,6 +12,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import type { Config } from './config.js';
 import { FarmStore } from './farm/store.js';
 import { frameworkErrorHandler, registerErrorHandlers } from './http/errors.js';
+import { registerReadAccess } from './http/read-access.js';
 import { registerSecurityHeaders } from './http/security.js';
 import { createTemplates } from './http/templates.js';
 import { registerWriteGuard } from './http/write-guard.js';
@@ -104,14 +105,17 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     log: app.log,
     ...(options.logs ? { limits: options.logs } : {}),
   });
-  const catalog = new FragmentCatalog(store, { origins: config.streamOrigins, allowHttp: config.allowHttpStreams }, Date.now, logs);
+  const catalog = new FragmentCatalog(store, { origins: config.streamOrigins, linkOrigins: config.linkOrigins, allowHttp: config.allowHttpStreams }, Date.now, logs);
   // The broker renders with the same templates as the pages: one partial per region.
   const broker = new Broker({
     store,
     catalog,
     render,
     log: app.log,
-    onTopicActive: (topic, active) => logs.onTopic(topic, active),
+    onTopicActive: (topic, active) => {
+      catalog.onTopic(topic, active);
+      logs.onTopic(topic, active);
+    },
     ...options.live,
   });
   const feed = new JsonFeed(store, options.live?.limits ? { limits: options.live.limits } : {});
@@ -135,6 +139,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     immutable: true,
   });
   registerErrorHandlers(app);
+  registerReadAccess(app);
 
   await app.register(opsRoutes);
   await app.register(farmRoutes);

@@ -19,6 +19,8 @@ export interface Config {
   namespaces: string[];
   /** Origins (scheme://host[:port]) whose device stream pages may be embedded. */
   streamOrigins: string[];
+  /** Origins (scheme://host[:port]) that artifact download links may point to; never framed. */
+  linkOrigins: string[];
   /** Allow http:// stream and artifact URLs (only for labs without TLS). */
   allowHttpStreams: boolean;
   /** Hide and refuse every write action. */
@@ -26,6 +28,8 @@ export interface Config {
   /** Seconds between SIGTERM (readiness fails) and closing the listener. */
   shutdownDelaySeconds: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** pretty: lines for a person (the default in a terminal); json: one object a line for log collectors. */
+  logFormat: 'json' | 'pretty';
   /** Production mode caches templates and hides error details. */
   production: boolean;
 }
@@ -57,6 +61,12 @@ export const OPTIONS = {
     env: 'DROIDFARM_STREAM_ORIGINS',
     help: 'origin whose device streams may be embedded, e.g. https://streams.farm.example; repeatable',
   },
+  'link-origin': {
+    type: 'string',
+    multiple: true,
+    env: 'DROIDFARM_LINK_ORIGINS',
+    help: 'origin that artifact download links may point to, e.g. https://artifacts.farm.example; repeatable; never framed',
+  },
   'allow-http-streams': {
     type: 'boolean',
     env: 'DROIDFARM_ALLOW_HTTP_STREAMS',
@@ -69,12 +79,14 @@ export const OPTIONS = {
     help: 'seconds to keep serving after SIGTERM with /readyz failing, so load balancers stop sending first (default 0; 5 in deploy/)',
   },
   'log-level': { type: 'string', env: 'LOG_LEVEL', help: 'fatal, error, warn, info (default), debug, trace or silent' },
+  'log-format': { type: 'string', env: 'LOG_FORMAT', help: 'pretty (default in a terminal) or json (default otherwise, for log collectors)' },
   help: { type: 'boolean', env: undefined, help: 'print this help and exit' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_FORMATS = ['json', 'pretty'] as const;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
@@ -93,10 +105,12 @@ export interface Environment {
   /** Where ~/.kube/config is looked for; injectable for tests. */
   home?: string;
   fileExists?: (path: string) => boolean;
+  /** Whether the log goes to a terminal (picks the default --log-format); injectable for tests. */
+  stdoutIsTTY?: boolean;
 }
 
 /** Parses and validates; throws ConfigError. Returns null when --help was asked. */
-export function loadConfig({ argv, env, home = homedir(), fileExists = existsSync }: Environment): Config | null {
+export function loadConfig({ argv, env, home = homedir(), fileExists = existsSync, stdoutIsTTY = process.stdout.isTTY === true }: Environment): Config | null {
   let values: Partial<Record<OptionName, string | boolean | string[]>>;
   try {
     const parseOptions: ParseArgsConfig['options'] = Object.fromEntries(
@@ -140,17 +154,25 @@ export function loadConfig({ argv, env, home = homedir(), fileExists = existsSyn
     }
   }
 
-  const streamOrigins = list('stream-origin').map(parseOrigin);
+  const streamOrigins = list('stream-origin').map((o) => parseOrigin(o, '--stream-origin'));
+  const linkOrigins = [...new Set(list('link-origin').map((o) => parseOrigin(o, '--link-origin')))];
   const allowHttpStreams = bool('allow-http-streams');
-  for (const origin of streamOrigins) {
-    if (origin.startsWith('http:') && !allowHttpStreams) {
-      throw new ConfigError(`--stream-origin ${origin} is plain http: use https, or add --allow-http-streams for a lab without TLS.`);
+  for (const [flag, origins] of [['--stream-origin', streamOrigins], ['--link-origin', linkOrigins]] as const) {
+    for (const origin of origins) {
+      if (origin.startsWith('http:') && !allowHttpStreams) {
+        throw new ConfigError(`${flag} ${origin} is plain http: use https, or add --allow-http-streams for a lab without TLS.`);
+      }
     }
   }
 
   const logLevel = (str('log-level') ?? 'info') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`--log-level ${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(', ')}.`);
+  }
+
+  const logFormat = (str('log-format') ?? (stdoutIsTTY ? 'pretty' : 'json')) as Config['logFormat'];
+  if (!LOG_FORMATS.includes(logFormat)) {
+    throw new ConfigError(`--log-format ${JSON.stringify(logFormat)} is not one of ${LOG_FORMATS.join(', ')}.`);
   }
 
   const kubeconfig = str('kubeconfig');
@@ -177,6 +199,8 @@ export function loadConfig({ argv, env, home = homedir(), fileExists = existsSyn
 
   // The demo's stand-in stream pages are served by the dashboard itself.
   if (cluster.mode === 'demo' && streamOrigins.length === 0) streamOrigins.push("'self'");
+  // And so are its artifacts (src/routes/demo), which its sessions link to.
+  if (cluster.mode === 'demo' && linkOrigins.length === 0) linkOrigins.push("'self'");
 
   return {
     host,
@@ -184,10 +208,12 @@ export function loadConfig({ argv, env, home = homedir(), fileExists = existsSyn
     cluster,
     namespaces,
     streamOrigins,
+    linkOrigins,
     allowHttpStreams,
     readOnly: bool('read-only'),
     shutdownDelaySeconds: parseSeconds(str('shutdown-delay') ?? '0', values['shutdown-delay'] !== undefined ? '--shutdown-delay' : 'DROIDFARM_SHUTDOWN_DELAY'),
     logLevel,
+    logFormat,
     production: env.NODE_ENV === 'production',
   };
 }
@@ -213,15 +239,15 @@ function parseSeconds(raw: string, source: string): number {
   return Number(raw);
 }
 
-function parseOrigin(raw: string): string {
+function parseOrigin(raw: string, flag: string): string {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError(`--stream-origin ${JSON.stringify(raw)} is not a URL: use scheme://host[:port], e.g. https://streams.farm.example.`);
+    throw new ConfigError(`${flag} ${JSON.stringify(raw)} is not a URL: use scheme://host[:port], e.g. https://${flag === '--link-origin' ? 'artifacts' : 'streams'}.farm.example.`);
   }
   if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
-    throw new ConfigError(`--stream-origin ${JSON.stringify(raw)} must be an origin only: scheme://host[:port], http or https, no path or credentials.`);
+    throw new ConfigError(`${flag} ${JSON.stringify(raw)} must be an origin only: scheme://host[:port], http or https, no path or credentials.`);
   }
   return url.origin;
 }

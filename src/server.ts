@@ -5,7 +5,9 @@
 import { buildApp } from './app.js';
 import { ConfigError, helpText, loadConfig, type Config } from './config.js';
 import type { Cluster } from './kube/types.js';
+import { prettyDestination } from './log-format.js';
 import { CLOSE_TIMEOUT_MS } from './shutdown.js';
+import { dashboardURL, exposureWarning, startupLine } from './startup-line.js';
 
 
 async function main(): Promise<void> {
@@ -33,13 +35,8 @@ async function main(): Promise<void> {
     stopDemo = demo.stop;
   }
 
-  const app = await buildApp(config, cluster ? { cluster } : {});
-  if (config.cluster.mode === 'demo') {
-    const why = config.cluster.reason === 'forced' ? '--demo was given' : 'no kubeconfig or in-cluster service account was found';
-    app.log.warn(`running the EMBEDDED DEMO: a simulated farm in memory (${why})`);
-  } else {
-    app.log.info({ cluster: app.farm.cluster.description, namespaces: config.namespaces.length ? config.namespaces : 'all' }, 'watching the cluster');
-  }
+  const logger = { level: config.logLevel, ...(config.logFormat === 'pretty' ? { stream: prettyDestination(process.stdout) } : {}) };
+  const app = await buildApp(config, { logger, ...(cluster ? { cluster } : {}) });
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -65,7 +62,27 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
-  await app.listen({ host: config.host, port: config.port });
+  // Fastify logs one line per address it listens at: the first says what runs and which URL
+  // to open (the real port, also for --port 0), so it is the first line a person sees.
+  let first = true;
+  await app.listen({
+    host: config.host,
+    port: config.port,
+    listenTextResolver: (address) => {
+      if (!first) return `also listening at ${address}`;
+      first = false;
+      const port = Number(/:(\d+)$/.exec(address)?.[1] ?? config.port);
+      return startupLine(config.cluster, app.farm.cluster.description, dashboardURL(config.host, port));
+    },
+  });
+  const exposure = exposureWarning(config.host, config.cluster, config.readOnly);
+  if (exposure) app.log.warn(exposure);
+  if (config.cluster.mode === 'demo') {
+    const why = config.cluster.reason === 'forced' ? '--demo was given' : 'no kubeconfig or in-cluster service account was found';
+    app.log.warn(`running the EMBEDDED DEMO: a simulated farm in memory (${why})`);
+  } else {
+    app.log.info({ cluster: app.farm.cluster.description, namespaces: config.namespaces.length ? config.namespaces : 'all' }, 'watching the cluster');
+  }
 }
 
 main().catch((err: unknown) => {

@@ -45,7 +45,8 @@ export function parsePhases(raw: string | string[] | undefined): SessionPhase[] 
   return phases;
 }
 
-export function querySessions(order: SessionOrder, q: SessionQuery): SessionPage {
+/** Whether a session passes a query's filters (paging aside); a bad selector is a QueryError. */
+export function sessionMatcher(q: Omit<SessionQuery, 'limit' | 'cursor'>): (s: SessionView) => boolean {
   let match: (labels: Readonly<Record<string, string>>) => boolean;
   try {
     match = parseSelector(q.selector);
@@ -54,15 +55,21 @@ export function querySessions(order: SessionOrder, q: SessionQuery): SessionPage
   }
   const text = q.text?.trim().toLowerCase();
   const phases = q.phases && q.phases.length > 0 ? new Set(q.phases) : undefined;
+  return (s) =>
+    (!q.namespace || s.namespace === q.namespace) &&
+    (!q.pool || s.spec.poolName === q.pool) &&
+    (!phases || phases.has(s.phase)) &&
+    (!text || s.name.toLowerCase().includes(text)) &&
+    match(s.labels);
+}
+
+export function querySessions(order: SessionOrder, q: SessionQuery): SessionPage {
+  const matches = sessionMatcher(q);
   const items: SessionView[] = [];
   let last: SessionView | undefined;
   let more = false;
   for (const s of order.newestFirst(q.cursor ? decodeCursor(q.cursor) : undefined)) {
-    if (q.namespace && s.namespace !== q.namespace) continue;
-    if (q.pool && s.spec.poolName !== q.pool) continue;
-    if (phases && !phases.has(s.phase)) continue;
-    if (text && !s.name.toLowerCase().includes(text)) continue;
-    if (!match(s.labels)) continue;
+    if (!matches(s)) continue;
     if (items.length === q.limit) {
       more = true;
       break;

@@ -27,6 +27,21 @@ export interface SyncStatus {
   /** Some watch is currently failing: what is shown may be out of date. */
   stale: boolean;
   detail: string[];
+  /** While stale: since when (epoch ms). The data shown is as of then. */
+  staleSince?: number | undefined;
+  /** Reads the API server refused (403) on their last attempt: what the pages cannot show. */
+  forbidden?: ForbiddenRead[];
+}
+
+/** A list or watch the dashboard's Kubernetes identity may not do, and where. */
+export interface ForbiddenRead {
+  verb: 'list' | 'watch';
+  /** The plural, as RBAC names it (testsessions). */
+  resource: string;
+  /** The API group, as RBAC names it ('' for core). */
+  group: string;
+  /** Undefined: all namespaces. */
+  namespace: string | undefined;
 }
 
 export const key = (namespace: string, name: string): string => `${namespace}/${name}`;
@@ -40,8 +55,6 @@ export class FarmStore {
   private readonly events = new Map<string, EventView>();
   private readonly eventsByObject = new Map<string, Set<string>>();
   private readonly listeners = new Set<FarmListener>();
-  /** Bumped on every session change: lets a page tell whether its session list is current. */
-  private sessionRevision = 0;
   private sync: SyncStatus = { synced: false, stale: false, detail: ['not started'] };
 
   subscribe(listener: FarmListener): () => void {
@@ -96,7 +109,6 @@ export class FarmStore {
       indexAdd(this.sessionsByPool, key(view.namespace, view.spec.poolName), k);
       this.sessionOrder.insert(view);
     }
-    this.sessionRevision++;
     this.emit({ kind: 'session', type, key: k, view, ...(old ? { old } : {}) });
   }
 
@@ -114,7 +126,7 @@ export class FarmStore {
   }
 
   setSync(status: SyncStatus): void {
-    const changed = status.synced !== this.sync.synced || status.stale !== this.sync.stale || status.detail.join() !== this.sync.detail.join();
+    const changed = JSON.stringify(status) !== JSON.stringify(this.sync);
     this.sync = status;
     if (changed) this.emit({ kind: 'sync', status });
   }
@@ -148,10 +160,6 @@ export class FarmStore {
 
   getSession(namespace: string, name: string): SessionView | undefined {
     return this.sessions.get(key(namespace, name));
-  }
-
-  sessionsRevision(): number {
-    return this.sessionRevision;
   }
 
   /** Newest first, filtered and paged (see session-query.ts); throws QueryError on bad input. */

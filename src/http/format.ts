@@ -1,5 +1,7 @@
 // How times read on the pages: short durations an operator scans at a glance, and
-// timestamps in ISO form (UTC) for the title attribute and <time datetime>.
+// timestamps as one TimeView everywhere: relative text ("4 min ago") in a <time datetime>
+// that public/app.js titles with the viewer's own local time and keeps fresh. Fragments
+// are rendered once for every viewer, so nothing here may depend on the viewer's zone.
 
 /** 45s, 3m 12s, 1h 04m, 2d 3h. Negative or unknown: an empty string. */
 export function formatDuration(ms: number | undefined): string {
@@ -18,10 +20,37 @@ export function isoTime(at: number | undefined): string {
   return at === undefined ? '' : new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** "3m 12s ago" relative to now. */
-export function ago(at: number | undefined, now: number): string {
-  const d = at === undefined ? '' : formatDuration(Math.max(0, now - at));
-  return d && `${d} ago`;
+/** A moment as every page shows it (views/partials/time.eta). */
+export interface TimeView {
+  /** 2026-11-23T16:04:05Z, for <time datetime>: what the browser reads. */
+  iso: string;
+  /** "4 min ago" as of rendering; the browser re-computes it from iso. */
+  relative: string;
+  /** "2026-11-23 16:04:05 UTC": the hover text until the browser puts local time there. */
+  utc: string;
+}
+
+/** The one way pages get a time. Unknown: undefined (the partial shows a dash). */
+export function timeView(at: number | undefined, now: number): TimeView | undefined {
+  if (at === undefined || !Number.isFinite(at)) return undefined;
+  const iso = isoTime(at);
+  return { iso, relative: relativeTime(at, now), utc: `${iso.replace('T', ' ').replace('Z', '')} UTC` };
+}
+
+/**
+ * "just now", "40 s ago", "4 min ago", "3 h ago", "12 d ago", or "in 2 min" for a clock
+ * ahead of ours. public/app.js has the same rules (relativeTime there): keep them together.
+ */
+export function relativeTime(at: number, now: number): string {
+  const delta = now - at;
+  const s = Math.floor(Math.abs(delta) / 1000);
+  if (s < 10) return 'just now';
+  let text: string;
+  if (s < 60) text = `${s} s`;
+  else if (s < 3600) text = `${Math.floor(s / 60)} min`;
+  else if (s < 86_400) text = `${Math.floor(s / 3600)} h`;
+  else text = `${Math.floor(s / 86_400)} d`;
+  return delta < 0 ? `in ${text}` : `${text} ago`;
 }
 
 /** 812 B, 4.2 KiB, 18.0 MiB, 1.3 GiB. Unknown: ''. */

@@ -3,13 +3,14 @@
 // page is rendered, never in a hook: errors raised before a route runs (the write guard in
 // onRequest, a body too large) skip preHandler hooks, and their error page needs these too.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SyncStatus } from '../farm/store.js';
 
 export interface PageLocals {
   assetVersion: string;
   demo: boolean;
   readOnly: boolean;
   cluster: string;
-  sync: { synced: boolean; stale: boolean; detail: string[] };
+  sync: SyncStatus;
   path: string;
 }
 

@@ -1,12 +1,29 @@
 // One shared list+watch of one resource kind, kept alive through everything a real API
-// server does: a clean close resumes from the last resourceVersion; 410 Gone relists and
-// emits exactly the deletes and changes it implies; any other error retries with capped,
-// jittered backoff; a watch that goes silent for longer than the server's own timeout is
-// restarted by a watchdog. Events for one object are delivered in order, as slim views.
-import { Backoff } from './backoff.js';
+// server does, the way client-go's reflector does it:
+// - a clean close of a healthy watch resumes at once from the last resourceVersion;
+// - a watch is healthy once it delivered an event (bookmarks count) or stayed open for
+//   HEALTHY_WATCH_MS (1 s); one that closes cleanly before that having delivered nothing
+//   is a failure (a proxy answering 200 and closing must not make a hot loop);
+// - 410 Gone relists at once after a healthy watch, and with backoff when the watch since
+//   the last relist never became healthy (repeated 410s);
+// - any other failure retries on the RetrySchedule (backoff.ts): ≤ 1 s apart (250 ms,
+//   500 ms, then 1 s steps, each jittered to half..all) for the first 30 s of an outage,
+//   then 2, 4, 8, 16, 30 s steps. The schedule resets when a watch proves healthy, so a
+//   short outage (an apiserver restart) is noticed within 1 s of the server's return
+//   however often it happens, and a long one costs the server one request per ~30 s;
+// - a watch that delivered nothing, not even a bookmark, for longer than the server's own
+//   watch timeout is restarted by a watchdog (healthy idle watches get bookmarks);
+// - objects that cannot be read are logged and counted, never passed on as undefined;
+//   an unreadable watch line ends the watch, which resumes from the last resourceVersion.
+// Events for one object are delivered in order, as slim views.
+import { PRODUCTION_RETRY, RetrySchedule, type RetryScheduleOptions } from './backoff.js';
 import { ClusterError } from './errors.js';
-import type { ResourceName } from './resources.js';
+import { diffRelist } from './relist-diff.js';
+import { RESOURCES, type ResourceName } from './resources.js';
 import type { Cluster, KubeObject, WatchEvent, WatchHandle } from './types.js';
+import type { ForbiddenRead } from '../farm/store.js';
+
+export type { ForbiddenRead };
 
 export type ChangeType = 'added' | 'modified' | 'deleted';
 
@@ -34,6 +51,12 @@ export interface InformerStatus {
   /** Full lists after the first one (each after a 410 Gone): the cache was rebuilt from a list. */
   relists: number;
   lastError: string | undefined;
+  /** Set while failing: when the current run of failures began (the data is as of then). */
+  failingSince: number | undefined;
+  /** The last failure was a 403 on this read; cleared once a list or watch succeeds. */
+  forbidden: ForbiddenRead | undefined;
+  /** Objects (from lists or watch events) that could not be read and were skipped. */
+  conversionFailures: number;
 }
 
 export interface Logger {
@@ -52,14 +75,16 @@ export interface InformerOptions<V> {
   versionOf: (view: V) => string;
   onChange: (change: InformerChange<V>) => void;
   log: Logger;
-  backoff?: { initialMs: number; maxMs: number };
-  /** Restart a watch that delivered nothing for this long. */
+  /** Defaults to PRODUCTION_RETRY (backoff.ts); tests may only shorten it where they say why. */
+  backoff?: RetryScheduleOptions;
+  /** Restart a watch that delivered nothing, not even a bookmark, for this long. */
   watchdogMs?: number;
   now?: () => number;
 }
 
 const DEFAULT_WATCHDOG_MS = 400_000; // longer than the longest server-side watch timeout (360 s)
-const HEALTHY_WATCH_MS = 30_000;
+/** A watch open this long, or one that delivered an event, is healthy: its close is no failure. */
+export const HEALTHY_WATCH_MS = 1_000;
 
 export function objectKey(object: KubeObject): string {
   return `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
@@ -67,18 +92,20 @@ export function objectKey(object: KubeObject): string {
 
 export class Informer<V> {
   private readonly cache = new Map<string, V>();
-  private readonly backoff: Backoff;
+  private readonly backoff: RetrySchedule;
   private readonly now: () => number;
   private status: InformerStatus;
   private watch: WatchHandle | undefined;
   private timer: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
+  /** Some watch became healthy since the last list: a 410 now is news, not a loop. */
+  private healthySinceRelist = false;
   private syncWaiters: Array<() => void> = [];
   private stateListeners: Array<(status: InformerStatus) => void> = [];
 
   constructor(private readonly options: InformerOptions<V>) {
-    this.backoff = new Backoff(options.backoff ?? { initialMs: 500, maxMs: 30_000 });
     this.now = options.now ?? Date.now;
+    this.backoff = new RetrySchedule({ ...(options.backoff ?? PRODUCTION_RETRY), now: this.now });
     this.status = {
       resource: options.resource,
       namespace: options.namespace,
@@ -90,6 +117,9 @@ export class Informer<V> {
       restarts: 0,
       relists: 0,
       lastError: undefined,
+      failingSince: undefined,
+      forbidden: undefined,
+      conversionFailures: 0,
     };
   }
 
@@ -138,19 +168,15 @@ export class Informer<V> {
       return;
     }
     if (this.stopped) return;
-    const seen = new Set<string>();
-    for (const object of list.items) {
-      const key = objectKey(object);
-      seen.add(key);
-      this.upsert(key, object, true);
+    this.succeeded();
+    const listed = new Map<string, V | undefined>();
+    for (const object of list.items) listed.set(objectKey(object), this.safeView(object));
+    for (const change of diffRelist(this.cache, listed, this.options.versionOf)) {
+      if (change.type === 'deleted') this.cache.delete(change.key);
+      else this.cache.set(change.key, change.view);
+      this.emit(change);
     }
-    // Objects that vanished while we were not watching (after a 410 or a restart).
-    for (const [key, old] of [...this.cache]) {
-      if (!seen.has(key)) {
-        this.cache.delete(key);
-        this.emit({ type: 'deleted', key, view: old, old });
-      }
-    }
+    this.healthySinceRelist = false;
     this.status.resourceVersion = list.resourceVersion;
     this.status.lastSyncAt = this.now();
     if (this.status.synced) {
@@ -165,32 +191,46 @@ export class Informer<V> {
   private startWatch(): void {
     if (this.stopped) return;
     const startedAt = this.now();
+    let healthy = false;
+    let healthyTimer: NodeJS.Timeout | undefined;
     let serverError: ClusterError | undefined;
+    const proveHealthy = () => {
+      if (healthy) return;
+      healthy = true;
+      clearTimeout(healthyTimer);
+      // The outage, if any, is over: the next one starts with the fast phase again.
+      this.backoff.reset();
+      this.healthySinceRelist = true;
+    };
     this.armWatchdog();
     this.watch = this.options.cluster.watch(this.options.resource, {
       namespace: this.options.namespace,
       resourceVersion: this.status.resourceVersion,
       // Live only once the server has accepted the watch: a retry that cannot connect
       // stays 'retrying' (stale) instead of flickering to live on every attempt.
-      onOpen: () => this.setState('live'),
+      onOpen: () => {
+        this.succeeded();
+        this.setState('live');
+        healthyTimer = setTimeout(proveHealthy, HEALTHY_WATCH_MS);
+        healthyTimer.unref?.();
+      },
       onEvent: (event) => {
         if (event.type === 'ERROR') serverError = new ClusterError(event.code, event.reason, event.message);
+        else proveHealthy();
         this.onWatchEvent(event);
       },
       onClose: (err) => {
+        clearTimeout(healthyTimer);
         clearTimeout(this.watchdog);
         this.watch = undefined;
         if (this.stopped) return;
-        if (this.now() - startedAt >= HEALTHY_WATCH_MS) this.backoff.reset();
         const failure = serverError ?? err;
         if (failure instanceof ClusterError && failure.status === 410) {
-          // The server compacted past our version: relist now; the list gives a fresh one.
-          this.options.log.info({ resource: this.options.resource, namespace: this.options.namespace }, 'watch expired (410 Gone); relisting');
-          this.status.resourceVersion = '';
-          this.status.restarts++;
-          this.schedule(() => this.relist(), 0);
+          this.expired();
         } else if (failure) {
           this.retry(failure, 'watch');
+        } else if (!healthy && this.now() - startedAt < HEALTHY_WATCH_MS) {
+          this.retry(new Error('the watch closed at once without delivering anything'), 'watch');
         } else {
           // A clean close (the server's timeout, or the watchdog): resume where we were.
           this.startWatch();
@@ -199,20 +239,50 @@ export class Informer<V> {
     });
   }
 
+  /** 410 Gone: the server compacted past our version; a list gives a fresh one. */
+  private expired(): void {
+    const { resource, namespace } = this.options;
+    this.status.resourceVersion = '';
+    this.status.restarts++;
+    if (this.healthySinceRelist) {
+      this.options.log.info({ resource, namespace }, 'watch expired (410 Gone); relisting');
+      this.schedule(() => this.relist(), 0);
+      return;
+    }
+    // Expired again before any watch since the last list became healthy: a loop of full
+    // lists is the most expensive thing an informer can do to a server, so back off.
+    const delay = this.backoff.next();
+    this.markFailing('watch: 410 Gone again right after a relist');
+    this.options.log.warn({ resource, namespace, delayMs: delay }, 'watch expired (410 Gone) again right after a relist; relisting after a delay');
+    this.schedule(() => this.relist(), delay);
+  }
+
   private onWatchEvent(event: WatchEvent): void {
     this.status.lastEventAt = this.now();
     this.armWatchdog();
+    if ('object' in event && typeof event.object?.metadata?.name !== 'string') {
+      // Without a name there is no key: nothing can be added, changed or deleted.
+      this.unreadable(event.object, new Error('the object has no metadata.name'));
+      return;
+    }
     switch (event.type) {
       case 'ADDED':
       case 'MODIFIED':
-        this.upsert(objectKey(event.object), event.object, false);
+        this.upsert(objectKey(event.object), event.object);
         this.bumpVersion(event.object);
         break;
       case 'DELETED': {
         const key = objectKey(event.object);
         const old = this.cache.get(key);
-        this.cache.delete(key);
-        this.emit({ type: 'deleted', key, view: old ?? this.safeView(event.object)!, ...(old ? { old } : {}) });
+        if (old !== undefined) {
+          this.cache.delete(key);
+          this.emit({ type: 'deleted', key, view: old, old });
+        } else {
+          // Never cached (its earlier versions could not be read, or it came and went
+          // between a list and a watch): nothing downstream knows it, nothing to delete.
+          // safeView only to log and count an object that cannot be read at all.
+          this.safeView(event.object);
+        }
         this.bumpVersion(event.object);
         break;
       }
@@ -227,26 +297,37 @@ export class Informer<V> {
     }
   }
 
-  private upsert(key: string, object: KubeObject, fromList: boolean): void {
+  private upsert(key: string, object: KubeObject): void {
     const view = this.safeView(object);
     if (view === undefined) return;
     const old = this.cache.get(key);
-    if (fromList && old !== undefined && this.options.versionOf(old) === this.options.versionOf(view)) return;
     this.cache.set(key, view);
     this.emit(old === undefined ? { type: 'added', key, view } : { type: 'modified', key, view, old });
   }
 
   private safeView(object: KubeObject): V | undefined {
     try {
-      return this.options.toView(object);
+      const view = this.options.toView(object);
+      if (view === undefined || view === null) throw new Error('no view');
+      return view;
     } catch (err) {
-      this.options.log.warn({ err, resource: this.options.resource, key: objectKey(object) }, 'skipped an object that could not be read');
+      this.unreadable(object, err);
       return undefined;
     }
   }
 
+  /** Logged and counted (status.conversionFailures), never passed on. */
+  private unreadable(object: KubeObject | undefined, err: unknown): void {
+    this.status.conversionFailures++;
+    this.options.log.warn(
+      { err, resource: this.options.resource, key: safeKey(object), conversionFailures: this.status.conversionFailures },
+      'skipped an object that could not be read',
+    );
+  }
+
   private bumpVersion(object: KubeObject): void {
-    if (object.metadata.resourceVersion) this.status.resourceVersion = object.metadata.resourceVersion;
+    const rv = object.metadata?.resourceVersion;
+    if (typeof rv === 'string' && rv) this.status.resourceVersion = rv;
   }
 
   private emit(change: InformerChange<V>): void {
@@ -258,15 +339,30 @@ export class Informer<V> {
     }
   }
 
+  /** A list or a watch was accepted: whatever failed before works again. */
+  private succeeded(): void {
+    this.status.failingSince = undefined;
+    this.status.forbidden = undefined;
+  }
+
+  private markFailing(message: string): void {
+    this.status.lastError = message;
+    this.status.failingSince ??= this.now();
+    this.setState('retrying', true);
+  }
+
   private retry(err: unknown, during: 'list' | 'watch'): void {
     if (this.stopped) return;
-    const message = err instanceof ClusterError ? `${err.status} ${err.message}` : String(err);
-    this.status.lastError = `${during}: ${message}`;
+    const { resource, namespace } = this.options;
+    const message = err instanceof ClusterError ? `${err.status} ${err.message}` : err instanceof Error ? err.message : String(err);
+    const forbidden = err instanceof ClusterError && err.status === 403;
+    this.status.forbidden = forbidden ? { verb: during, resource: RESOURCES[resource].plural, group: RESOURCES[resource].group, namespace } : undefined;
     this.status.restarts++;
-    this.setState('retrying');
     const delay = this.backoff.next();
-    this.options.log.warn({ resource: this.options.resource, namespace: this.options.namespace, delayMs: delay, err: message }, `${during} failed; retrying`);
-    // After a failed list there is no version to resume from; after a failed watch there is.
+    this.markFailing(`${during}: ${message}`);
+    this.options.log.warn({ resource, namespace, delayMs: delay, err: message }, `${during} failed; retrying`);
+    // After a failed list there is no version to resume from; after a failed watch there
+    // is, also after an unreadable watch line: resume from the last event read whole.
     this.schedule(() => (this.status.resourceVersion ? this.startWatch() : this.relist()), delay);
   }
 
@@ -290,10 +386,16 @@ export class Informer<V> {
     this.watchdog.unref?.();
   }
 
-  private setState(state: InformerState): void {
-    if (this.status.state === state) return;
+  /** `always`: tell listeners even when the state is unchanged (the failure's detail moved). */
+  private setState(state: InformerState, always = false): void {
     if (this.status.state === 'stopped') return;
+    if (this.status.state === state && !always) return;
     this.status.state = state;
     for (const listener of this.stateListeners) listener(this.snapshot());
   }
+}
+
+function safeKey(object: KubeObject | undefined): string {
+  const name = object?.metadata?.name;
+  return typeof name === 'string' ? objectKey(object!) : '(no name)';
 }

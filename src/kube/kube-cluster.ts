@@ -117,12 +117,13 @@ export class KubeCluster implements Cluster {
         for await (const line of lines) {
           if (closed) break;
           if (!line.trim()) continue;
-          const event = parseWatchLine(line);
-          if (event) options.onEvent(event);
+          // A line that cannot be read ends the watch with an error: the informer logs it
+          // and resumes from the last resourceVersion it read whole, so nothing is lost.
+          options.onEvent(decodeWatchLine(line));
         }
         close();
       } catch (err) {
-        close(abort.signal.aborted && closed ? undefined : toClusterError(err, this.server));
+        close(abort.signal.aborted && closed ? undefined : err instanceof WatchLineError ? err : toClusterError(err, this.server));
       }
     })();
     return { stop: () => close() };
@@ -235,14 +236,24 @@ export class KubeCluster implements Cluster {
   }
 }
 
-function parseWatchLine(line: string): WatchEvent | undefined {
-  let data: { type?: string; object?: Record<string, unknown> };
+/** A watch stream line that is not a watch event (truncated JSON, an unknown type). */
+export class WatchLineError extends Error {
+  constructor(reason: string, line: string) {
+    super(`unreadable watch line (${reason}): ${line.length > 200 ? `${line.slice(0, 200)}…` : line}`);
+    this.name = 'WatchLineError';
+  }
+}
+
+/** One line of a watch response as an event; throws WatchLineError when it is not one. */
+export function decodeWatchLine(line: string): WatchEvent {
+  let data: { type?: unknown; object?: unknown };
   try {
     data = JSON.parse(line);
   } catch {
-    return undefined;
+    throw new WatchLineError('not JSON', line);
   }
-  const object = data.object ?? {};
+  const object = data !== null && typeof data === 'object' && data.object !== null && typeof data.object === 'object' ? (data.object as Record<string, unknown>) : undefined;
+  if (!object) throw new WatchLineError('no object', line);
   switch (data.type) {
     case 'ADDED':
     case 'MODIFIED':
@@ -255,7 +266,7 @@ function parseWatchLine(line: string): WatchEvent | undefined {
       return { type: 'ERROR', code: status.code ?? 500, reason: status.reason ?? '', message: status.message ?? 'watch error' };
     }
     default:
-      return undefined;
+      throw new WatchLineError(`unknown event type ${JSON.stringify(data.type)}`, line);
   }
 }
 

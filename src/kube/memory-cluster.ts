@@ -2,7 +2,9 @@
 // and for fast tests of the farm simulator. It keeps the API semantics the dashboard
 // relies on: one global resourceVersion sequence, watches that resume from a version or
 // answer 410 Gone once it has been compacted away, 404/409 like the API server, merge
-// patches that respect the status subresource, and dry runs that store nothing.
+// patches that respect the status subresource, and dry runs that store nothing. Like an
+// apiserver with its watch cache, it sends every watch a bookmark about once a minute, so
+// a healthy watch of a kind that never changes is told apart from a dead one.
 import { randomUUID } from 'node:crypto';
 import { PassThrough, type Writable } from 'node:stream';
 import { parseSelector } from '../farm/labels.js';
@@ -28,8 +30,12 @@ const HAS_STATUS_SUBRESOURCE: ReadonlySet<ResourceName> = new Set(['pools', 'ses
 export interface MemoryClusterOptions {
   /** How many changes are kept for watches to resume from; older versions get 410. */
   historyLimit?: number;
+  /** How often each open watch gets a BOOKMARK with the current version (0: never). */
+  bookmarkIntervalMs?: number;
   now?: () => number;
 }
+
+const DEFAULT_BOOKMARK_INTERVAL_MS = 60_000; // the apiserver's watch cache sends them about this often
 
 export class MemoryCluster implements Cluster {
   readonly description = 'embedded demo (in memory)';
@@ -40,10 +46,13 @@ export class MemoryCluster implements Cluster {
   private readonly logs = new Map<string, { lines: string[]; followers: Set<PassThrough> }>();
   private readonly historyLimit: number;
   private readonly now: () => number;
+  private readonly bookmarkIntervalMs: number;
+  private bookmarkTimer: NodeJS.Timeout | undefined;
 
   constructor(options: MemoryClusterOptions = {}) {
     this.historyLimit = options.historyLimit ?? 20_000;
     this.now = options.now ?? Date.now;
+    this.bookmarkIntervalMs = options.bookmarkIntervalMs ?? DEFAULT_BOOKMARK_INTERVAL_MS;
   }
 
   async list(resource: ResourceName, namespace: string | undefined, options: { labelSelector?: string } = {}): Promise<ListResult> {
@@ -76,6 +85,7 @@ export class MemoryCluster implements Cluster {
         if (stored.revision > from && this.matches(watcher, stored)) options.onEvent(clone(stored.event));
       }
       this.watchers.add(watcher);
+      this.startBookmarks();
     });
     return {
       stop: () => {
@@ -199,6 +209,8 @@ export class MemoryCluster implements Cluster {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.bookmarkTimer);
+    this.bookmarkTimer = undefined;
     for (const w of this.watchers) {
       w.closed = true;
       w.options.onClose();
@@ -224,6 +236,26 @@ export class MemoryCluster implements Cluster {
       });
     }
     return clone(object);
+  }
+
+  /** One timer for all watches; it stops when none is open. */
+  private startBookmarks(): void {
+    if (this.bookmarkTimer || this.bookmarkIntervalMs <= 0) return;
+    this.bookmarkTimer = setInterval(() => {
+      if (this.watchers.size === 0) {
+        clearInterval(this.bookmarkTimer);
+        this.bookmarkTimer = undefined;
+        return;
+      }
+      // Every event up to this version has been queued to each watcher before this one.
+      const resourceVersion = String(this.revision);
+      for (const w of this.watchers) {
+        queueMicrotask(() => {
+          if (!w.closed) w.options.onEvent({ type: 'BOOKMARK', resourceVersion });
+        });
+      }
+    }, this.bookmarkIntervalMs);
+    this.bookmarkTimer.unref?.();
   }
 
   private matches(w: Watcher, stored: StoredEvent): boolean {

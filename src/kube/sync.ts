@@ -1,7 +1,8 @@
 // Feeds the FarmStore from the cluster: one informer per watched kind (per namespace when
 // the dashboard is limited to some), each change applied to the store as it arrives, and
 // the informers' health summarised for /readyz and the page's live badge.
-import type { FarmStore, SyncStatus } from '../farm/store.js';
+import type { FarmStore, ForbiddenRead, SyncStatus } from '../farm/store.js';
+import type { RetryScheduleOptions } from './backoff.js';
 import { Informer, type InformerStatus, type Logger } from './informer.js';
 import type { ResourceName } from './resources.js';
 import { WATCHED } from './resources.js';
@@ -15,7 +16,8 @@ export interface FarmSyncOptions {
   namespaces: readonly string[];
   log: Logger;
   watchdogMs?: number;
-  backoff?: { initialMs: number; maxMs: number };
+  /** The informers' retry schedule; production (backoff.ts) unless a test says otherwise. */
+  backoff?: RetryScheduleOptions;
 }
 
 /** What FarmSync needs of an informer, whatever its view type. */
@@ -84,17 +86,28 @@ export class FarmSync {
   }
 }
 
-/** One status for the whole farm: synced when all are, stale when any is failing now. */
+/**
+ * One status for the whole farm: synced when all are, stale when any is failing now (since
+ * the earliest of their failures), and every read the API server refused on its last try.
+ */
 export function summarise(statuses: readonly InformerStatus[]): SyncStatus {
   const detail: string[] = [];
+  const forbidden: ForbiddenRead[] = [];
+  let staleSince: number | undefined;
   for (const s of statuses) {
     const scope = `${s.resource}${s.namespace ? ` in ${s.namespace}` : ''}`;
     if (!s.synced) detail.push(`${scope}: waiting for the first list${s.lastError ? ` (${s.lastError})` : ''}`);
     else if (s.state === 'retrying') detail.push(`${scope}: watch failing, retrying (${s.lastError ?? 'unknown error'})`);
+    if (s.forbidden) forbidden.push(s.forbidden);
+    const failing = s.state === 'retrying' || (!s.synced && s.restarts > 0);
+    if (failing && s.failingSince !== undefined) staleSince = Math.min(staleSince ?? s.failingSince, s.failingSince);
   }
+  const stale = statuses.some((s) => s.state === 'retrying' || (!s.synced && s.restarts > 0));
   return {
     synced: statuses.length > 0 && statuses.every((s) => s.synced),
-    stale: statuses.some((s) => s.state === 'retrying' || (!s.synced && s.restarts > 0)),
+    stale,
     detail,
+    ...(stale && staleSince !== undefined ? { staleSince } : {}),
+    ...(forbidden.length ? { forbidden } : {}),
   };
 }

@@ -6,7 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { FarmStore } from '../farm/store.js';
-import { DEFAULT_LIMITS, formatEvent, LiveClient, type ClientLimits, type DropReason } from './client.js';
+import { DEFAULT_LIMITS, LiveClient, type ClientLimits, type DropReason } from './client.js';
+import { outOfBand } from './oob.js';
+import { formatEvent } from './sse-frame.js';
 import type { Fragment, FragmentCatalog, TopicFragment } from './fragments.js';
 
 export type Render = (template: string, data: Record<string, unknown>) => Promise<string>;
@@ -43,7 +45,9 @@ export interface BrokerStats {
 }
 
 /** Every client is told to wait this long before reconnecting, and on shutdown. */
-export const RETRY_MS = 2_000;
+// 1 s: a restarted dashboard (or the next replica) is picked up within ~1-2 s; while it is
+// down a refused connection costs nothing. Chromium retries network errors at this delay.
+export const RETRY_MS = 1_000;
 /** '*' addresses every client, whatever its topics (the live badge). */
 const EVERYONE = '*';
 
@@ -266,7 +270,7 @@ export class Broker {
   private async renderOne(fragment: Fragment): Promise<string | undefined> {
     try {
       this.counters.fragmentsRendered++;
-      return (await this.options.render(fragment.template, { ...fragment.data, oob: true })).trim();
+      return outOfBand(await this.options.render(fragment.template, fragment.data), fragment.swap);
     } catch (err) {
       this.options.log.error({ err, fragment: fragment.id }, 'could not render a live fragment');
       return undefined;

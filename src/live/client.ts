@@ -127,11 +127,3 @@ function chunkOf(bytes: Buffer): Buffer {
   if (!chunk) chunks.set(bytes, (chunk = Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`, 'latin1'), bytes, Buffer.from('\r\n', 'latin1')])));
   return chunk;
 }
-
-/** One SSE event; every line of data gets its own `data:` field. */
-export function formatEvent(id: string, event: string, data: string): string {
-  let out = id ? `id: ${id}\n` : '';
-  out += `event: ${event}\n`;
-  for (const line of data.split('\n')) out += `data: ${line}\n`;
-  return `${out}\n`;
-}

@@ -1,11 +1,15 @@
 // The page regions that change live, each with its element id, its template and its data
 // from the store. Pages render these same fragments on first load, htmx swaps them, and
 // the broker re-renders them on change: one template per region, whatever asks for it.
-import { isHeartbeatStale } from '../farm/devices.js';
+import { FarmAttention } from '../farm/attention.js';
+import { countDevices, isHeartbeatStale } from '../farm/devices.js';
 import { farmTotals, summarisePool, type PoolSummary } from '../farm/stats.js';
 import { key, type FarmChange, type FarmStore } from '../farm/store.js';
 import { DEVICE_STATES, type DeviceState, type DeviceView, type PoolView } from '../farm/types.js';
+import { timeView } from '../http/format.js';
 import { checkURL, type UrlPolicy, type UrlVerdict } from '../http/url-policy.js';
+import { stateCountId } from '../view/pool-filter.js';
+import { isSessionListTopic, listFilters, SessionLists, sessionListTopic } from '../view/session-list.js';
 import { domId } from './dom-id.js';
 import { logTopic, type LogPanelData } from './log-follower.js';
 import { sessionDetailData } from './session-detail.js';
@@ -15,6 +19,8 @@ export interface Fragment {
   id: string;
   template: string;
   data: Record<string, unknown>;
+  /** htmx's out-of-band swap, when not "replace the element of the same id" (e.g. "beforeend:#inbox"). */
+  swap?: string;
 }
 
 export interface TopicFragment {
@@ -29,13 +35,16 @@ export interface DeviceTile {
   session: string;
   stale: boolean;
   message: string;
+  /** Why an Unhealthy device is unhealthy, shown on the tile itself: the message's first line. */
+  reason: string;
   href: string;
 }
 
 export const topics = {
   farm: 'farm',
   pools: 'pools',
-  sessions: 'sessions',
+  /** A session list: its filters and page, as in its URL (see src/view/session-list.ts). */
+  sessions: sessionListTopic,
   pool: (namespace: string, name: string) => `pool:${namespace}/${name}`,
   device: (namespace: string, pool: string, device: string) => `device:${namespace}/${pool}/${device}`,
   session: (namespace: string, name: string) => `session:${namespace}/${name}`,
@@ -48,10 +57,10 @@ export interface LogPanelSource {
   panel(namespace: string, name: string): LogPanelData;
 }
 
-const TOPIC = /^(farm|pools|sessions|(?:pool|session|log):[^/\s]{1,253}\/[^/\s]{1,253}|device:[^/\s]{1,253}\/[^/\s]{1,253}\/[^/\s]{1,253})$/;
+const TOPIC = /^(farm|pools|(?:pool|session|log):[^/\s]{1,253}\/[^/\s]{1,253}|device:[^/\s]{1,253}\/[^/\s]{1,253}\/[^/\s]{1,253})$/;
 
 export function isTopic(topic: string): boolean {
-  return TOPIC.test(topic);
+  return TOPIC.test(topic) || listFilters(topic) !== undefined;
 }
 
 export const poolHref = (ns: string, name: string): string => `/pools/${encodeURIComponent(ns)}/${encodeURIComponent(name)}`;
@@ -79,18 +88,46 @@ function lazyFragment(id: string, template: string, build: () => Record<string, 
 }
 
 export class FragmentCatalog {
+  /** The session lists someone is watching, one per query. */
+  private readonly lists: SessionLists;
+  /** What needs an operator's attention, kept incrementally. */
+  private readonly attention: FarmAttention;
+
   constructor(
     private readonly store: FarmStore,
     private readonly policy: UrlPolicy,
     private readonly now: () => number = Date.now,
     private readonly logs?: LogPanelSource,
-  ) {}
+  ) {
+    this.lists = new SessionLists(store, now);
+    this.attention = new FarmAttention(store);
+  }
+
+  /** The broker says a topic gained its first subscriber (true) or lost its last (false). */
+  onTopic(topic: string, active: boolean): void {
+    if (isSessionListTopic(topic)) this.lists.onTopic(topic, active);
+  }
 
   // ---- farm overview ----
 
   farmTotals(): Fragment {
     const pools = this.store.listPools();
     return fragment('farm-totals', '/partials/farm-totals', { totals: farmTotals(pools) });
+  }
+
+  /** The overview's strip of what needs a look; its hrefs are built here, not in the template. */
+  farmAttention(): Fragment {
+    return lazyFragment('farm-attention', '/partials/farm-attention', () => {
+      const a = this.attention.view(this.now());
+      return {
+        attention: {
+          ...a,
+          unhealthy: a.unhealthy.map((d) => ({ ...d, reason: firstLine(d.reason), href: deviceHref(d.namespace, d.pool, d.device) })),
+          waiting: a.waiting.map((w) => ({ ...w, href: poolHref(w.namespace, w.pool) })),
+          failedHref: '/sessions?phase=Failed&phase=TimedOut',
+        },
+      };
+    });
   }
 
   farmPools(): Fragment {
@@ -127,18 +164,27 @@ export class FragmentCatalog {
         template: template && { name: template.name, androidVersion: template.androidVersion, avdProfile: template.avdProfile, backend: template.emulationBackend },
         conditions: pool?.conditions ?? [],
         staleDevices: pool ? pool.devices.filter((d) => isHeartbeatStale(d, this.now())).length : 0,
+        // Before the first list, a missing pool or template is not known to be missing.
+        synced: this.store.syncStatus().synced,
     });
   }
 
-  deviceGrid(ns: string, name: string, filter: readonly DeviceState[] = []): Fragment {
+  deviceGrid(ns: string, name: string): Fragment {
     const pool = this.store.getPool(ns, name);
     return fragment(domId('device-grid', ns, name), '/partials/device-grid', {
         namespace: ns,
         name,
         exists: pool !== undefined,
+        synced: this.store.syncStatus().synced,
         tiles: pool ? pool.devices.map((d) => this.tileData(pool, d)).sort((a, b) => naturalCompare(a.name, b.name)) : [],
-        filter,
     });
+  }
+
+  /** The live counts on a pool page's filter chips: one small region per state. */
+  stateCounts(ns: string, name: string): Fragment[] {
+    const pool = this.store.getPool(ns, name);
+    const counts = pool ? countDevices(pool.devices) : undefined;
+    return DEVICE_STATES.map((state) => fragment(stateCountId(ns, name, state), '/partials/state-count', { count: counts?.[state] ?? 0 }));
   }
 
   deviceTile(ns: string, name: string, device: string): Fragment | undefined {
@@ -153,31 +199,23 @@ export class FragmentCatalog {
     const p = this.store.getPool(ns, pool);
     const d = p?.devices.find((x) => x.name === device);
     const session = d?.session ? this.store.getSession(ns, d.session) : undefined;
+    const now = this.now();
     return fragment(domId('device-facts', ns, pool, device), '/partials/device-facts', {
         namespace: ns,
         pool,
         name: device,
         device: d,
-        stale: d ? isHeartbeatStale(d, this.now()) : false,
+        synced: this.store.syncStatus().synced,
+        stale: d ? isHeartbeatStale(d, now) : false,
         stream: d ? this.checkStream(d.streamURL) : ({ ok: false, reason: 'no such device' } satisfies UrlVerdict),
         appium: d ? this.checkStream(d.appiumURL) : undefined,
         session: session && { name: session.name, phase: session.phase, href: sessionHref(ns, session.name) },
-        now: this.now(),
+        times: { bootStarted: timeView(d?.bootStartedAt, now), ready: timeView(d?.readyAt, now), heartbeat: timeView(d?.lastHeartbeatAt, now) },
     });
   }
 
   liveBadge(): Fragment {
     return fragment('live-badge', '/partials/live-badge', { sync: this.store.syncStatus() });
-  }
-
-  // ---- sessions list ----
-  /**
-   * The session list is filtered and paged per viewer, so the broker cannot render it once
-   * for all. It sends this stamp instead; public/app.js re-fetches the viewer's own list
-   * when the stamp's revision differs from the one the list was rendered at.
-   */
-  sessionsStamp(): Fragment {
-    return fragment('sessions-stamp', '/partials/sessions-stamp', { revision: this.store.sessionsRevision() });
   }
 
   /** One session's page body below its title: phase, progress, facts, artifacts, timeline. */
@@ -196,12 +234,15 @@ export class FragmentCatalog {
   /** Everything a topic's subscriber needs on (re)connect, so it can never be left stale. */
   snapshot(topic: string): Fragment[] {
     const badge = this.liveBadge();
-    if (topic === topics.farm) return [badge, this.farmTotals(), this.farmPools()];
+    if (topic === topics.farm) return [badge, this.farmTotals(), this.farmAttention(), this.farmPools()];
     if (topic === topics.pools) return [badge, this.poolsTable()];
-    if (topic === topics.sessions) return [badge, this.sessionsStamp()];
+    if (isSessionListTopic(topic)) {
+      const list = this.lists.snapshot(topic);
+      return list ? [badge, list] : [badge];
+    }
     const [kind, rest = ''] = splitTopic(topic);
     const parts = rest.split('/');
-    if (kind === 'pool') return [badge, this.poolHeader(parts[0]!, parts[1]!), this.deviceGrid(parts[0]!, parts[1]!)];
+    if (kind === 'pool') return [badge, this.poolHeader(parts[0]!, parts[1]!), ...this.stateCounts(parts[0]!, parts[1]!), this.deviceGrid(parts[0]!, parts[1]!)];
     if (kind === 'device') return [badge, this.deviceFacts(parts[0]!, parts[1]!, parts[2]!)];
     if (kind === 'session') return [badge, this.sessionDetail(parts[0]!, parts[1]!)];
     if (kind === 'log') {
@@ -219,6 +260,7 @@ export class FragmentCatalog {
       case 'pool': {
         const { namespace: ns, name } = change.view;
         add(topics.farm, this.farmTotals());
+        add(topics.farm, this.farmAttention());
         if (change.type === 'modified') {
           add(topics.farm, this.poolCard(ns, name));
           add(topics.pools, this.poolRow(ns, name));
@@ -227,18 +269,21 @@ export class FragmentCatalog {
           add(topics.pools, this.poolsTable());
         }
         add(topics.pool(ns, name), this.poolHeader(ns, name));
+        for (const count of this.stateCounts(ns, name)) add(topics.pool(ns, name), count);
         if (change.type === 'deleted') add(topics.pool(ns, name), this.deviceGrid(ns, name));
         break;
       }
       case 'device': {
         const { namespace: ns, name } = change.pool;
+        if (change.device.state === 'Unhealthy' || change.old?.state === 'Unhealthy' || change.device.message !== change.old?.message) add(topics.farm, this.farmAttention());
         if (change.type === 'modified') add(topics.pool(ns, name), this.deviceTile(ns, name, change.device.name));
         else add(topics.pool(ns, name), this.deviceGrid(ns, name));
         add(topics.device(ns, name, change.device.name), this.deviceFacts(ns, name, change.device.name));
         break;
       }
       case 'session':
-        add(topics.sessions, this.sessionsStamp());
+        out.push(...this.lists.affected(change));
+        if (change.view.phase !== change.old?.phase) add(topics.farm, this.farmAttention());
         add(topics.session(change.view.namespace, change.view.name), this.sessionDetail(change.view.namespace, change.view.name));
         break;
       case 'event': {
@@ -257,7 +302,7 @@ export class FragmentCatalog {
         // Pages that were waiting for the first list fill in once it arrives.
         add(topics.farm, this.farmPools());
         add(topics.pools, this.poolsTable());
-        add(topics.sessions, this.sessionsStamp());
+        out.push(...this.lists.affected(change));
         break;
       }
       default:
@@ -302,9 +347,16 @@ export class FragmentCatalog {
       session: d.session,
       stale: isHeartbeatStale(d, this.now()),
       message: d.message,
+      reason: d.state === 'Unhealthy' ? firstLine(d.message) : '',
       href: deviceHref(pool.namespace, pool.name, d.name),
     };
   }
+}
+
+/** The first non-empty line of a message, short enough for a tile. */
+function firstLine(message: string): string {
+  const line = message.split(/\r\n|\r|\n/).find((l) => l.trim() !== '') ?? '';
+  return line.length > 80 ? `${line.slice(0, 79)}...` : line;
 }
 
 export function splitTopic(topic: string): [string, string | undefined] {

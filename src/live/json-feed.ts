@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { deviceJSON, poolJSON, sessionSummaryJSON } from '../farm/json.js';
 import type { FarmChange, FarmStore } from '../farm/store.js';
-import { DEFAULT_LIMITS, formatEvent, LiveClient, type ClientLimits, type DropReason } from './client.js';
+import { DEFAULT_LIMITS, LiveClient, type ClientLimits, type DropReason } from './client.js';
+import { formatEvent } from './sse-frame.js';
 import { RETRY_MS } from './broker.js';
 
 export interface FeedFilter {

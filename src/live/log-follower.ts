@@ -15,6 +15,7 @@ import { Backoff } from '../kube/backoff.js';
 import { ClusterError } from '../kube/errors.js';
 import type { Cluster, LogOptions } from '../kube/types.js';
 import { domId } from './dom-id.js';
+import { outOfBand } from './oob.js';
 
 export interface LogLimits {
   /** Lines kept for the snapshot (and asked of the API when a follow starts). */
@@ -434,7 +435,8 @@ export class LogFollowers {
 
   private async renderChunk(f: Follow, swap: 'beforeend' | 'innerHTML', lines: string[]): Promise<[string, string] | undefined> {
     const id = `${domId('session-log-chunk', f.namespace, f.name)}__${++this.chunkSeq}`;
-    const html = await this.render('/partials/session-log-chunk', { id, swap, linesId: panelIds(f.namespace, f.name).linesId, text: joinLines(lines) });
+    const chunk = await this.render('/partials/session-log-chunk', { id, text: joinLines(lines) });
+    const html = chunk === undefined ? undefined : outOfBand(chunk, `${swap}:#${panelIds(f.namespace, f.name).linesId}`);
     return html === undefined ? undefined : [id, html];
   }
 
@@ -464,8 +466,9 @@ export class LogFollowers {
     this.enqueue(f, async () => {
       const data = this.panelData(f.namespace, f.name, f.state, f.pod, f.phase, f.detail, []);
       if (data.message === f.lastStatus) return;
-      const html = await this.render('/partials/session-log-status', { ...data, oob: true });
-      if (f.stopped || html === undefined) return;
+      const status = await this.render('/partials/session-log-status', data);
+      if (f.stopped || status === undefined) return;
+      const html = outOfBand(status);
       f.lastStatus = data.message;
       this.publish(f, [data.statusId, html]);
     });

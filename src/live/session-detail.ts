@@ -1,16 +1,15 @@
 // What the session page shows below its title, from the store alone: phase and progress,
-// the device and its stream, times, artifacts (links only when the URL policy allows),
+// the device and its stream, times, artifacts (links only when the link policy allows),
 // a timeline joining phase changes with the Events of the session and its pod, and, for a
 // Pending session, why it is still waiting.
 import type { FarmStore } from '../farm/store.js';
 import { FINISHED_PHASES, type SessionView } from '../farm/types.js';
-import { ago, formatBytes, formatDuration, isoTime } from '../http/format.js';
-import { checkURL, type UrlPolicy, type UrlVerdict } from '../http/url-policy.js';
+import { formatBytes, formatDuration, timeView, type TimeView } from '../http/format.js';
+import { checkLink, checkURL, type UrlPolicy, type UrlVerdict } from '../http/url-policy.js';
 import { sessionHref } from './fragments.js';
 
 export interface TimelineEntry {
-  at: string;
-  ago: string;
+  at: TimeView | undefined;
   type: 'phase' | 'Normal' | 'Warning';
   reason: string;
   message: string;
@@ -78,13 +77,13 @@ export function sessionDetailData(store: FarmStore, policy: UrlPolicy, namespace
       ['Assigned', s.assignedAt],
       ['Started', s.startedAt],
       ['Completed', s.completedAt],
-    ].map(([label, at]) => ({ label, at: isoTime(at as number | undefined), ago: ago(at as number | undefined, now) })),
+    ].map(([label, at]) => ({ label, at: timeView(at as number | undefined, now) })),
     duration: s.startedAt === undefined ? '' : formatDuration((s.completedAt ?? now) - s.startedAt),
     timeout: formatDuration(s.spec.timeoutSeconds * 1000),
     apps: s.spec.apps,
     runner: s.spec.runner,
     labels: Object.entries(s.labels).sort(([a], [b]) => (a < b ? -1 : 1)),
-    artifacts: s.artifacts.map((a) => ({ name: a.name, kind: a.kind, size: formatBytes(a.sizeBytes), link: checkURL(a.url, policy) satisfies UrlVerdict, url: a.url })),
+    artifacts: s.artifacts.map((a) => ({ name: a.name, kind: a.kind, size: formatBytes(a.sizeBytes), link: checkLink(a.url, policy) satisfies UrlVerdict, url: a.url })),
     timeline: timeline(store, s, now),
     pending: s.phase === 'Pending' ? pendingReason(store, s) : undefined,
   };
@@ -93,7 +92,7 @@ export function sessionDetailData(store: FarmStore, policy: UrlPolicy, namespace
 function timeline(store: FarmStore, s: SessionView, now: number): TimelineEntry[] {
   const entries: Array<TimelineEntry & { ms: number }> = [];
   const phase = (ms: number | undefined, reason: string, message: string) => {
-    if (ms !== undefined) entries.push({ ms, at: isoTime(ms), ago: ago(ms, now), type: 'phase', reason, message, source: 'status' });
+    if (ms !== undefined) entries.push({ ms, at: timeView(ms, now), type: 'phase', reason, message, source: 'status' });
   };
   phase(s.createdAt, 'Created', `in pool ${s.spec.poolName}`);
   phase(s.assignedAt, 'Assigned', s.device ? `to device ${s.device.name}` : '');
@@ -104,8 +103,7 @@ function timeline(store: FarmStore, s: SessionView, now: number): TimelineEntry[
     const ms = e.lastAt ?? e.firstAt ?? 0;
     entries.push({
       ms,
-      at: isoTime(ms),
-      ago: ago(ms, now),
+      at: timeView(ms, now),
       type: e.type,
       reason: e.reason,
       message: e.count > 1 ? `${e.message} (×${e.count})` : e.message,

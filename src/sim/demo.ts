@@ -3,6 +3,7 @@
 // `npm start` shows when no cluster is configured.
 import { MemoryCluster } from '../kube/memory-cluster.js';
 import type { NewKubeObject } from '../kube/types.js';
+import { DEMO_ARTIFACT_BASE, demoArtifact } from './artifacts.js';
 import { FarmSimulator } from './simulator.js';
 
 export const DEMO_NAMESPACE = 'droidfarm-demo';
@@ -58,6 +59,9 @@ export async function startDemo(options: { seed?: number; speed?: number } = {})
     warmStart: true,
     // Served by src/routes/demo: the demo's stand-in for a device's WebRTC page.
     streamBaseURL: '/demo/stream',
+    // Served by src/routes/demo too: small generated files, listed with their real sizes.
+    artifactBaseURL: DEMO_ARTIFACT_BASE,
+    artifactSize: (file, facts) => demoArtifact(file, facts)?.body.length,
     sessionsPerMinute: 4,
     keepFinishedMs: 20 * 60_000,
   });

@@ -6,6 +6,7 @@
 // for its own writes to come back.
 import type { Cluster, KubeObject } from '../kube/types.js';
 import { FINISHED_PHASES, type DeviceState, type SessionPhase } from '../farm/types.js';
+import type { ArtifactFacts } from './artifacts.js';
 import { between, logNormal, streamFor, type Random } from './random.js';
 
 export interface SimulatorOptions {
@@ -21,6 +22,8 @@ export interface SimulatorOptions {
   streamBaseURL?: string;
   appiumBaseURL?: string;
   artifactBaseURL?: string;
+  /** Size of an artifact file whose bytes exist (the demo serves its own); default: a made-up size. */
+  artifactSize?: (file: string, facts: ArtifactFacts) => number | undefined;
   /** New sessions per pool per simulated minute (the demo's steady flow); 0: none. */
   sessionsPerMinute?: number;
   /** Devices of pools seen at start-up are already booted (the demo starts warm). */
@@ -676,12 +679,14 @@ export class FarmSimulator {
 
   private artifacts(session: SimSession, phase: SessionPhase): Array<Record<string, unknown>> {
     const base = `${this.options.artifactBaseURL ?? 'https://artifacts.droidfarm.example'}/${encodeURIComponent(session.namespace)}/${encodeURIComponent(session.name)}`;
+    const facts: ArtifactFacts = { namespace: session.namespace, session: session.name, phase, results: session.status.results as ArtifactFacts['results'] };
+    const artifact = (name: string, kind: string, madeUpSize: number) => ({ name, kind, url: `${base}/${name}`, sizeBytes: this.options.artifactSize?.(name, facts) ?? madeUpSize });
     const list: Array<Record<string, unknown>> = [
-      { name: 'screen-recording.mp4', kind: 'video', url: `${base}/screen-recording.mp4`, sizeBytes: between(session.random, 8, 60) * 1_048_576 },
-      { name: 'logcat.txt', kind: 'logcat', url: `${base}/logcat.txt`, sizeBytes: between(session.random, 200, 2_000) * 1024 },
+      artifact('screen-recording.mp4', 'video', between(session.random, 8, 60) * 1_048_576),
+      artifact('logcat.txt', 'logcat', between(session.random, 200, 2_000) * 1024),
     ];
-    if (phase === 'Succeeded' || phase === 'Failed') list.push({ name: 'junit.xml', kind: 'junit', url: `${base}/junit.xml`, sizeBytes: between(session.random, 8, 90) * 1024 });
-    if (phase === 'Failed') list.push({ name: 'failure.png', kind: 'screenshot', url: `${base}/failure.png`, sizeBytes: between(session.random, 80, 400) * 1024 });
+    if (phase === 'Succeeded' || phase === 'Failed') list.push(artifact('junit.xml', 'junit', between(session.random, 8, 90) * 1024));
+    if (phase === 'Failed') list.push(artifact('failure.png', 'screenshot', between(session.random, 80, 400) * 1024));
     return list;
   }
 

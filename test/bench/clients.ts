@@ -144,11 +144,11 @@ const arrived = new Map<number, number>();
 let cpu = process.cpuUsage();
 
 serve({
-  connect: async ({ port, count, concurrency, timeoutMs }: { port: number; count: number; concurrency: number; timeoutMs: number }): Promise<ConnectResult> => {
+  connect: async ({ port, count, concurrency, timeoutMs, topic = TOPIC }: { port: number; count: number; concurrency: number; timeoutMs: number; topic?: string }): Promise<ConnectResult> => {
     if (openFileLimit() < count + 64) {
       throw new Error(`the open-file limit of the client process is ${openFileLimit()}, too low for ${count} sockets: raise the hard limit (ulimit -Hn)`);
     }
-    const path = `/live?topic=${encodeURIComponent(TOPIC)}`;
+    const path = `/live?topic=${encodeURIComponent(topic)}`;
     const start = clockMs();
     const errors: string[] = [];
     let next = 0;

@@ -86,3 +86,21 @@ export async function changeOneDevice(cluster: MemoryCluster, devices: BenchDevi
   await cluster.patch('pools', NAMESPACE, POOL, { status: statusOf(devices) }, { subresource: 'status' });
   return at;
 }
+
+/** The list topic of every session in the bench namespace, as /sessions?namespace=bench subscribes. */
+export const SESSIONS_TOPIC = `sessions?namespace=${NAMESPACE}`;
+
+/** `count` Running sessions on the bench pool, the kind whose progress ticks all day. */
+export async function createSessions(cluster: MemoryCluster, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const name = `bench-run-${i}`;
+    await cluster.create('sessions', NAMESPACE, { metadata: { name, namespace: NAMESPACE, labels: { team: i % 2 ? 'payments' : 'search' } }, spec: { poolRef: { name: POOL } } });
+    await cluster.patch('sessions', NAMESPACE, name, { status: { phase: 'Running', startTime: new Date().toISOString(), progress: { completed: 0, total: 1000 } } }, { subresource: 'status' });
+  }
+}
+
+/** One step of one session's progress: what an operator sees most often on /sessions. */
+export async function tickSession(cluster: MemoryCluster, count: number, tick: number): Promise<void> {
+  const i = tick % count;
+  await cluster.patch('sessions', NAMESPACE, `bench-run-${i}`, { status: { progress: { completed: Math.floor(tick / count) % 1000, total: 1000 } } }, { subresource: 'status' });
+}

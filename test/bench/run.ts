@@ -12,9 +12,10 @@ import { runFanout, type FanoutResult } from './fanout.js';
 import { BENCH_DIR, killChildren } from './proc.js';
 import { runRender, type RenderResult } from './render.js';
 import { runSessions, type SessionsResult } from './sessions.js';
+import { runViewers, type ViewersResult } from './viewers.js';
 import { mb, ms, table, type Summary } from './stats.js';
 
-const TARGETS = { fanoutClients: 10_000, p99Ms: 250, rssMB: 400, renderMs: 5 };
+const TARGETS = { fanoutClients: 10_000, p99Ms: 250, rssMB: 400, renderMs: 5, viewersCpuPercent: 20, viewersP99Ratio: 1.25 };
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -28,7 +29,8 @@ const HELP = `Usage: npm run bench -- [options]
   --render-warmup <n>    renders before measuring (default 50)
   --no-dev-render        skip the development-mode (no template cache) render run
   --sessions <n>         TestSessions in one pool for the sessions-list bench (default 50000)
-  --only <fanout|render|sessions> run one part
+  --viewers <n>          /sessions viewers and pool viewers in the viewers bench (default 1000)
+  --only <fanout|render|sessions|viewers> run one part
   --tsx-server           run the server under tsx instead of compiled (adds ~60 MB RSS)
   --markdown             print the result tables as Markdown
   --json <file>          also write every figure to a JSON file
@@ -51,7 +53,8 @@ interface Options {
   renders: number;
   renderWarmup: number;
   devRender: boolean;
-  only: 'fanout' | 'render' | 'sessions' | undefined;
+  only: 'fanout' | 'render' | 'sessions' | 'viewers' | undefined;
+  viewers: number;
   sessions: number;
   tsxServer: boolean;
   markdown: boolean;
@@ -74,6 +77,7 @@ function options(): Options | null {
       'no-dev-render': { type: 'boolean', default: false },
       only: { type: 'string' },
       sessions: { type: 'string', default: '50000' },
+      viewers: { type: 'string', default: '1000' },
       'tsx-server': { type: 'boolean', default: false },
       markdown: { type: 'boolean', default: false },
       json: { type: 'string' },
@@ -88,7 +92,7 @@ function options(): Options | null {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} ${raw}: expected a whole number ≥ ${min}`);
     return n;
   };
-  if (values.only !== undefined && !['fanout', 'render', 'sessions'].includes(values.only)) throw new Error(`--only ${values.only}: expected fanout, render or sessions`);
+  if (values.only !== undefined && !['fanout', 'render', 'sessions', 'viewers'].includes(values.only)) throw new Error(`--only ${values.only}: expected fanout, render, sessions or viewers`);
   return {
     clients: values.clients.split(',').map((c) => int('clients', c.trim(), 1)),
     changes: int('changes', values.changes, 1),
@@ -101,6 +105,7 @@ function options(): Options | null {
     devRender: !values['no-dev-render'],
     only: values.only as Options['only'],
     sessions: int('sessions', values.sessions, 1),
+    viewers: int('viewers', values.viewers, 1),
     tsxServer: values['tsx-server'],
     markdown: values.markdown,
     json: values.json,
@@ -206,6 +211,17 @@ async function main(): Promise<number> {
       log(`  FAILED: ${(err as Error).message}`);
     }
   }
+  let viewers: ViewersResult | undefined;
+  if (o.only === undefined || o.only === 'viewers') {
+    log(`viewers: ${o.viewers} /sessions viewers beside ${o.viewers} pool viewers, 200 sessions ticking 5 times a second`);
+    try {
+      viewers = await runViewers({ serverScript, poolViewers: o.viewers, sessionViewers: o.viewers, sessions: 200, devices: o.poolDevices, changesPerSecond: 5, windowMs: 10_000, rounds: o.changes, log });
+      for (const p of viewers.problems) failures.push(`viewers: ${p}`);
+    } catch (err) {
+      failures.push(`viewers: ${(err as Error).message}`);
+      log(`  FAILED: ${(err as Error).message}`);
+    }
+  }
   clearTimeout(watchdog);
   const loadAfter = os.loadavg();
 
@@ -297,6 +313,26 @@ async function main(): Promise<number> {
     out.push(`  ratio, one page: kubectl / dashboard = ${(s.kubectlPage.p50 / s.dashboardPage.p50).toFixed(1)}×, apiserver / dashboard = ${(s.apiserverPage.p50 / s.dashboardPage.p50).toFixed(1)}×; all: kubectl / dashboard = ${(s.kubectlAll.p50 / s.dashboardAll.p50).toFixed(1)}×`);
   }
 
+  if (viewers) {
+    const v = viewers;
+    out.push(
+      '',
+      `Viewers: ${o.viewers} pool-page clients (pool of ${o.poolDevices} devices), then ${v.sessionConnect.connected} /sessions clients more; 200 sessions, 5 changes/s; CPU over 10 s, pool latency over ${o.changes} device changes.`,
+    );
+    out.push(
+      table(
+        ['side', 'server CPU % of a core', 'session changes', 'pool p50 ms', 'pool p99 ms', 'RSS MB'],
+        [
+          ['without /sessions viewers', v.without.cpuPercent.toFixed(1), String(v.without.sessionChanges), ms(v.without.poolLatency.p50), ms(v.without.poolLatency.p99), mb(v.without.rssMB)],
+          [`with ${v.sessionConnect.connected} /sessions viewers`, v.with.cpuPercent.toFixed(1), String(v.with.sessionChanges), ms(v.with.poolLatency.p50), ms(v.with.poolLatency.p99), mb(v.with.rssMB)],
+          ['without them again', v.withoutAgain.cpuPercent.toFixed(1), String(v.withoutAgain.sessionChanges), ms(v.withoutAgain.poolLatency.p50), ms(v.withoutAgain.poolLatency.p99), mb(v.withoutAgain.rssMB)],
+        ],
+        o.markdown,
+      ),
+    );
+    out.push(`  each /sessions viewer got ${v.bytesPerChange.toFixed(0)} bytes per session change; snapshot ${(v.sessionConnect.snapshotBytes / 1024).toFixed(1)} KiB`);
+  }
+
   out.push('', 'Targets:');
   const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
   const big = fanouts.find((f) => f.clients === TARGETS.fanoutClients);
@@ -311,6 +347,12 @@ async function main(): Promise<number> {
   if (prod) {
     out.push(`  pool page render < ${TARGETS.renderMs} ms (server time, production): p50 ${verdict(prod.httpServer.p50 < TARGETS.renderMs)} (${ms(prod.httpServer.p50)} ms), p99 ${verdict(prod.httpServer.p99 < TARGETS.renderMs)} (${ms(prod.httpServer.p99)} ms)`);
   }
+  if (viewers) {
+    // Against the mean of the sides without them, measured before and after: the machine's drift over the run is not theirs.
+    const ratio = viewers.with.poolLatency.p99 / ((viewers.without.poolLatency.p99 + viewers.withoutAgain.poolLatency.p99) / 2);
+    out.push(`  ${o.viewers} /sessions viewers at 5 changes/s, server CPU < ${TARGETS.viewersCpuPercent} % of a core: ${verdict(viewers.with.cpuPercent < TARGETS.viewersCpuPercent)} (${viewers.with.cpuPercent.toFixed(1)} %)`);
+    out.push(`  pool viewers' p99 with them ≤ ${TARGETS.viewersP99Ratio}× without: ${verdict(ratio <= TARGETS.viewersP99Ratio)} (${ratio.toFixed(2)}×)`);
+  }
   if (failures.length) {
     out.push('', 'FAILED:');
     for (const f of failures) out.push(`  ${f}`);
@@ -318,7 +360,7 @@ async function main(): Promise<number> {
   process.stdout.write(`${out.join('\n')}\n`);
 
   if (o.json) {
-    writeFileSync(o.json, `${JSON.stringify({ started: started.toISOString(), machine: m, loadAfter, options: o, fanouts, renders, sessions, failures }, null, 2)}\n`);
+    writeFileSync(o.json, `${JSON.stringify({ started: started.toISOString(), machine: m, loadAfter, options: o, fanouts, renders, sessions, viewers, failures }, null, 2)}\n`);
   }
   return failures.length ? 1 : 0;
 }

@@ -10,7 +10,7 @@ import { getHeapSpaceStatistics, setFlagsFromString, writeHeapSnapshot } from 'n
 import { runInNewContext } from 'node:vm';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { changeOneDevice, createFarm, MARKER, NAMESPACE, POOL } from './farm.js';
+import { changeOneDevice, createFarm, createSessions, MARKER, NAMESPACE, POOL, tickSession } from './farm.js';
 import { clockMs, openFileLimit, sendNotice, serve } from './proc.js';
 
 export interface ServerReady {
@@ -49,7 +49,9 @@ export interface InjectResult {
 const devicesCount = Number(process.env.BENCH_DEVICES ?? 1000);
 const production = process.env.NODE_ENV === 'production';
 
+const sessionsCount = Number(process.env.BENCH_SESSIONS ?? 0);
 const { cluster, devices } = await createFarm(devicesCount);
+await createSessions(cluster, sessionsCount);
 const config = loadConfig({ argv: ['--demo', '--host', '127.0.0.1', '--port', '0', '--log-level', 'error'], env: process.env })!;
 const app = await buildApp(config, { cluster });
 
@@ -87,7 +89,25 @@ await app.listen({ host: config.host, port: config.port });
 await app.farm.sync.whenSynced();
 if (app.farm.store.getPool(NAMESPACE, POOL)?.devices.length !== devicesCount) throw new Error('the bench pool did not reach the store');
 
+/** Session progress changes at a steady rate, as a farm running tests makes them. */
+const churn = { timer: undefined as NodeJS.Timeout | undefined, ticks: 0 };
+
 serve({
+  churnStart: ({ perSecond }: { perSecond: number }) => {
+    clearInterval(churn.timer);
+    churn.timer = setInterval(() => void tickSession(cluster, sessionsCount, churn.ticks++), 1000 / perSecond);
+    return churn.ticks;
+  },
+  churnTicks: () => churn.ticks,
+  churnStop: () => {
+    clearInterval(churn.timer);
+    return churn.ticks;
+  },
+  /** The server's CPU time (user + system) so far, ms: the parent takes differences. */
+  cpu: () => {
+    const used = process.cpuUsage();
+    return (used.user + used.system) / 1000;
+  },
   change: async ({ round: n }: { round: number }): Promise<ChangeResult> => {
     Object.assign(round, { active: true, writes: 0, lastWrittenAt: undefined, cpu: process.cpuUsage() });
     const at = clockMs();

@@ -1,8 +1,6 @@
 // The farm page in a real headless Chromium, served by the real dashboard (listening on
 // loopback) against the test kube-apiserver holding the example pools.
-import { mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,17 +8,7 @@ import { launchBrowser, newPage } from '../helpers/browser.js';
 import { freshNamespace, waitFor } from '../helpers/cluster.js';
 import { startDashboard } from '../helpers/dashboard.js';
 import { createExamplePools, examplePoolNames } from '../helpers/examples.js';
-
-const root = join(import.meta.dirname, '..', '..');
-// The README shows it. Written only when asked (UPDATE_SCREENSHOTS=1): the page shows this
-// run's random namespace and port, so writing it on every run would change a tracked file.
-const screenshotFile = join(root, 'docs/screenshot-farm.png');
-
-/** Width and height from a PNG's IHDR chunk. */
-function pngSize(png: Buffer): { width: number; height: number } {
-  expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
-  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
-}
+import { pngSize } from '../helpers/png.js';
 
 describe('farm page in Chromium', () => {
   let namespace: string;
@@ -95,11 +83,8 @@ describe('farm page in Chromium', () => {
     expect(await page.locator('#farm-pools ul').evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { display: string } }).getComputedStyle(el).display)).toBe('grid');
 
     const png = await page.screenshot({ type: 'png' });
+    // The README's screenshots come from the demo (npm run screenshots), not from this page.
     expect(pngSize(png)).toEqual({ width: 1280, height: 800 });
-    if (process.env.UPDATE_SCREENSHOTS) {
-      await mkdir(dirname(screenshotFile), { recursive: true });
-      await writeFile(screenshotFile, png);
-    }
 
     expect(problems).toEqual([]);
   });

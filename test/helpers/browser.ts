@@ -14,27 +14,11 @@
 //
 // A browser left open anyway (a crashed worker) dies with its worker process: playwright
 // kills the browsers it launched when the process exits.
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { inject } from 'vitest';
+import { launchChromium } from './chromium.js';
 
-/**
- * Extra Chromium switches. Playwright adds many of its own (it already passes --no-sandbox
- * unless chromiumSandbox is true, and a temporary --user-data-dir that it deletes on close;
- * it refuses a --user-data-dir in args). These are stated here so they hold whatever
- * playwright's defaults become: no sandbox (we run as root, where Chromium refuses to start
- * with it), no GPU, and no background connections, which this machine's closed network
- * refuses many at a time.
- */
-export const CHROMIUM_ARGS: readonly string[] = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
+export { CHROMIUM_ARGS } from './chromium.js';
 
 /** The Chromium binary provided by the global setup. */
 export function chromiumPath(): string {
@@ -47,13 +31,7 @@ export function chromiumPath(): string {
 
 /** Launches headless Chromium. The caller closes it (afterAll), also when tests fail. */
 export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: chromiumPath(),
-    headless: true,
-    args: [...CHROMIUM_ARGS],
-    // Seconds on a loaded 2-core machine, but never the whole hook timeout.
-    timeout: 60_000,
-  });
+  return launchChromium(chromiumPath());
 }
 
 export interface TestPage {

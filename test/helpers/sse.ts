@@ -1,6 +1,7 @@
 // A minimal SSE client for tests: reads a real HTTP stream, parses events, and lets a test
 // wait for one that matches. Uses fetch, like a script would.
 import { waitFor } from '../cluster/control-plane.js';
+import { SseParser } from './sse-parse.js';
 
 export interface SseEvent {
   id: string;
@@ -17,6 +18,8 @@ export interface SseStream {
   next(match: (e: SseEvent) => boolean, options?: { timeoutMs?: number; from?: number }): Promise<SseEvent>;
   ended: () => boolean;
   close(): void;
+  /** The reconnect delay the server asked for (a `retry:` field), as a browser reads it. */
+  retry: number | undefined;
 }
 
 export async function openStream(url: string, headers: Record<string, string> = {}): Promise<SseStream> {
@@ -24,35 +27,16 @@ export async function openStream(url: string, headers: Record<string, string> = 
   const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: abort.signal });
   const events: SseEvent[] = [];
   let ended = false;
+  let retry: number | undefined;
   if (res.body) {
     void (async () => {
       const decoder = new TextDecoder();
-      let buffer = '';
+      const parser = new SseParser();
       try {
         for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-          buffer += decoder.decode(chunk, { stream: true });
-          let end: number;
-          while ((end = buffer.indexOf('\n\n')) >= 0) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const e: SseEvent = { id: '', event: 'message', data: '', receivedAt: Date.now() };
-            const data: string[] = [];
-            let any = false;
-            for (const line of block.split('\n')) {
-              if (line.startsWith(':')) continue;
-              const [field, ...rest] = line.split(':');
-              const value = rest.join(':').replace(/^ /, '');
-              if (field === 'id') e.id = value;
-              else if (field === 'event') e.event = value;
-              else if (field === 'data') data.push(value);
-              else continue;
-              any = true;
-            }
-            if (any && data.length) {
-              e.data = data.join('\n');
-              events.push(e);
-            }
-          }
+          parser.push(decoder.decode(chunk, { stream: true }));
+          for (const e of parser.events.splice(0)) events.push({ ...e, receivedAt: Date.now() });
+          retry = parser.retry;
         }
       } catch {
         // aborted by close(), or the server dropped us: either way the stream has ended
@@ -63,6 +47,9 @@ export async function openStream(url: string, headers: Record<string, string> = 
     ended = true;
   }
   return {
+    get retry() {
+      return retry;
+    },
     events,
     status: res.status,
     headers: res.headers,

@@ -95,8 +95,11 @@ describe('dashboard whose credentials may not read DroidFarm resources', () => {
       return res.statusCode === 503 && json.reasons.some((r) => r.includes('403')) && json;
     });
     expect(body.reasons.join('\n')).toMatch(/pools.*403.*forbidden/is);
+    // Issue 9.5: the page says what is wrong instead of "Waiting for the first data…" forever.
     const page = await app.inject('/');
-    expect(page.statusCode).toBe(200);
-    expect(page.body).toContain('Waiting for the first data from the cluster');
+    expect(page.statusCode).toBe(403);
+    expect(page.body).not.toContain('Waiting for the first data from the cluster');
+    expect(page.body).toContain('DF_ERR_KUBE_FORBIDDEN');
+    expect(page.body).toMatch(/The dashboard may not list [a-z]+ in app-denied-/);
   });
 });

@@ -32,7 +32,7 @@ describe('npm start with no cluster', () => {
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (output += d));
     // The build (prestart) takes a while on a cold, loaded machine; the 10 s below start
     // once the server says it listens.
-    await waitFor('npm start to listen', () => /Server listening at/.test(output), { timeoutMs: 240_000, detail: () => output.slice(-2000) });
+    await waitFor('npm start to listen', () => output.includes(`open ${base}`), { timeoutMs: 240_000, detail: () => output.slice(-2000) });
     listeningAt = Date.now();
   }, 300_000);
 
@@ -48,6 +48,17 @@ describe('npm start with no cluster', () => {
       }
     }
     rmSync(home, { recursive: true, force: true });
+  });
+
+  it('first says what runs and the URL to open, as JSON when not on a terminal', () => {
+    // npm's own lines and the build come first; the server's first record is the one to act on.
+    const records = output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: number; msg: string });
+    expect(records[0]).toMatchObject({ level: 30, msg: `DroidFarm dashboard — embedded demo — open ${base}` });
+    // Bound to 127.0.0.1 only: no warning that the network can reach it.
+    expect(output).not.toContain('anyone who can reach');
   });
 
   it('says in the terminal that it runs the embedded demo, and why', () => {

@@ -664,7 +664,9 @@ const FEATURES: Feature[] = ['ready', 'live', 'logs', 'create', 'stop', 'delete'
 /** What stops working without a permission. */
 function breaksWithout(p: Permission): Feature[] {
   if (p.verb === 'list') return FEATURES; // nothing is served before every kind has been listed
-  if (p.verb === 'watch') return ['live'];
+  // Issue 9.5: a refused watch is a refused read too; pages and API say so rather than
+  // serving data that can no longer be kept current.
+  if (p.verb === 'watch') return ['live', 'logs', 'create', 'stop', 'delete'];
   if (p.resource === 'pods/log') return ['logs'];
   return { get: ['stop', 'delete'], create: ['create'], patch: ['stop'], delete: ['delete'] }[p.verb] as Feature[];
 }
@@ -768,19 +770,22 @@ describe('one permission less: exactly the feature that needs it fails, and the 
       expect(reason).toContain(`${watch} in ${namespace}: ${state}`);
       expect(reason).toContain(`User "system:serviceaccount:${namespace}:${sa}" ${refusal} ${where}`);
     }
-    if (missing.verb === 'list') {
-      // Nothing is served from a cache that is not complete: every API answer says so...
+    if (missing.verb === 'list' || missing.verb === 'watch') {
+      // Nothing is served from a cache that is not complete or current, and (issue 9.5) every
+      // API answer and page says which read is refused, where, and what to grant.
+      const refused = `The dashboard may not ${missing.verb} ${missing.resource} in ${namespace}: grant its Kubernetes identity list and watch on ${missing.resource}`;
       for (const f of ['logs', 'create', 'stop', 'delete'] as const) {
-        expect(outcome[f].status, f).toBe(503);
-        expect(JSON.parse(outcome[f].body).error.code, f).toBe('DF_ERR_NOT_SYNCED');
+        expect(outcome[f].status, f).toBe(403);
+        expect(JSON.parse(outcome[f].body).error.code, f).toBe('DF_ERR_KUBE_FORBIDDEN');
+        expect(JSON.parse(outcome[f].body).error.message, f).toContain(refused);
       }
-      // ...and pages load, with the badge saying what the dashboard waits for and why.
       const page = await app.inject('/');
-      expect(page.statusCode).toBe(200);
-      expect(page.body).toMatch(/id="live-badge" data-state="syncing"/);
-      expect(page.body).toContain(`cannot list resource &quot;${missing.resource}&quot;`);
+      expect(page.statusCode).toBe(403);
+      expect(page.body).toMatch(/id="live-badge" data-state="forbidden"/);
+      expect(page.body).toContain(refused);
+      expect(page.body).toContain(`cannot ${missing.verb} resource &quot;${missing.resource}&quot;`);
     }
-    for (const f of failed.filter((x) => !['ready', 'live'].includes(x) && missing.verb !== 'list')) {
+    for (const f of failed.filter((x) => !['ready', 'live'].includes(x) && missing.verb !== 'list' && missing.verb !== 'watch')) {
       expect(outcome[f].status, f).toBe(403);
       const { error } = JSON.parse(outcome[f].body) as { error: { code: string; message: string } };
       expect(error.code, f).toBe('DF_ERR_KUBE_FORBIDDEN');

@@ -35,7 +35,7 @@ describe('the runtime stage of the Dockerfile', () => {
   beforeAll(async () => {
     // The build stage, from this checkout's installed dependencies: compiled code and assets.
     await run(join(root, 'node_modules/.bin/tsc'), ['-p', join(root, 'tsconfig.build.json'), '--outDir', join(build, 'dist')], { cwd: root });
-    // CSS and htmx come from `npm run build:assets`, which `npm test` runs first (pretest).
+    // CSS and htmx come from `npm run build:assets`, which the global setup runs first.
     for (const asset of ['public/app.css', 'public/vendor/htmx.min.js']) {
       expect(statSync(join(root, asset), { throwIfNoEntry: false }), `${asset}: run npm run build:assets`).toBeDefined();
     }

@@ -55,7 +55,7 @@ describe('sessions from the real API server', () => {
         { name: 'logcat.txt', kind: 'logcat', url: 'https://artifacts.example.com/logcat.txt', sizeBytes: 2048 },
       ],
     });
-    app = await startDashboard({ namespaces: [namespace], args: ['--stream-origin', 'https://artifacts.example.com'] });
+    app = await startDashboard({ namespaces: [namespace], args: ['--link-origin', 'https://artifacts.example.com'] });
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     await waitFor('every session in the store', () => app.farm.store.syncStatus().synced && app.farm.store.sessionCount() === 25 && app.farm.store.getSession(namespace, 'run-01')?.phase === 'Succeeded');
@@ -172,25 +172,42 @@ describe('sessions from the real API server', () => {
     expect(orphan).toContain('DevicePool <strong>gone</strong> does not exist');
   });
 
-  it('pushes session changes live: a new stamp for the list, the new phase to the session page', async () => {
-    const listStream = await openStream(`${base}/live?topic=sessions`);
+  it('pushes session changes live: the changed row to every list of a query it is in, the new phase to the session page', async () => {
+    const topic = (query: string) => `${base}/live?topic=${encodeURIComponent(`sessions?${query}`)}`;
+    const alphaList = await openStream(topic(`namespace=${namespace}&pool=alpha`));
+    const betaList = await openStream(topic(`namespace=${namespace}&pool=beta`));
     const pageStream = await openStream(`${base}/live?topic=${encodeURIComponent(`session:${namespace}/run-04`)}`);
-    streams.push(listStream, pageStream);
-    const first = await listStream.next((e) => e.event === 'update' && e.data.includes('id="sessions-stamp"'));
-    const before = Number(first.data.match(/data-revision="(\d+)"/)![1]);
+    streams.push(alphaList, betaList, pageStream);
+    // The snapshot: every row of the page, in order, newest first.
+    const snapshot = await alphaList.next((e) => e.event === 'update' && e.data.includes('data-list-batch'));
+    expect(snapshot.data).toContain('data-snapshot');
+    const order = snapshot.data.match(/data-order="([^"]*)"/)![1]!.split(' ');
+    expect(order).toHaveLength(16);
+    expect(order[0]).toContain('run-22');
+    await betaList.next((e) => e.event === 'update' && e.data.includes('data-list-batch'));
     await pageStream.next((e) => e.event === 'update' && e.data.includes('data-session-phase'));
-    const from = listStream.events.length;
+    const from = alphaList.events.length;
+    const betaFrom = betaList.events.length;
     const pageFrom = pageStream.events.length;
 
     await setSessionStatus(namespace, 'run-04', { phase: 'Assigned', device: { name: 'alpha-1' }, assignedAt: '2026-11-23T10:00:00Z' });
 
-    const stamp = await listStream.next((e) => e.event === 'update' && e.data.includes('id="sessions-stamp"'), { from });
-    expect(Number(stamp.data.match(/data-revision="(\d+)"/)![1])).toBeGreaterThan(before);
+    const batch = await alphaList.next((e) => e.event === 'update' && e.data.includes('run-04'), { from });
+    expect(batch.data).not.toContain('data-snapshot');
+    expect(batch.data).toMatch(/<tr id="session-row__[^"]*__run-04"[^>]*data-phase="Assigned"/);
+    expect(batch.data).toContain('alpha-1');
+    expect(batch.data).toContain('hx-swap-oob="beforeend:#sessions-inbox"');
+    // The next change sends only the row that changed, swapped by id, and no order (same page).
+    const next = alphaList.events.length;
+    await setSessionStatus(namespace, 'run-04', { phase: 'Running', startTime: '2026-11-23T10:01:00Z' });
+    const one = await alphaList.next((e) => e.event === 'update' && e.data.includes('data-phase="Running"') && e.data.includes('run-04'), { from: next });
+    expect(one.data.match(/<tr id="session-row__/g)).toHaveLength(1);
+    expect(one.data).not.toContain('data-order');
     const detail = await pageStream.next((e) => e.event === 'update' && e.data.includes('data-session-phase>Assigned<'), { from: pageFrom });
     expect(detail.data).toContain('alpha-1');
-    // The list re-fetched at the new revision shows the new phase.
-    const rows = (await app.inject({ url: '/sessions?q=run-04', headers: { 'hx-request': 'true', 'hx-target': 'sessions-results' } })).body;
-    expect(rows).toContain(`data-revision="${app.farm.store.sessionsRevision()}"`);
-    expect(rows).toMatch(/data-phase="Assigned"/);
+    // run-04 is in alpha: beta's viewers get nothing for it.
+    await setSessionStatus(namespace, 'run-05', { phase: 'Assigned', assignedAt: '2026-11-23T10:00:00Z' });
+    await betaList.next((e) => e.event === 'update' && e.data.includes('run-05'), { from: betaFrom });
+    expect(betaList.events.slice(betaFrom).some((e) => e.data.includes('run-04'))).toBe(false);
   });
 });

@@ -46,6 +46,9 @@ describe('config', () => {
     [['--stream-origin', 'https://s.example/path'], {}, /origin only/],
     [['--stream-origin', 'http://s.example'], {}, /plain http/],
     [['--stream-origin', 'not a url'], {}, /is not a URL/],
+    [['--link-origin', 'https://a.example/bucket'], {}, /--link-origin "https:\/\/a.example\/bucket" must be an origin only/],
+    [['--link-origin', 'http://a.example'], {}, /--link-origin http:\/\/a.example is plain http/],
+    [[], { DROIDFARM_LINK_ORIGINS: 'https://user:pw@a.example' }, /origin only/],
     [['--log-level', 'loud'], {}, /is not one of/],
     [['--frobnicate'], {}, /Unknown option.*--help/],
     [[], { DROIDFARM_READ_ONLY: 'maybe' }, /is not a boolean/],
@@ -66,6 +69,27 @@ describe('config', () => {
   it('normalises stream origins and allows http only when asked', () => {
     const c = load(['--demo', '--stream-origin', 'https://S.example:443/', '--stream-origin', 'http://lab:8443', '--allow-http-streams'])!;
     expect(c.streamOrigins).toEqual(['https://s.example', 'http://lab:8443']);
+  });
+
+  it('keeps artifact link origins apart from stream origins, from the flag or the environment', () => {
+    const c = load(['--kubeconfig', '/k', '--link-origin', 'https://Artifacts.example/', '--link-origin', 'https://artifacts.example'], {}, ['/k'])!;
+    expect(c.linkOrigins).toEqual(['https://artifacts.example']);
+    expect(c.streamOrigins).toEqual([]);
+    expect(load(['--kubeconfig', '/k'], { DROIDFARM_LINK_ORIGINS: 'https://a.example, https://b.example:8443' }, ['/k']).linkOrigins).toEqual(['https://a.example', 'https://b.example:8443']);
+    expect(load(['--kubeconfig', '/k'], {}, ['/k']).linkOrigins).toEqual([]);
+    // The demo links to the artifacts it serves itself.
+    expect(load(['--demo']).linkOrigins).toEqual(["'self'"]);
+  });
+
+  it('logs pretty lines on a terminal and JSON otherwise, unless --log-format or LOG_FORMAT says', () => {
+    const format = (argv: string[], env: NodeJS.ProcessEnv, stdoutIsTTY: boolean) =>
+      loadConfig({ argv: ['--demo', ...argv], env, home: '/home/op', fileExists: none, stdoutIsTTY })!.logFormat;
+    expect(format([], {}, true)).toBe('pretty');
+    expect(format([], {}, false)).toBe('json');
+    expect(format(['--log-format', 'json'], {}, true)).toBe('json');
+    expect(format([], { LOG_FORMAT: 'pretty' }, false)).toBe('pretty');
+    expect(format(['--log-format', 'json'], { LOG_FORMAT: 'pretty' }, false)).toBe('json');
+    expect(() => format(['--log-format', 'text'], {}, true)).toThrow(/--log-format "text" is not one of json, pretty/);
   });
 
   it('returns null for --help', () => {

@@ -64,6 +64,9 @@ const status = (patch: Partial<InformerStatus>): InformerStatus => ({
   lastEventAt: undefined,
   restarts: 0,
   relists: 0,
+  failingSince: undefined,
+  forbidden: undefined,
+  conversionFailures: 0,
   lastError: undefined,
   ...patch,
 });

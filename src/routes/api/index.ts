@@ -17,17 +17,7 @@ interface PoolParams {
 export default async function apiRoutes(app: FastifyInstance): Promise<void> {
   const { store } = app.farm;
 
-  // Until the first list, an empty answer would be a lie: say so instead.
-  app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/api/')) return;
-    if (request.url.startsWith('/api/v1/events')) return;
-    if (!store.syncStatus().synced) {
-      reply.code(503).header('Retry-After', '2');
-      return reply.send({ error: { code: 'DF_ERR_NOT_SYNCED', message: 'The dashboard has not finished reading the cluster yet; retry in a moment.' } });
-    }
-  });
-
-  // Registered here so the not-synced answer above covers it too.
+  // Until the first list, an empty answer would be a lie: src/http/read-access.ts says so.
   await app.register(sessionApiRoutes);
   await app.register(sessionLogRoutes);
 

@@ -9,6 +9,7 @@ export default async function farmRoutes(app: FastifyInstance): Promise<void> {
       title: 'Farm',
       topics: [topics.farm],
       totalsFragment: catalog.farmTotals().data,
+      attentionFragment: catalog.farmAttention().data,
       poolsFragment: catalog.farmPools().data,
     }),
   );

@@ -2,8 +2,10 @@
 // one device with its WebRTC stream.
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../http/errors.js';
-import { wantsFragment } from '../../http/negotiate.js';
-import { parseStateFilter, topics } from '../../live/fragments.js';
+import { countDevices } from '../../farm/devices.js';
+import { timeView } from '../../http/format.js';
+import { parseStateFilter, poolHref, topics } from '../../live/fragments.js';
+import { poolFilterView } from '../../view/pool-filter.js';
 
 /** How many of a pool's Events its page lists. */
 const RECENT_EVENTS = 20;
@@ -22,19 +24,23 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: PoolParams; Querystring: { state?: string | string[] } }>('/pools/:namespace/:name', async (request, reply) => {
     const { namespace, name } = request.params;
-    const filter = parseStateFilter(request.query.state);
-    const grid = catalog.deviceGrid(namespace, name, filter);
-    if (!grid.data.exists && app.farm.store.syncStatus().synced) throw notFound(`DevicePool ${namespace}/${name}`);
-    // A filter click swaps only the grid; the URL is pushed so the view can be shared.
-    if (wantsFragment(request) && request.headers['hx-target'] === grid.id) return reply.view(grid.template, grid.data);
+    const grid = catalog.deviceGrid(namespace, name);
+    const pool = app.farm.store.getPool(namespace, name);
+    if (!pool && app.farm.store.syncStatus().synced) throw notFound(`DevicePool ${namespace}/${name}`);
+    const now = Date.now();
     return reply.view('/pages/pool', {
       title: `${name} · Pools`,
       topics: [topics.pool(namespace, name)],
       header: catalog.poolHeader(namespace, name).data,
       grid: grid.data,
+      filter: poolFilterView(poolHref(namespace, name), namespace, name, parseStateFilter(request.query.state), pool && countDevices(pool.devices)),
       // What the operator said about the pool, newest first. Read at page load only: no
       // fragment carries events yet, so a new one shows on the next load.
-      events: app.farm.store.eventsFor('DevicePool', namespace, name).slice(-RECENT_EVENTS).reverse(),
+      events: app.farm.store
+        .eventsFor('DevicePool', namespace, name)
+        .slice(-RECENT_EVENTS)
+        .reverse()
+        .map((e) => ({ type: e.type, reason: e.reason, message: e.message, count: e.count, at: timeView(e.lastAt, now) })),
     });
   });
 

@@ -14,7 +14,8 @@ import { wantsFragment } from '../../http/negotiate.js';
 import { topics } from '../../live/fragments.js';
 import { SESSION_PHASES } from '../../farm/types.js';
 import { DEFAULT_LIMIT, filterQuery, findSessions, parseSessionFilters, type RawQuery, type SessionFilters } from './filters.js';
-import { sessionRow } from './rows.js';
+import { sessionRow } from '../../view/session-row.js';
+import { outOfBand } from '../../live/oob.js';
 
 const RESULTS_ID = 'sessions-results';
 
@@ -110,8 +111,15 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
       results = { ...listData({ ...filters, labelSelector: '', continue: '', namespace: '', pool: '', phases: [] }, true), error: err.message, errorFields: err.fields.map((f) => f.field) };
       reply.code(400);
     }
-    // The filter form and the live refresh swap only the results; the URL is pushed.
-    if (wantsFragment(request) && request.headers['hx-target'] === RESULTS_ID) return reply.view('/partials/sessions-results', results);
+    // The filter form and the page links swap only the results (the URL is pushed), and the
+    // page's stream moves to the new query's topic: htmx closes the old connection.
+    if (wantsFragment(request) && request.headers['hx-target'] === RESULTS_ID) {
+      const [html, live] = await Promise.all([
+        app.view('/partials/sessions-results', results),
+        app.view('/partials/live-connection', { topics: [topics.sessions(filters)] }),
+      ]);
+      return reply.type('text/html; charset=utf-8').send(`${html}\n${outOfBand(live)}`);
+    }
     return renderList(reply, filters, results);
   });
 
@@ -135,10 +143,8 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     return {
       id: RESULTS_ID,
       synced: store.syncStatus().synced,
-      revision: store.sessionsRevision(),
       rows: page.items.map((s) => sessionRow(s, now)),
-      // The URL this list re-fetches itself from when sessions change (see public/app.js).
-      self: `/sessions${filterQuery(filters, filters.continue)}`,
+      limit: filters.limit,
       next: page.next ? `/sessions${filterQuery(filters, page.next)}` : '',
       first: filters.continue ? `/sessions${filterQuery(filters)}` : '',
       filtered: Boolean(filters.namespace || filters.pool || filters.phases.length || filters.labelSelector || filters.q),
@@ -152,8 +158,9 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     return reply.view('/pages/sessions', {
       title: 'Sessions',
       flash: takeFlash(reply.request, reply, '/sessions'),
-      topics: [topics.sessions],
+      topics: [topics.sessions(filters)],
       filters,
+      activeFilters: [filters.namespace, filters.pool, filters.labelSelector, filters.q].filter(Boolean).length + filters.phases.length,
       phases: SESSION_PHASES,
       namespaces,
       pools: [...new Set(pools.map((p) => p.name))].sort(),

@@ -1,9 +1,9 @@
 // One TestSession as a row of the session list: what an operator scans for (phase, device,
 // progress, results, how long it ran), with the links to follow it further.
-import type { SessionView } from '../../farm/types.js';
-import { ago, formatDuration, isoTime } from '../../http/format.js';
-import { deviceHref, poolHref, sessionHref } from '../../live/fragments.js';
-import { domId } from '../../live/dom-id.js';
+import type { SessionView } from '../farm/types.js';
+import { formatDuration, timeView, type TimeView } from '../http/format.js';
+import { deviceHref, poolHref, sessionHref } from '../live/fragments.js';
+import { domId } from '../live/dom-id.js';
 
 export interface SessionRow {
   id: string;
@@ -19,15 +19,17 @@ export interface SessionRow {
   progress: { completed: number; total: number; percent: number } | undefined;
   results: { passed: number; failed: number; skipped: number } | undefined;
   duration: string;
-  created: string;
-  createdAgo: string;
+  created: TimeView | undefined;
 }
+
+/** The element id of a session's row, in every list that shows it. */
+export const sessionRowId = (s: Pick<SessionView, 'namespace' | 'name'>): string => domId('session-row', s.namespace, s.name);
 
 export function sessionRow(s: SessionView, now: number): SessionRow {
   const device = s.device?.name ?? '';
   const progress = s.progress && s.progress.total > 0 ? { ...s.progress, percent: Math.min(100, Math.round((100 * s.progress.completed) / s.progress.total)) } : undefined;
   return {
-    id: domId('session-row', s.namespace, s.name),
+    id: sessionRowId(s),
     name: s.name,
     namespace: s.namespace,
     href: sessionHref(s.namespace, s.name),
@@ -41,7 +43,6 @@ export function sessionRow(s: SessionView, now: number): SessionRow {
     results: s.results,
     // Running: so far; finished: start to completion; not started: nothing to say.
     duration: s.startedAt === undefined ? '' : formatDuration((s.completedAt ?? now) - s.startedAt),
-    created: isoTime(s.createdAt),
-    createdAgo: ago(s.createdAt, now),
+    created: timeView(s.createdAt, now),
   };
 }
