@@ -13,8 +13,11 @@ const TABLE_PARTS = new Set(['tr', 'td', 'th', 'tbody', 'thead', 'tfoot', 'capti
  */
 export function outOfBand(html: string, swap = 'true'): string {
   const trimmed = html.trim();
-  const tag = /^<([a-zA-Z][a-zA-Z0-9-]*)/.exec(trimmed);
+  const tag = /^<([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(\/?)>/.exec(trimmed);
   if (!tag) throw new Error('an out-of-band fragment must start with its root element');
-  const marked = `<${tag[1]} hx-swap-oob="${swap}"${trimmed.slice(tag[0].length)}`;
+  // At the end of the root's start tag. Attribute values never hold a raw '>' (templates
+  // escape them), so the first one closes the tag.
+  const end = tag[0].length - 1 - tag[2]!.length;
+  const marked = `${trimmed.slice(0, end)} hx-swap-oob="${swap}"${trimmed.slice(end)}`;
   return TABLE_PARTS.has(tag[1]!.toLowerCase()) ? `<template>${marked}</template>` : marked;
 }

@@ -8,10 +8,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, newPage, recordDialogs, type TestPage } from '../helpers/browser.js';
-import { CoreV1Api } from '@kubernetes/client-node';
-import { adminKubeConfig, freshNamespace, waitFor } from '../helpers/cluster.js';
+import { freshNamespace, waitFor } from '../helpers/cluster.js';
 import { startDashboard } from '../helpers/dashboard.js';
-import { createPool, createSession, createTemplate, scalePool, setDevices, setSessionStatus, type TestDevice } from '../helpers/farm.js';
+import { createPool, createSession, createTemplate, recordEvent, scalePool, setDevices, setPoolConditions, setSessionStatus, type TestDevice } from '../helpers/farm.js';
 import { seriousViolations } from '../helpers/axe.js';
 import { HOSTILE_ALL, HOSTILE_TEXTS } from '../helpers/hostile.js';
 
@@ -70,24 +69,17 @@ describe('every page in Chromium, after its snapshot and a live update', () => {
     await createSession(namespace, 'run-done', { pool: 'beta' });
     await setSessionStatus(namespace, 'run-done', { phase: 'Succeeded', startTime: '2026-11-23T10:00:00Z', completionTime: '2026-11-23T10:05:00Z', results: { passed: 12, failed: 0, skipped: 1 } });
     await createSession(namespace, 'run-hostile', { pool: 'beta' });
-    await setSessionStatus(namespace, 'run-hostile', { phase: 'Failed', reason: 'TestsFailed', message: HOSTILE_ALL, startTime: '2026-11-23T10:00:00Z', completionTime: '2026-11-23T10:01:00Z' });
+    await setSessionStatus(namespace, 'run-hostile', {
+      phase: 'Failed',
+      reason: 'TestsFailed',
+      message: HOSTILE_ALL,
+      startTime: '2026-11-23T10:00:00Z',
+      completionTime: '2026-11-23T10:01:00Z',
+      artifacts: [{ name: `logcat ${HOSTILE_TEXTS.crlf} ${HOSTILE_TEXTS.bidi}`, kind: 'logcat', url: 'https://artifacts.invalid/logcat.txt', sizeBytes: 10 }],
+    });
+    await setPoolConditions(namespace, 'alpha', [{ type: 'Ready', status: 'False', reason: 'DevicesUnhealthy', message: HOSTILE_ALL, lastTransitionTime: new Date().toISOString() }]);
     await createSession(namespace, 'run-queued', { pool: 'alpha' });
-    await adminKubeConfig()
-      .makeApiClient(CoreV1Api)
-      .createNamespacedEvent({
-        namespace,
-        body: {
-          metadata: { name: 'run-hostile.hostile' },
-          involvedObject: { apiVersion: 'droidfarm.io/v1alpha1', kind: 'TestSession', name: 'run-hostile', namespace },
-          reason: 'RunnerOutput',
-          message: `runner said: ${HOSTILE_ALL}`,
-          type: 'Warning',
-          count: 1,
-          firstTimestamp: new Date(),
-          lastTimestamp: new Date(),
-          source: { component: 'droidfarm-operator' },
-        },
-      });
+    await recordEvent(namespace, 'run-hostile.hostile', { kind: 'TestSession', object: 'run-hostile', reason: 'RunnerOutput', message: `runner said: ${HOSTILE_ALL}`, type: 'Warning' });
     app = await startDashboard({ namespaces: [namespace] });
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -201,6 +193,8 @@ describe('every page in Chromium, after its snapshot and a live update', () => {
         // The Unhealthy device's message (adb output with CRs and a retry: line) is shown whole, as text.
         await expect(tile(page, 'alpha-2').getAttribute('title')).resolves.toContain('Status: ok');
         await expect(tile(page, 'alpha-2').locator('.tile-reason').textContent()).resolves.toContain('Starting: Intent');
+        // The pool's condition message holds the whole corpus: shown as text, the header intact.
+        await expect(page.locator('.pool-header').getByText(/DevicesUnhealthy/).first().isVisible()).resolves.toBe(true);
         expect(dialogs).toEqual([]);
         await expectNoHorizontalOverflow(page);
       });
@@ -298,6 +292,7 @@ describe('every page in Chromium, after its snapshot and a live update', () => {
         await expect(page.getByText('Status: ok').first().isVisible()).resolves.toBe(true);
         await expect(page.getByRole('region', { name: 'Timeline' }).getByText(/runner said:/).isVisible()).resolves.toBe(true);
         await expect(page.getByRole('region', { name: 'Facts' }).first().isVisible()).resolves.toBe(true);
+        await expect(page.getByRole('region', { name: 'Artifacts' }).getByText(/logcat first line/).isVisible()).resolves.toBe(true);
         await expect(page.getByRole('button', { name: /Retry/ }).isVisible()).resolves.toBe(true);
         expect(dialogs).toEqual([]);
         await expectNoHorizontalOverflow(page);

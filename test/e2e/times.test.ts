@@ -2,14 +2,13 @@
 // relative text in <time datetime>, the viewer's own local time on hover, kept fresh while
 // the page stays open and in fragments the stream swaps in later.
 import type { AddressInfo } from 'node:net';
-import { CoreV1Api } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, newPage } from '../helpers/browser.js';
-import { adminKubeConfig, freshNamespace, waitFor } from '../helpers/cluster.js';
+import { freshNamespace, waitFor } from '../helpers/cluster.js';
 import { startDashboard } from '../helpers/dashboard.js';
-import { createPool, createSession, createTemplate, setDevices, setSessionStatus, type TestDevice } from '../helpers/farm.js';
+import { createPool, createSession, createTemplate, recordEvent, setDevices, setSessionStatus, type TestDevice } from '../helpers/farm.js';
 
 /** India: UTC+5:30, no daylight saving, so the expected local time is plain arithmetic. */
 const ZONE = { timezoneId: 'Asia/Kolkata', locale: 'en-GB' };
@@ -39,22 +38,7 @@ describe('times on the pages', () => {
     ]);
     await createSession(namespace, 'run-1', { pool: 'alpha' });
     await setSessionStatus(namespace, 'run-1', { phase: 'Running', device: { name: 'alpha-0' }, assignedAt: STARTED, startTime: STARTED, progress: { completed: 1, total: 4 } });
-    await adminKubeConfig()
-      .makeApiClient(CoreV1Api)
-      .createNamespacedEvent({
-        namespace,
-        body: {
-          metadata: { name: 'alpha.scaled' },
-          involvedObject: { apiVersion: 'droidfarm.io/v1alpha1', kind: 'DevicePool', name: 'alpha', namespace },
-          reason: 'Scaled',
-          message: 'scaled to 2 devices',
-          type: 'Normal',
-          count: 1,
-          firstTimestamp: new Date(STARTED),
-          lastTimestamp: new Date(STARTED),
-          source: { component: 'droidfarm-operator' },
-        },
-      });
+    await recordEvent(namespace, 'alpha.scaled', { kind: 'DevicePool', object: 'alpha', reason: 'Scaled', message: 'scaled to 2 devices', at: new Date(STARTED) });
     app = await startDashboard({ namespaces: [namespace] });
     await app.listen({ port: 0, host: '127.0.0.1' });
     url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

@@ -1,6 +1,6 @@
 // Writes DroidFarm objects straight to the test API server with client-node, independent
 // of the dashboard's own cluster code: the tests play the operator.
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { adminKubeConfig } from './cluster.js';
 
 const GROUP = 'droidfarm.io';
@@ -57,6 +57,11 @@ export async function setDevices(namespace: string, pool: string, devices: TestD
   );
 }
 
+/** Writes status.conditions of a pool through the status subresource. */
+export async function setPoolConditions(namespace: string, pool: string, conditions: Array<Record<string, string>>): Promise<void> {
+  await api().patchNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace, plural: 'devicepools', name: pool, body: { status: { conditions } } }, mergePatch);
+}
+
 export async function scalePool(namespace: string, pool: string, replicas: number): Promise<void> {
   await api().patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'devicepools', name: pool, body: { spec: { replicas } } }, mergePatch);
 }
@@ -98,4 +103,35 @@ export async function createSession(namespace: string, name: string, spec: TestS
 /** Merges `status` into the session's status through the status subresource (as the operator does). */
 export async function setSessionStatus(namespace: string, name: string, status: Record<string, unknown>): Promise<void> {
   await api().patchNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace, plural: 'testsessions', name, body: { status } }, mergePatch);
+}
+
+export interface TestEvent {
+  /** The DroidFarm object it is about. */
+  kind: 'DevicePool' | 'TestSession';
+  object: string;
+  reason: string;
+  message: string;
+  type?: 'Normal' | 'Warning';
+  at?: Date;
+}
+
+/** Records a Kubernetes Event about a pool or a session, as the operator would. */
+export async function recordEvent(namespace: string, name: string, e: TestEvent): Promise<void> {
+  const at = e.at ?? new Date();
+  await adminKubeConfig()
+    .makeApiClient(CoreV1Api)
+    .createNamespacedEvent({
+      namespace,
+      body: {
+        metadata: { name },
+        involvedObject: { apiVersion: `${GROUP}/${VERSION}`, kind: e.kind, name: e.object, namespace },
+        reason: e.reason,
+        message: e.message,
+        type: e.type ?? 'Normal',
+        count: 1,
+        firstTimestamp: at,
+        lastTimestamp: at,
+        source: { component: 'droidfarm-operator' },
+      },
+    });
 }
