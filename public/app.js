@@ -317,7 +317,7 @@
     var form = elt && elt.closest && elt.closest('[data-answer]');
     return form ? document.querySelector(form.getAttribute('data-answer')) : null;
   }
-  function say(line, message) {
+  function sayAnswer(line, message) {
     line.textContent = message;
   }
   function answerText(xhr) {
@@ -331,7 +331,7 @@
   }
   document.addEventListener('htmx:beforeRequest', function (evt) {
     var line = answerLine(evt.detail.elt);
-    if (line) say(line, '');
+    if (line) sayAnswer(line, '');
   });
   document.addEventListener('htmx:beforeSwap', function (evt) {
     var xhr = evt.detail.xhr;
@@ -340,11 +340,11 @@
     // Said here, so not swapped, and not an unhandled error for htmx to log either.
     evt.detail.shouldSwap = false;
     evt.detail.isError = false;
-    say(line, answerText(xhr));
+    sayAnswer(line, answerText(xhr));
   });
   function noAnswer(evt) {
     var line = answerLine(evt.detail.elt);
-    if (line) say(line, 'No answer from the dashboard (the network or the server is down). Submitting again is safe: the form never creates a second session for one submission.');
+    if (line) sayAnswer(line, 'No answer from the dashboard (the network or the server is down). Submitting again is safe: the form never creates a second session for one submission.');
   }
   document.addEventListener('htmx:sendError', noAnswer);
   document.addEventListener('htmx:timeout', noAnswer);
