@@ -11,7 +11,7 @@ import fastifyView from '@fastify/view';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { FarmStore } from './farm/store.js';
-import { registerErrorHandlers } from './http/errors.js';
+import { frameworkErrorHandler, registerErrorHandlers } from './http/errors.js';
 import { registerReadAccess } from './http/read-access.js';
 import { registerSecurityHeaders } from './http/security.js';
 import { createTemplates } from './http/templates.js';
@@ -70,11 +70,15 @@ export interface AppOptions {
 }
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({
+  const app: FastifyInstance = Fastify({
     logger: options.logger ?? { level: config.logLevel },
     // Large bodies are never legitimate here; refuse them before parsing.
     bodyLimit: 256 * 1024,
-    routerOptions: { ignoreTrailingSlash: true },
+    // Kubernetes names reach 253 characters (Fastify's default limit is 100: a 414 for a
+    // legal name); the margin covers names percent-encoded by hand. Longer is never a name.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
+    // The router's own refusals (a parameter too long, bad encoding) get a code and a page too.
+    frameworkErrors: frameworkErrorHandler((): FastifyInstance => app),
     // Per-request lines only when debugging: a live dashboard makes many small requests.
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
   });
@@ -119,6 +123,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   registerSecurityHeaders(app, config.streamOrigins);
   registerWriteGuard(app, { readOnly: config.readOnly });
+  // Before @fastify/view, which then keeps this reply.locals (a getter) instead of its own.
+  registerViewHelpers(app, { assetVersion: assetVersion() });
   await app.register(fastifyView, {
     engine: { eta: createTemplates(join(ROOT, 'views'), config.production) },
     root: join(ROOT, 'views'),
@@ -132,7 +138,6 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     maxAge: '365d',
     immutable: true,
   });
-  registerViewHelpers(app, { assetVersion: assetVersion() });
   registerErrorHandlers(app);
   registerReadAccess(app);
 

@@ -101,6 +101,8 @@ export interface SessionView extends ObjectView {
   reason: string;
   message: string;
   conditions: readonly Condition[];
+  /** The session this one retries (droidfarm.io/retry-of), '' when it is not a retry. */
+  retryOf: string;
 }
 
 /** A Kubernetes Event about a pool, a session or a pod. */

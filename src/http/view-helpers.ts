@@ -1,6 +1,8 @@
-// What every page template can count on, whatever route renders it: the asset version,
-// whether this is the demo, whether writes are allowed, and the farm's sync status.
-import type { FastifyInstance } from 'fastify';
+// What every page template can count on, whatever renders it: the asset version, whether
+// this is the demo, whether writes are allowed, and the farm's sync status. Computed when a
+// page is rendered, never in a hook: errors raised before a route runs (the write guard in
+// onRequest, a body too large) skip preHandler hooks, and their error page needs these too.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SyncStatus } from '../farm/store.js';
 
 export interface PageLocals {
@@ -16,18 +18,36 @@ declare module 'fastify' {
   interface FastifyReply {
     locals?: Partial<PageLocals>;
   }
+  interface FastifyInstance {
+    /** The layout's data for a request: for pages rendered outside reply.view (app.view). */
+    pageLocals(request: FastifyRequest): PageLocals;
+  }
 }
 
+/**
+ * Registers reply.locals as a getter, before @fastify/view (which then leaves it alone):
+ * reply.view() merges it into every page's data at render time, hooks or not.
+ */
 export function registerViewHelpers(app: FastifyInstance, { assetVersion }: { assetVersion: string }): void {
-  app.addHook('preHandler', async (request, reply) => {
+  app.decorate('pageLocals', (request: FastifyRequest): PageLocals => {
     const { config, store, cluster } = app.farm;
-    reply.locals = {
+    return {
       assetVersion,
       demo: config.cluster.mode === 'demo',
       readOnly: config.readOnly,
       cluster: cluster.description,
       sync: store.syncStatus(),
       path: request.url.split('?')[0] ?? '/',
-    } satisfies PageLocals;
+    };
+  });
+  // What a route or hook assigns to reply.locals is kept and merged over the computed part.
+  const assigned = new WeakMap<FastifyReply, Partial<PageLocals>>();
+  app.decorateReply('locals', {
+    getter(this: FastifyReply) {
+      return { ...app.pageLocals(this.request), ...assigned.get(this) };
+    },
+    setter(this: FastifyReply, value: Partial<PageLocals>) {
+      assigned.set(this, value);
+    },
   });
 }

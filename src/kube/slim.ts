@@ -165,8 +165,13 @@ export function toSessionView(o: KubeObject): SessionView {
     reason: str(status.reason),
     message: str(status.message),
     conditions: conditions(status.conditions),
+    // The annotation holds the whole name; the label only a short form when it is long.
+    retryOf: str(obj(o.metadata.annotations)[RETRY_OF]) || str(obj(o.metadata.labels)[RETRY_OF]),
   };
 }
+
+/** Set by Retry on the new session: the label (for selectors) and the annotation (the whole name). */
+export const RETRY_OF = 'droidfarm.io/retry-of';
 
 export function toEventView(o: KubeObject): EventView {
   const e = o as KubeObject & Obj;

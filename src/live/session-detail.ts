@@ -6,6 +6,7 @@ import type { FarmStore } from '../farm/store.js';
 import { FINISHED_PHASES, type SessionView } from '../farm/types.js';
 import { formatBytes, formatDuration, timeView, type TimeView } from '../http/format.js';
 import { checkLink, checkURL, type UrlPolicy, type UrlVerdict } from '../http/url-policy.js';
+import { sessionHref } from './fragments.js';
 
 export interface TimelineEntry {
   at: TimeView | undefined;
@@ -32,6 +33,22 @@ export interface SessionDetailData {
   [key: string]: unknown;
 }
 
+/** The buttons a session offers now, with where they post and what they ask first. */
+export interface SessionActionsView {
+  stop?: { href: string; confirm: string };
+  retry?: { href: string };
+  delete?: { href: string; confirm: string };
+}
+
+function sessionActions(s: SessionView, finished: boolean): SessionActionsView {
+  const base = sessionHref(s.namespace, s.name);
+  return {
+    ...(!finished && !s.spec.cancelRequested ? { stop: { href: `${base}/cancel`, confirm: `Stop TestSession ${s.name}? Its test run is ended and the session ends as Cancelled.` } } : {}),
+    ...(finished ? { retry: { href: `${base}/retry` } } : {}),
+    ...(finished ? { delete: { href: `${base}/delete`, confirm: `Delete TestSession ${s.name}? Its record and status are removed from the cluster.` } } : {}),
+  };
+}
+
 export function sessionDetailData(store: FarmStore, policy: UrlPolicy, namespace: string, name: string, now: number): SessionDetailData {
   const s = store.getSession(namespace, name);
   if (!s) return { namespace, name, exists: false };
@@ -47,11 +64,13 @@ export function sessionDetailData(store: FarmStore, policy: UrlPolicy, namespace
     reason: s.reason,
     message: s.message,
     cancelRequested: s.spec.cancelRequested,
+    actions: sessionActions(s, finished),
+    retryOf: s.retryOf ? { name: s.retryOf, href: sessionHref(namespace, s.retryOf) } : undefined,
     progress: s.progress && s.progress.total > 0 ? { ...s.progress, percent: Math.min(100, Math.round((100 * s.progress.completed) / s.progress.total)) } : undefined,
     results: s.results,
     poolName: s.spec.poolName,
     poolExists: pool !== undefined,
-    device: s.device && { name: s.device.name, state: device?.state ?? '', stream: checkURL(s.device.streamURL, policy) },
+    device: s.device && { name: s.device.name, state: device?.state ?? '', stream: checkURL(s.device.streamURL, policy), appiumURL: s.device.appiumURL },
     podName: s.podName,
     times: [
       ['Created', s.createdAt],

@@ -46,7 +46,7 @@ describe('starting a session in Chromium', () => {
     await page.getByLabel(/^Labels/).fill('team=payments');
     await page.getByRole('button', { name: 'Start session' }).click();
     // The server's 422: the form comes back with what was typed and the error beside it.
-    await page.getByText('line 1: APK URL must be an https:// URL').waitFor();
+    await page.getByText('line 1: APK URL must be an https:// URL', { exact: true }).waitFor();
     expect(await page.getByLabel(/^Apps to install/).inputValue()).toBe('com.example.shop http://insecure.example.com/shop.apk');
 
     await page.getByLabel(/^Apps to install/).fill('com.example.shop https://artifacts.example.com/shop.apk');

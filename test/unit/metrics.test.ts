@@ -50,6 +50,7 @@ const session = (namespace: string, name: string, poolName: string, phase: Sessi
   reason: '',
   message: '',
   conditions: [],
+  retryOf: '',
   ...patch,
 });
 

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { sessionJSON, sessionSummaryJSON } from '../../farm/json.js';
 import type { SessionView } from '../../farm/types.js';
-import { badRequest, notFound } from '../../http/errors.js';
+import { badRequest, notFound, unsupportedMediaType } from '../../http/errors.js';
 import { toSessionView as sessionView } from '../../kube/slim.js';
 import { SessionActions } from '../sessions/actions.js';
 import { findSessions, parseSessionFilters, type RawQuery } from '../sessions/filters.js';
@@ -31,7 +31,7 @@ export default async function sessionApiRoutes(app: FastifyInstance): Promise<vo
 
   app.post('/api/v1/sessions', { bodyLimit: BODY_LIMIT }, async (request, reply) => {
     if (!(request.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
-      throw badRequest('Send the session as JSON with Content-Type: application/json.');
+      throw unsupportedMediaType();
     }
     const key = request.headers['idempotency-key'];
     if (Array.isArray(key)) throw badRequest('Idempotency-Key was given more than once.');

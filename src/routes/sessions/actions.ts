@@ -2,15 +2,16 @@
 // to the apiserver and nowhere else; pages change when the watch brings the result back.
 // Each refuses what makes no sense with a 409 that says why, and maps the apiserver's own
 // refusals (403, 404, 409, 422) to messages a person can act on.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { AppError, notFound } from '../../http/errors.js';
 import { ClusterError, type FieldCause } from '../../kube/errors.js';
 import type { Cluster, KubeObject } from '../../kube/types.js';
 import type { FarmStore } from '../../farm/store.js';
 import { FINISHED_PHASES, type SessionPhase } from '../../farm/types.js';
 import { checkSessionRequest, sessionObject, type SessionRequest } from '../../farm/session-request.js';
+import { RETRY_OF } from '../../kube/slim.js';
 
-export const RETRY_OF = 'droidfarm.io/retry-of';
+export { RETRY_OF };
 export const REQUEST_ID = 'droidfarm.io/request-id';
 const REQUEST_ID_FORMAT = /^[a-z0-9]{16,32}$/;
 
@@ -50,6 +51,9 @@ export class SessionActions {
         const existing = await this.cluster.get('sessions', r.namespace, (object.metadata as { name: string }).name);
         if (existing.metadata.annotations?.[REQUEST_ID] === requestId) return { object: existing, created: false };
       }
+      if (err instanceof ClusterError && err.status === 409 && r.name) {
+        throw new AppError(409, 'DF_ERR_ALREADY_EXISTS', `A TestSession named ${r.name} already exists in ${r.namespace}: choose another name, or leave Name empty to have one made up.`);
+      }
       throw explain(err, `create TestSession in ${r.namespace}`);
     }
   }
@@ -74,12 +78,12 @@ export class SessionActions {
     if (!FINISHED_PHASES.has(phase)) throw new AppError(409, 'DF_ERR_SESSION_NOT_FINISHED', `TestSession ${name} is still ${phase}: retry it once it has ended, or stop it first.`);
     const spec = (current.spec ?? {}) as { cancelRequested?: boolean };
     const { cancelRequested: _dropped, ...rest } = spec;
-    const labels = { ...(current.metadata.labels ?? {}), [RETRY_OF]: name };
+    const labels = { ...(current.metadata.labels ?? {}), [RETRY_OF]: retryLabel(name) };
     try {
       return await this.cluster.create('sessions', namespace, {
         apiVersion: 'droidfarm.io/v1alpha1',
         kind: 'TestSession',
-        metadata: { generateName: `${name.slice(0, 50).replace(/[.-]+$/, '')}-retry-`, labels },
+        metadata: { generateName: `${name.slice(0, 50).replace(/[.-]+$/, '')}-retry-`, labels, annotations: { [RETRY_OF]: name } },
         spec: rest,
       });
     } catch (err) {
@@ -113,6 +117,15 @@ export class SessionActions {
 /** The object create() sends for a request: with a request id, its name derives from it. */
 export function plannedSession(r: SessionRequest, requestId?: string) {
   return sessionObject(r, requestId ? { name: `${r.pool.slice(0, 40).replace(/[.-]+$/, '')}-${requestId.slice(0, 10)}`, annotations: { [REQUEST_ID]: requestId } } : {});
+}
+
+/**
+ * The retry-of label's value: the name itself when it fits a label value (63 characters),
+ * else its start and a hash, so a selector can still find the retries of one session.
+ */
+export function retryLabel(name: string): string {
+  if (name.length <= 63) return name;
+  return `${name.slice(0, 52).replace(/[.-]+$/, '')}-${createHash('sha256').update(name).digest('hex').slice(0, 10)}`;
 }
 
 function phaseOf(o: KubeObject): SessionPhase {

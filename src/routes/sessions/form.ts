@@ -68,6 +68,40 @@ function splitPair(line: string): [string, string] {
   return eq < 0 ? [line, ''] : [line.slice(0, eq).trim(), line.slice(eq + 1).trim()];
 }
 
+/** What each field is called on the form, for the error summary's links. */
+export const FIELD_LABELS: Readonly<Record<string, string>> = {
+  pool: 'Pool',
+  namespace: 'Namespace',
+  name: 'Name',
+  timeoutMinutes: 'Timeout',
+  apps: 'Apps to install',
+  runnerImage: 'Runner image',
+  runnerCommand: 'Runner command',
+  runnerArgs: 'Runner arguments',
+  runnerEnv: 'Runner environment',
+  labels: 'Labels',
+};
+
+/** The element id of a form field: what the error summary links to. */
+export const fieldId = (field: string): string => `field-${field}`;
+
+export interface SummaryItem {
+  /** '' for a problem that belongs to no one field. */
+  href: string;
+  label: string;
+  message: string;
+}
+
+/** The error summary above the form: one entry per problem, linked to its field, in form order. */
+export function errorSummary(errors: Record<string, string[]>): SummaryItem[] {
+  const out: SummaryItem[] = [];
+  for (const m of errors.form ?? []) out.push({ href: '', label: '', message: m });
+  for (const [field, label] of Object.entries(FIELD_LABELS)) {
+    for (const m of errors[field] ?? []) out.push({ href: `#${fieldId(field)}`, label, message: m });
+  }
+  return out;
+}
+
 /** Validator fields (apps[2].apkURL) onto form fields (apps), with the line that holds them. */
 export function formErrors(errors: readonly FieldCause[]): Record<string, string[]> {
   const out: Record<string, string[]> = {};

@@ -7,8 +7,9 @@ import { AppError, notFound } from '../../http/errors.js';
 import { sessionHref } from '../../live/fragments.js';
 import { checkSessionRequest } from '../../farm/session-request.js';
 import { toYaml } from '../../http/yaml.js';
+import { flashDeleted, takeFlash } from '../../http/flash.js';
 import { newRequestId, plannedSession, SessionActions } from './actions.js';
-import { emptyForm, formErrors, formToRequest, readForm, type SessionForm } from './form.js';
+import { emptyForm, errorSummary, fieldId, formErrors, formToRequest, readForm, type SessionForm } from './form.js';
 import { wantsFragment } from '../../http/negotiate.js';
 import { topics } from '../../live/fragments.js';
 import { SESSION_PHASES } from '../../farm/types.js';
@@ -55,7 +56,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     } catch (err) {
       if (!(err instanceof AppError) || err.status !== 422) throw err;
       reply.code(422);
-      return renderForm(reply, form, { ...formErrors(err.fields), ...(err.fields.length ? {} : { form: [err.message] }) }, err.message);
+      return renderForm(reply, form, { ...formErrors(err.fields), ...(err.fields.length ? {} : { form: [err.message] }) }, err.fields.length ? err.message : 'The session was not created.');
     }
   });
 
@@ -75,6 +76,9 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
   app.post<SessionParams>('/sessions/:namespace/:name/delete', async (request, reply) => {
     const { namespace, name } = request.params;
     await actions.delete(namespace, name);
+    // The list it lands on must not show it any more, and says what was deleted.
+    await sessionLeaves(store, namespace, name);
+    flashDeleted(reply, namespace, name, '/sessions');
     return reply.header('HX-Redirect', '/sessions').send('');
   });
 
@@ -86,6 +90,8 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
       form,
       errors,
       summary,
+      problems: summary ? errorSummary(errors) : [],
+      fieldId,
       preview: preview(form, request),
       pools: pools.map((p) => ({ namespace: p.namespace, name: p.name, idle: p.devices.filter((d) => d.state === 'Idle').length, total: p.devices.length })),
       namespaces: [...new Set([...config.namespaces, ...pools.map((p) => p.namespace)])].sort(),
@@ -151,6 +157,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     const namespaces = [...new Set([...pools.map((p) => p.namespace), ...app.farm.config.namespaces])].sort();
     return reply.view('/pages/sessions', {
       title: 'Sessions',
+      flash: takeFlash(reply.request, reply, '/sessions'),
       topics: [topics.sessions(filters)],
       filters,
       activeFilters: [filters.namespace, filters.pool, filters.labelSelector, filters.q].filter(Boolean).length + filters.phases.length,
@@ -193,6 +200,22 @@ function sessionArrives(store: FarmStore, namespace: string, name: string, timeo
     };
     const unsubscribe = store.subscribe((change) => {
       if (change.kind === 'session' && change.view.namespace === namespace && change.view.name === name) done();
+    });
+    const timer = setTimeout(done, timeoutMs);
+  });
+}
+
+/** Waits (briefly) until the watch has seen a deleted session go, like sessionArrives. */
+function sessionLeaves(store: FarmStore, namespace: string, name: string, timeoutMs = 3000): Promise<void> {
+  if (!store.getSession(namespace, name)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    };
+    const unsubscribe = store.subscribe(() => {
+      if (!store.getSession(namespace, name)) done();
     });
     const timer = setTimeout(done, timeoutMs);
   });
