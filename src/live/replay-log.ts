@@ -24,6 +24,7 @@ export class ReplayLog<E extends Replayable> {
   private readonly events: E[] = [];
   private head = 0;
   private totalBytes = 0;
+  private dropped = 0;
 
   constructor(
     private readonly bounds: ReplayBounds,
@@ -43,6 +44,7 @@ export class ReplayLog<E extends Replayable> {
       const first = this.events[this.head]!;
       if (this.size <= this.bounds.maxEvents && this.totalBytes <= this.bounds.maxBytes && first.at >= oldestAllowed) break;
       this.totalBytes -= first.bytes;
+      this.dropped = first.seq;
       this.head++;
     }
     // Compact now and then rather than shifting on every drop.
@@ -55,6 +57,11 @@ export class ReplayLog<E extends Replayable> {
   /** The sequence number of the oldest event kept, or undefined when none is. */
   get oldestSeq(): number | undefined {
     return this.events[this.head]?.seq;
+  }
+
+  /** The sequence number of the last event dropped (0 before any): a replay must start at or after it. */
+  get droppedThrough(): number {
+    return this.dropped;
   }
 
   get size(): number {
