@@ -6,12 +6,14 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fastifyCompress from '@fastify/compress';
 import fastifyStatic from '@fastify/static';
 import fastifyView from '@fastify/view';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { FarmStore } from './farm/store.js';
 import { registerErrorHandlers } from './http/errors.js';
+import { registerLimits, type RateLimited } from './http/limits.js';
 import { registerSecurityHeaders } from './http/security.js';
 import { createTemplates } from './http/templates.js';
 import { registerWriteGuard } from './http/write-guard.js';
@@ -19,6 +21,7 @@ import { connectCluster } from './kube/index.js';
 import { FarmSync } from './kube/sync.js';
 import type { Cluster } from './kube/types.js';
 import { registerViewHelpers } from './http/view-helpers.js';
+import { LiveAdmission } from './live/admission.js';
 import { Broker, type BrokerOptions, type Render } from './live/broker.js';
 import { FragmentCatalog } from './live/fragments.js';
 import { JsonFeed } from './live/json-feed.js';
@@ -46,6 +49,10 @@ export interface FarmServices {
   logs: LogFollowers;
   /** What GET /metrics reports (docs/metrics.md). */
   metrics: Metrics;
+  /** Caps on live streams (total and per address), shared by /live and /api/v1/events. */
+  admission: LiveAdmission;
+  /** Requests refused by the rate limits, for /metrics. */
+  rateLimited: Record<RateLimited, number>;
   /** Set when the process is shutting down: /readyz fails from then on. */
   draining: boolean;
 }
@@ -89,7 +96,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...(options.sync?.backoff ? { backoff: options.sync.backoff } : {}),
   });
   // Before the watches start, so it sees the first list as such; read at scrape time.
-  const metrics: Metrics = new Metrics({ store, streams: () => ({ pages: broker.stats(), json: feed.stats() }), watches: () => sync.statuses() });
+  const admission = new LiveAdmission(config.limits);
+  const rateLimited: Record<RateLimited, number> = { writes: 0, not_found: 0 };
+  const metrics: Metrics = new Metrics({
+    store,
+    streams: () => ({ pages: broker.stats(), json: feed.stats() }),
+    watches: () => sync.statuses(),
+    limits: () => ({ admission: admission.stats(), logs: logs.stats(), rateLimited, config: config.limits }),
+  });
   const render: Render = metrics.timed((template, data) => app.view(template, data));
   // Log chunks go out through the broker, which tells the followers when a log topic is watched.
   const logs = new LogFollowers({
@@ -98,7 +112,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     render,
     sink: { publish: (topic, fragments) => broker.publish(topic, fragments), invalidate: (topic) => broker.invalidate(topic) },
     log: app.log,
-    ...(options.logs ? { limits: options.logs } : {}),
+    limits: { maxUpstreams: config.limits.logFollows, ...options.logs },
   });
   const catalog = new FragmentCatalog(store, { origins: config.streamOrigins, linkOrigins: config.linkOrigins, allowHttp: config.allowHttpStreams }, Date.now, logs);
   // The broker renders with the same templates as the pages: one partial per region.
@@ -114,8 +128,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...options.live,
   });
   const feed = new JsonFeed(store, options.live?.limits ? { limits: options.live.limits } : {});
-  app.decorate('farm', { config, store, cluster, sync, catalog, broker, feed, logs, metrics, draining: false } satisfies FarmServices);
+  app.decorate('farm', { config, store, cluster, sync, catalog, broker, feed, logs, metrics, admission, rateLimited, draining: false } satisfies FarmServices);
 
+  // Before everything else: a flood is refused before any other work.
+  await registerLimits(app, config.limits, rateLimited);
   registerSecurityHeaders(app, config.streamOrigins);
   registerWriteGuard(app, { readOnly: config.readOnly });
   await app.register(fastifyView, {
@@ -124,6 +140,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     viewExt: 'eta',
     production: config.production,
   });
+  // Pages, JSON and static assets, for clients that accept it (a 500-device pool page:
+  // 167 KB raw, ~10 KB gzipped). Brotli at quality 4 costs about what gzip does. The live
+  // streams never pass through here: they write to the raw response after hijacking it,
+  // and the plugin also leaves text/event-stream alone.
+  await app.register(fastifyCompress, { global: true, encodings: ['br', 'gzip'], threshold: 1024 });
   await app.register(fastifyStatic, {
     root: join(ROOT, 'public'),
     prefix: '/static/',

@@ -86,8 +86,8 @@ export class JsonFeed {
     return this.clients.size;
   }
 
-  stats(): { clients: number; eventsSent: number; deliveries: number; dropped: number; replayEvents: number; replayBytes: number } {
-    return { clients: this.clients.size, ...this.counters, replayEvents: this.history.size, replayBytes: this.history.bytes };
+  stats(): { clients: number; eventsSent: number; deliveries: number; dropped: number; historyEvents: number; historyBytes: number } {
+    return { clients: this.clients.size, ...this.counters, historyEvents: this.history.size, historyBytes: this.history.bytes };
   }
 
   private forget(client: LiveClient, reason: DropReason): void {

@@ -105,6 +105,6 @@ describe('Last-Event-ID on the JSON event stream', () => {
     again.close();
     expect(events[0]!.event).toBe('reset');
     expect(JSON.parse(events[0]!.data).reason).toMatch(/no longer available/);
-    expect(feed.stats().replayEvents).toBe(1_000);
+    expect(feed.stats().historyEvents).toBe(1_000);
   });
 });
