@@ -45,7 +45,8 @@ Environment, for experiments (each is printed with the results):
   BENCH_SERVER_NODE_OPTIONS   NODE_OPTIONS of the server, e.g. --max-semi-space-size=16
   BENCH_VIEWS                 a views folder to use instead of views/ (try template changes)
   BENCH_PROFILE_DIR           write a CPU profile of the server's measured part there
-  BENCH_HEAP_SNAPSHOT_DIR     write a heap snapshot of the server once the clients are connected`;
+  BENCH_HEAP_SNAPSHOT_DIR     write a heap snapshot of the server once the clients are connected
+  BENCH_BACKLOG               the server's listen backlog (Node's default 511)`;
 
 interface Options {
   clients: number[];
@@ -256,7 +257,7 @@ async function main(): Promise<number> {
   out.push(`Load average (1/5/15 min): before ${m.loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
   out.push(`Run: ${started.toISOString()}, ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s`);
   // Experiments change what is measured: say so next to the figures.
-  for (const knob of ['BENCH_SERVER_NODE_OPTIONS', 'BENCH_VIEWS', 'BENCH_PROFILE_DIR', 'BENCH_HEAP_SNAPSHOT_DIR']) {
+  for (const knob of ['BENCH_SERVER_NODE_OPTIONS', 'BENCH_VIEWS', 'BENCH_PROFILE_DIR', 'BENCH_HEAP_SNAPSHOT_DIR', 'BENCH_BACKLOG']) {
     if (process.env[knob]) out.push(`${knob}=${process.env[knob]}`);
   }
   if (fanouts.length) {
