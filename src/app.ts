@@ -6,12 +6,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import fastifyCompress from '@fastify/compress';
 import fastifyStatic from '@fastify/static';
 import fastifyView from '@fastify/view';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { FarmStore } from './farm/store.js';
+import { registerCompression } from './http/compression.js';
 import { registerErrorHandlers } from './http/errors.js';
 import { registerLimits, type RateLimited } from './http/limits.js';
 import { registerSecurityHeaders } from './http/security.js';
@@ -102,7 +102,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     store,
     streams: () => ({ pages: broker.stats(), json: feed.stats() }),
     watches: () => sync.statuses(),
-    limits: () => ({ admission: admission.stats(), logs: logs.stats(), rateLimited, config: config.limits }),
+    limits: () => ({ admission: admission.stats(), logs: { upstreams: logs.stats().upstreams, refused: logs.refusedCount }, rateLimited, config: config.limits }),
   });
   const render: Render = metrics.timed((template, data) => app.view(template, data));
   // Log chunks go out through the broker, which tells the followers when a log topic is watched.
@@ -140,11 +140,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     viewExt: 'eta',
     production: config.production,
   });
-  // Pages, JSON and static assets, for clients that accept it (a 500-device pool page:
-  // 167 KB raw, ~10 KB gzipped). Brotli at quality 4 costs about what gzip does. The live
-  // streams never pass through here: they write to the raw response after hijacking it,
-  // and the plugin also leaves text/event-stream alone.
-  await app.register(fastifyCompress, { global: true, encodings: ['br', 'gzip'], threshold: 1024 });
+  // Pages, JSON and static assets, brotli or gzip; never the streams (see compression.ts).
+  await registerCompression(app);
   await app.register(fastifyStatic, {
     root: join(ROOT, 'public'),
     prefix: '/static/',

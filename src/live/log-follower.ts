@@ -135,8 +135,6 @@ export interface LogFollowerStats {
   follows: number;
   /** Open pods/log requests (page follows and API streams). */
   upstreams: number;
-  /** Requests refused because `maxUpstreams` were open. */
-  refused: number;
 }
 
 export class LogFollowers {
@@ -166,7 +164,12 @@ export class LogFollowers {
   }
 
   stats(): LogFollowerStats {
-    return { follows: this.follows.size, upstreams: this.upstreams, refused: this.refused };
+    return { follows: this.follows.size, upstreams: this.upstreams };
+  }
+
+  /** Upstream requests refused because `maxUpstreams` were open (for /metrics). */
+  get refusedCount(): number {
+    return this.refused;
   }
 
   /** The broker calls this when a topic gets its first subscriber (true) or loses its last. */

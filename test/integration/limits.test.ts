@@ -143,9 +143,12 @@ describe('limits and compression', () => {
     await waitFor('the session seen', () => app.farm.store.getSession(namespace, 'capped')?.podName === pod);
 
     const path = `/api/v1/sessions/${namespace}/capped/logs?follow=true`;
-    const first = await request(port, path, { stream: true, headers: { accept: 'text/plain' } });
+    // A followed log is a stream too: never held back by a compressor.
+    const first = await request(port, path, { stream: true, headers: { accept: 'text/plain', 'accept-encoding': 'gzip, br' } });
     open.push(first);
     expect(first.status).toBe(200);
+    expect(first.headers['content-encoding']).toBeUndefined();
+    expect(first.body.toString()).toContain('runner started');
     await waitFor('one upstream follow', () => app.farm.logs.stats().upstreams === 1);
     const second = await request(port, path, { headers: { accept: 'application/json' }, from: '127.0.0.3' });
     expect(second.status).toBe(503);
