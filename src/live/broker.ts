@@ -297,8 +297,11 @@ export class Broker {
       const id = this.eventId(seq);
       const bytes = Buffer.from(formatUpdate(id, html));
       this.remember({ seq, topic, fragments: html, bytes: bytes.length, at: Date.now() });
-      this.counters.deliveries += subscribers.size; // counted first: sending may drop a slow client from the set
-      for (const client of [...subscribers]) client.send(id, bytes, html);
+      // Whoever subscribes now: the set may have been replaced while this rendered (its last
+      // subscriber left and a new one came, whose snapshot did not have this event yet).
+      const audience = topic === EVERYONE ? this.clients : (this.byTopic.get(topic) ?? subscribers);
+      this.counters.deliveries += audience.size; // counted first: sending may drop a slow client from the set
+      for (const client of [...audience]) client.send(id, bytes, html);
       this.counters.eventsSent++;
     }
   }
