@@ -105,6 +105,10 @@ describe('limits and compression', () => {
     expect(metric(metrics, 'droidfarm_live_refused_total{reason="total"}')).toBe(1);
     expect(metric(metrics, 'droidfarm_live_connections_limit{scope="total"}')).toBe(3);
     expect(metric(metrics, 'droidfarm_live_client_addresses')).toBe(2);
+    // What the streams keep for reconnecting clients is reported too (docs/metrics.md).
+    for (const line of ['droidfarm_live_replay_events{stream="pages"}', 'droidfarm_live_replay_bytes{stream="json"}', 'droidfarm_live_skipped_topics', 'droidfarm_live_snapshot_cache_bytes']) {
+      expect(metric(metrics, line), line).toBeGreaterThanOrEqual(0);
+    }
     for (const a of open.splice(0)) a.close();
     await waitFor('every stream released', () => app.farm.admission.stats().open === 0);
   });
