@@ -11,7 +11,9 @@ import fastifyView from '@fastify/view';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { FarmStore } from './farm/store.js';
+import { registerCompression } from './http/compression.js';
 import { frameworkErrorHandler, registerErrorHandlers } from './http/errors.js';
+import { registerLimits, type RateLimited } from './http/limits.js';
 import { registerReadAccess } from './http/read-access.js';
 import { registerSecurityHeaders } from './http/security.js';
 import { createTemplates } from './http/templates.js';
@@ -20,6 +22,7 @@ import { connectCluster } from './kube/index.js';
 import { FarmSync } from './kube/sync.js';
 import type { Cluster } from './kube/types.js';
 import { registerViewHelpers } from './http/view-helpers.js';
+import { LiveAdmission } from './live/admission.js';
 import { Broker, type BrokerOptions, type Render } from './live/broker.js';
 import { FragmentCatalog } from './live/fragments.js';
 import { JsonFeed } from './live/json-feed.js';
@@ -47,6 +50,10 @@ export interface FarmServices {
   logs: LogFollowers;
   /** What GET /metrics reports (docs/metrics.md). */
   metrics: Metrics;
+  /** Caps on live streams (total and per address), shared by /live and /api/v1/events. */
+  admission: LiveAdmission;
+  /** Requests refused by the rate limits, for /metrics. */
+  rateLimited: Record<RateLimited, number>;
   /** Set when the process is shutting down: /readyz fails from then on. */
   draining: boolean;
 }
@@ -94,7 +101,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...(options.sync?.backoff ? { backoff: options.sync.backoff } : {}),
   });
   // Before the watches start, so it sees the first list as such; read at scrape time.
-  const metrics: Metrics = new Metrics({ store, streams: () => ({ pages: broker.stats(), json: feed.stats() }), watches: () => sync.statuses() });
+  const admission = new LiveAdmission(config.limits);
+  const rateLimited: Record<RateLimited, number> = { writes: 0, not_found: 0 };
+  const metrics: Metrics = new Metrics({
+    store,
+    streams: () => ({ pages: broker.stats(), json: feed.stats() }),
+    watches: () => sync.statuses(),
+    limits: () => ({ admission: admission.stats(), logs: { upstreams: logs.stats().upstreams, refused: logs.refusedCount }, rateLimited, config: config.limits }),
+  });
   const render: Render = metrics.timed((template, data) => app.view(template, data));
   // Log chunks go out through the broker, which tells the followers when a log topic is watched.
   const logs = new LogFollowers({
@@ -103,7 +117,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     render,
     sink: { publish: (topic, fragments) => broker.publish(topic, fragments), invalidate: (topic) => broker.invalidate(topic) },
     log: app.log,
-    ...(options.logs ? { limits: options.logs } : {}),
+    limits: { maxUpstreams: config.limits.logFollows, ...options.logs },
   });
   const catalog = new FragmentCatalog(store, { origins: config.streamOrigins, linkOrigins: config.linkOrigins, allowHttp: config.allowHttpStreams }, Date.now, logs);
   // The broker renders with the same templates as the pages: one partial per region.
@@ -119,8 +133,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...options.live,
   });
   const feed = new JsonFeed(store, options.live?.limits ? { limits: options.live.limits } : {});
-  app.decorate('farm', { config, store, cluster, sync, catalog, broker, feed, logs, metrics, draining: false } satisfies FarmServices);
+  app.decorate('farm', { config, store, cluster, sync, catalog, broker, feed, logs, metrics, admission, rateLimited, draining: false } satisfies FarmServices);
 
+  // Before everything else: a flood is refused before any other work.
+  await registerLimits(app, config.limits, rateLimited);
   registerSecurityHeaders(app, config.streamOrigins);
   registerWriteGuard(app, { readOnly: config.readOnly });
   // Before @fastify/view, which then keeps this reply.locals (a getter) instead of its own.
@@ -131,6 +147,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     viewExt: 'eta',
     production: config.production,
   });
+  // Pages, JSON and static assets, brotli or gzip; never the streams (see compression.ts).
+  await registerCompression(app);
   await app.register(fastifyStatic, {
     root: join(ROOT, 'public'),
     prefix: '/static/',

@@ -34,6 +34,19 @@ export interface Config {
   logFormat: 'json' | 'pretty';
   /** Production mode caches templates and hides error details. */
   production: boolean;
+  /** What a stranger can start, at most (docs/metrics.md shows how close each is). */
+  limits: Limits;
+}
+
+export interface Limits {
+  /** Live streams (/live and /api/v1/events) open at once, in all and from one client address. */
+  liveClients: number;
+  liveClientsPerAddress: number;
+  /** Upstream runner-log follows (pods/log requests) open at once. */
+  logFollows: number;
+  /** Writes (POST, PUT, PATCH, DELETE) and requests for pages that do not exist, per client address per minute. */
+  writesPerMinute: number;
+  notFoundPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -85,6 +98,15 @@ export const OPTIONS = {
     env: 'DROIDFARM_SHUTDOWN_DELAY',
     help: 'seconds to keep serving after SIGTERM with /readyz failing, so load balancers stop sending first (default 0; 5 in deploy/)',
   },
+  'max-live-clients': { type: 'string', env: 'DROIDFARM_MAX_LIVE_CLIENTS', help: 'live streams open at once, pages and JSON together (default 20000)' },
+  'max-live-clients-per-address': {
+    type: 'string',
+    env: 'DROIDFARM_MAX_LIVE_CLIENTS_PER_ADDRESS',
+    help: 'live streams open at once from one client address (default 200; a proxy in front makes that its address: see README)',
+  },
+  'max-log-follows': { type: 'string', env: 'DROIDFARM_MAX_LOG_FOLLOWS', help: 'runner-log requests to the API server open at once (default 200)' },
+  'write-rate-limit': { type: 'string', env: 'DROIDFARM_WRITE_RATE_LIMIT', help: 'writes per client address per minute (default 60)' },
+  'not-found-rate-limit': { type: 'string', env: 'DROIDFARM_NOT_FOUND_RATE_LIMIT', help: 'requests for pages that do not exist per client address per minute (default 300)' },
   'log-level': { type: 'string', env: 'LOG_LEVEL', help: 'fatal, error, warn, info (default), debug, trace or silent' },
   'log-format': { type: 'string', env: 'LOG_FORMAT', help: 'pretty (default in a terminal) or json (default otherwise, for log collectors)' },
   help: { type: 'boolean', env: undefined, help: 'print this help and exit' },
@@ -223,6 +245,23 @@ export function loadConfig({ argv, env, home = homedir(), fileExists = existsSyn
     logLevel,
     logFormat,
     production: env.NODE_ENV === 'production',
+    limits: parseLimits(str),
+  };
+}
+
+function parseLimits(str: (name: OptionName) => string | undefined): Limits {
+  const count = (name: OptionName, fallback: number): number => {
+    const raw = str(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1) throw new ConfigError(`--${name} ${raw} is not valid: use a whole number of at least 1.`);
+    return Number(raw);
+  };
+  return {
+    liveClients: count('max-live-clients', 20_000),
+    liveClientsPerAddress: count('max-live-clients-per-address', 200),
+    logFollows: count('max-log-follows', 200),
+    writesPerMinute: count('write-rate-limit', 60),
+    notFoundPerMinute: count('not-found-rate-limit', 300),
   };
 }
 

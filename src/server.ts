@@ -68,6 +68,9 @@ async function main(): Promise<void> {
   await app.listen({
     host: config.host,
     port: config.port,
+    // A fleet of tabs reconnecting after a deploy arrives at once: with Node's default
+    // backlog (511) the kernel drops connects and browsers retry 1, 3, 7 s later.
+    backlog: 4096,
     listenTextResolver: (address) => {
       if (!first) return `also listening at ${address}`;
       first = false;

@@ -74,6 +74,17 @@ export class LiveClient {
     }
   }
 
+  /**
+   * A backlog that has to arrive whole (a reconnecting client's missed events, a snapshot):
+   * written even past the socket's high-water mark, because Node buffers what the socket
+   * has not taken yet. Its size is bounded by the caller (replay history is bounded in
+   * bytes). Live events that follow while it drains wait in the pending map as usual.
+   */
+  sendBacklog(text: Buffer | string): void {
+    if (this.ended || text.length === 0) return;
+    if (!this.res.write(text)) this.blockedSince ??= this.now();
+  }
+
   /** Raw lines (comments, retry hints) that only matter while the client keeps up. */
   sendControl(text: string): void {
     if (this.ended || this.blockedSince !== undefined) return;

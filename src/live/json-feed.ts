@@ -9,6 +9,7 @@ import type { FarmChange, FarmStore } from '../farm/store.js';
 import { DEFAULT_LIMITS, LiveClient, type ClientLimits, type DropReason } from './client.js';
 import { formatEvent } from './sse-frame.js';
 import { RETRY_MS } from './broker.js';
+import { DEFAULT_REPLAY_BOUNDS, ReplayLog, type ReplayBounds } from './replay-log.js';
 
 export interface FeedFilter {
   namespace?: string | undefined;
@@ -17,6 +18,8 @@ export interface FeedFilter {
 
 interface FeedEvent {
   seq: number;
+  bytes: number;
+  at: number;
   namespace: string;
   pool: string | undefined;
   objectKey: string;
@@ -26,7 +29,7 @@ interface FeedEvent {
 export class JsonFeed {
   readonly bootId = randomBytes(4).toString('hex');
   private readonly clients = new Map<LiveClient, FeedFilter>();
-  private readonly history: FeedEvent[] = [];
+  private readonly history: ReplayLog<FeedEvent>;
   private seq = 0;
   /** Running totals for /metrics, as the broker keeps them for the pages. */
   private readonly counters = { eventsSent: 0, deliveries: 0, dropped: 0 };
@@ -35,12 +38,15 @@ export class JsonFeed {
 
   constructor(
     private readonly store: FarmStore,
-    private readonly options: { historySize?: number; limits?: ClientLimits; heartbeatMs?: number } = {},
-  ) {}
+    private readonly options: { replay?: Partial<ReplayBounds>; limits?: ClientLimits; heartbeatMs?: number } = {},
+  ) {
+    this.history = new ReplayLog({ ...DEFAULT_REPLAY_BOUNDS, ...options.replay });
+  }
 
   start(): void {
     this.unsubscribe = this.store.subscribe((change) => this.publish(change));
     this.timer = setInterval(() => {
+      this.history.prune();
       for (const client of this.clients.keys()) {
         client.checkStalled();
         client.sendControl(': keep-alive\n\n');
@@ -50,16 +56,21 @@ export class JsonFeed {
   }
 
   connect(res: ServerResponse, filter: FeedFilter, lastEventId: string | undefined): LiveClient {
+    // A slow client's events wait in order, one entry each (no coalescing): a script is told
+    // every change or, once dropped, gets them replayed or a reset when it reconnects.
     const client = new LiveClient(res, [], this.options.limits ?? DEFAULT_LIMITS, (c, reason) => this.forget(c, reason), Date.now, (_id, pending) => [...pending.values()].join(''));
     client.sendControl(`retry: ${RETRY_MS}\n\n`);
     const match = lastEventId?.match(/^([0-9a-f]+)-(\d+)$/);
     const last = match && match[1] === this.bootId ? Number(match[2]) : undefined;
-    const oldest = this.history[0]?.seq ?? this.seq + 1;
+    const oldest = this.history.oldestSeq ?? this.seq + 1;
     if (last !== undefined && last <= this.seq && last >= oldest - 1) {
-      for (const e of this.history) if (e.seq > last && matches(filter, e)) client.sendControl(e.text);
+      // All of it in one write: Node buffers what the socket cannot take yet.
+      let missed = '';
+      for (const e of this.history.since(last)) if (matches(filter, e)) missed += e.text;
+      client.sendBacklog(missed);
     } else {
       const id = `${this.bootId}-${this.seq}`;
-      client.sendControl(formatEvent(id, 'reset', JSON.stringify({ reason: lastEventId ? 'missed events are no longer available' : 'new connection', pools: this.store.listPools().length })));
+      client.sendBacklog(formatEvent(id, 'reset', JSON.stringify({ reason: lastEventId ? 'missed events are no longer available' : 'new connection', pools: this.store.listPools().length })));
     }
     if (!client.isEnded) this.clients.set(client, filter);
     return client;
@@ -75,8 +86,8 @@ export class JsonFeed {
     return this.clients.size;
   }
 
-  stats(): { clients: number; eventsSent: number; deliveries: number; dropped: number } {
-    return { clients: this.clients.size, ...this.counters };
+  stats(): { clients: number; eventsSent: number; deliveries: number; dropped: number; historyEvents: number; historyBytes: number } {
+    return { clients: this.clients.size, ...this.counters, historyEvents: this.history.size, historyBytes: this.history.bytes };
   }
 
   private forget(client: LiveClient, reason: DropReason): void {
@@ -89,11 +100,11 @@ export class JsonFeed {
     if (!typed) return;
     const seq = ++this.seq;
     const id = `${this.bootId}-${seq}`;
-    const event: FeedEvent = { seq, namespace: typed.namespace, pool: typed.pool, objectKey: typed.objectKey, text: formatEvent(id, typed.event, JSON.stringify({ id, ...typed.data })) };
+    const text = formatEvent(id, typed.event, JSON.stringify({ id, ...typed.data }));
+    const event: FeedEvent = { seq, bytes: text.length, at: Date.now(), namespace: typed.namespace, pool: typed.pool, objectKey: typed.objectKey, text };
     this.history.push(event);
-    const max = this.options.historySize ?? 2_000;
-    if (this.history.length > max) this.history.splice(0, this.history.length - max);
-    const pending = new Map([[event.objectKey, event.text]]);
+    // Keyed by event, not by object: a blocked client keeps every event, in order, up to its byte bound.
+    const pending = new Map([[id, event.text]]);
     let sent = 0;
     for (const [client, filter] of this.clients) {
       if (!matches(filter, event)) continue;

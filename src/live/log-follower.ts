@@ -7,6 +7,7 @@
 // tail is kept for the snapshot a viewer gets on (re)connect, and it always equals what
 // the chunks sent so far add up to. Log text is untrusted: control and escape sequences are
 // removed here, and the templates escape the rest.
+import { LimitError } from '../http/limits.js';
 import { StringDecoder } from 'node:string_decoder';
 import { Writable } from 'node:stream';
 import { key, type FarmChange, type FarmStore } from '../farm/store.js';
@@ -31,6 +32,8 @@ export interface LogLimits {
   /** How long a follow stays open after its session finished (kwok never ends a follow). */
   endGraceMs: number;
   retry: { initialMs: number; maxMs: number };
+  /** Upstream pods/log requests open at once (page follows and API streams together). */
+  maxUpstreams: number;
 }
 
 export const DEFAULT_LOG_LIMITS: LogLimits = {
@@ -41,6 +44,7 @@ export const DEFAULT_LOG_LIMITS: LogLimits = {
   lineChars: 4096,
   endGraceMs: 5_000,
   retry: { initialMs: 1_000, maxMs: 30_000 },
+  maxUpstreams: 200,
 };
 
 /**
@@ -137,6 +141,7 @@ export class LogFollowers {
   private readonly follows = new Map<string, Follow>();
   private readonly limits: LogLimits;
   private upstreams = 0;
+  private refused = 0;
   private chunkSeq = 0;
   private unsubscribe: (() => void) | undefined;
   private closed = false;
@@ -160,6 +165,11 @@ export class LogFollowers {
 
   stats(): LogFollowerStats {
     return { follows: this.follows.size, upstreams: this.upstreams };
+  }
+
+  /** Upstream requests refused because `maxUpstreams` were open (for /metrics). */
+  get refusedCount(): number {
+    return this.refused;
   }
 
   /** The broker calls this when a topic gets its first subscriber (true) or loses its last. */
@@ -226,6 +236,12 @@ export class LogFollowers {
 
   /** cluster.podLog, counted, so a test can see that a closed client closed its upstream request too. */
   async podLog(namespace: string, pod: string, out: Writable, options: LogOptions): Promise<void> {
+    // The one entry point of every upstream request: the cap lives here. A page follow that
+    // is refused shows the message and retries with its backoff; the API answers 503.
+    if (this.upstreams >= this.limits.maxUpstreams) {
+      this.refused++;
+      throw new LimitError(503, 'DF_ERR_LOG_FOLLOWS_FULL', `The dashboard is reading as many runner logs as it may (${this.limits.maxUpstreams}) from the API server; try again in a minute.`, 30);
+    }
     this.upstreams++;
     try {
       await this.options.cluster.podLog(namespace, pod, out, options);
@@ -347,8 +363,9 @@ export class LogFollowers {
         this.setState(f, 'ended', '');
         return;
       }
-      const detail = err instanceof ClusterError ? err.explain(`read the log of runner pod ${f.pod}`) : `Could not read the log of runner pod ${f.pod}: ${String(err)}`;
-      if (!(err instanceof ClusterError)) this.options.log.warn({ err, session: `${f.namespace}/${f.name}` }, 'could not follow a runner log');
+      const detail =
+        err instanceof ClusterError ? err.explain(`read the log of runner pod ${f.pod}`) : err instanceof LimitError ? err.message : `Could not read the log of runner pod ${f.pod}: ${String(err)}`;
+      if (!(err instanceof ClusterError) && !(err instanceof LimitError)) this.options.log.warn({ err, session: `${f.namespace}/${f.name}` }, 'could not follow a runner log');
       this.retryLater(f, 'failed', detail);
     }
   }

@@ -3,7 +3,10 @@
 // that own them (broker, JSON feed, informers) and read at scrape time; only render time
 // is observed as it happens, by wrapping the render function the broker is given.
 import { Gauge, Histogram, type Registry } from 'prom-client';
+import type { Limits } from '../config.js';
+import type { RateLimited } from '../http/limits.js';
 import type { InformerStatus } from '../kube/informer.js';
+import type { AdmissionStats } from '../live/admission.js';
 import type { Render } from '../live/broker.js';
 import { PREFIX, totalsCounter, type Labels } from './registry.js';
 
@@ -19,11 +22,28 @@ export interface StreamStats {
   deliveries: number;
   /** Clients dropped because they could not keep up. */
   dropped: number;
+  /** Events kept for replay to reconnecting clients, and their bytes. */
+  historyEvents: number;
+  historyBytes: number;
+  /** Pages only: topics remembered as changed while unwatched, shared snapshots. */
+  skippedTopics?: number;
+  skippedBytes?: number;
+  snapshotBytes?: number;
+  snapshotsShared?: number;
+}
+
+/** The caps on what clients can start, and how often each refused someone. */
+export interface LimitFigures {
+  admission: AdmissionStats;
+  logs: { upstreams: number; refused: number };
+  rateLimited: Record<RateLimited, number>;
+  config: Limits;
 }
 
 export interface DashboardSources {
   streams: () => Record<Stream, StreamStats>;
   watches: () => readonly InformerStatus[];
+  limits?: () => LimitFigures;
   now?: () => number;
 }
 
@@ -84,6 +104,38 @@ export class DashboardMetrics {
     totalsCounter(registry, `${PREFIX}live_events_total`, 'Live events sent to at least one client, each counted once (snapshots on connect not included).', ['stream'], perStream((s) => s.eventsSent));
     totalsCounter(registry, `${PREFIX}live_deliveries_total`, 'Live events times the clients each was sent to (the fan-out).', ['stream'], perStream((s) => s.deliveries));
     totalsCounter(registry, `${PREFIX}live_clients_dropped_total`, 'Live clients dropped because they could not keep up (buffer or time limit).', ['stream'], perStream((s) => s.dropped));
+    streamGauge(registry, 'live_replay_events', 'Events kept in memory for replay to reconnecting clients (bounded by count, bytes and age).', perStream((s) => s.historyEvents));
+    streamGauge(registry, 'live_replay_bytes', 'Bytes of the events kept for replay.', perStream((s) => s.historyBytes));
+    const pages = () => sources.streams().pages;
+    plainGauge(registry, 'live_skipped_topics', 'Page topics remembered as changed while nobody watched them (bounded by count and age).', () => pages().skippedTopics ?? 0);
+    plainGauge(registry, 'live_skipped_bytes', 'Approximate bytes those remembered topics take.', () => pages().skippedBytes ?? 0);
+    plainGauge(registry, 'live_snapshot_cache_bytes', 'Bytes of page snapshots kept to be shared by clients that connect to the same topics.', () => pages().snapshotBytes ?? 0);
+    totalsCounter(registry, `${PREFIX}live_snapshots_shared_total`, 'Page connects served a snapshot rendered for another client (no render of their own).', [], () => [[{}, pages().snapshotsShared ?? 0] as const]);
+
+    if (sources.limits) {
+      const limits = sources.limits;
+      new Gauge({
+        name: `${PREFIX}live_connections_limit`,
+        help: 'The caps on live streams: in all (scope total) and from one client address (scope address).',
+        labelNames: ['scope'],
+        registers: [registry],
+        collect() {
+          const { config } = limits();
+          this.set({ scope: 'total' }, config.liveClients);
+          this.set({ scope: 'address' }, config.liveClientsPerAddress);
+        },
+      });
+      plainGauge(registry, 'live_client_addresses', 'Client addresses with at least one live stream open.', () => limits().admission.addresses);
+      totalsCounter(registry, `${PREFIX}live_refused_total`, 'Live streams refused: the total cap was reached (reason total, a 503) or the address had its most (reason address, a 429).', ['reason'], () =>
+        (['total', 'address'] as const).map((reason) => [{ reason }, limits().admission.refused[reason]] as const),
+      );
+      plainGauge(registry, 'log_upstreams', 'Runner-log requests to the API server open now (page follows and API streams).', () => limits().logs.upstreams);
+      plainGauge(registry, 'log_upstreams_limit', 'The cap on those requests (--max-log-follows).', () => limits().config.logFollows);
+      totalsCounter(registry, `${PREFIX}log_upstreams_refused_total`, 'Runner-log requests refused because the cap was reached (a 503 for the API; a page retries).', [], () => [[{}, limits().logs.refused] as const]);
+      totalsCounter(registry, `${PREFIX}rate_limited_total`, 'Requests refused with 429 by the per-address rate limits: writes, and requests for pages that do not exist (kind not_found).', ['kind'], () =>
+        (['writes', 'not_found'] as const).map((kind) => [{ kind }, limits().rateLimited[kind]] as const),
+      );
+    }
 
     const watches = () => watchFigures(sources.watches(), now());
     totalsCounter(registry, `${PREFIX}watch_restarts_total`, 'Watches that ended in a failure, a 410 Gone or the silence watchdog (clean server timeouts not included).', ['resource'], () =>
@@ -118,6 +170,30 @@ export class DashboardMetrics {
       }
     };
   }
+}
+
+function streamGauge(registry: Registry, name: string, help: string, rows: () => ReadonlyArray<readonly [Labels<'stream'>, number]>): void {
+  new Gauge({
+    name: `${PREFIX}${name}`,
+    help,
+    labelNames: ['stream'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, value] of rows()) this.set(labels, value);
+    },
+  });
+}
+
+function plainGauge(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name: `${PREFIX}${name}`,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
 }
 
 function resourceGauge(registry: Registry, name: string, help: string, rows: () => ReadonlyArray<readonly [string, number]>): void {

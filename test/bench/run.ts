@@ -1,5 +1,5 @@
-// `npm run bench`: the live fan-out, page-render and sessions-list benchmarks of
-// docs/benchmarks.md.
+// `npm run bench`: the live fan-out, page-render, sessions-list, viewers and connect-storm
+// benchmarks of docs/benchmarks.md.
 // Prints what it measured and whether the targets were met. Exits 1 when the bench itself
 // failed (a process crashed, clients could not connect, events went missing, a timeout),
 // never because a target was missed: that is reported, not hidden behind an exit code.
@@ -12,10 +12,11 @@ import { runFanout, type FanoutResult } from './fanout.js';
 import { BENCH_DIR, killChildren } from './proc.js';
 import { runRender, type RenderResult } from './render.js';
 import { runSessions, type SessionsResult } from './sessions.js';
+import { runStorm, type StormResult } from './storm.js';
 import { runViewers, type ViewersResult } from './viewers.js';
 import { mb, ms, table, type Summary } from './stats.js';
 
-const TARGETS = { fanoutClients: 10_000, p99Ms: 250, rssMB: 400, renderMs: 5, viewersCpuPercent: 20, viewersP99Ratio: 1.25 };
+const TARGETS = { fanoutClients: 10_000, p99Ms: 250, rssMB: 400, renderMs: 5, viewersCpuPercent: 20, viewersP99Ratio: 1.25, stormP99RiseMs: 250, stormSnapshotsS: 2 };
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -30,7 +31,10 @@ const HELP = `Usage: npm run bench -- [options]
   --no-dev-render        skip the development-mode (no template cache) render run
   --sessions <n>         TestSessions in one pool for the sessions-list bench (default 50000)
   --viewers <n>          /sessions viewers and pool viewers in the viewers bench (default 1000)
-  --only <fanout|render|sessions|viewers> run one part
+  --storm <n>            clients connecting at once in the connect-storm bench (default 2000)
+  --storm-devices <n>    devices in the pool of the connect-storm bench (default 500)
+  --storm-viewers <n>    viewers already connected during the storm (default 1000)
+  --only <fanout|render|sessions|viewers|storm> run one part
   --tsx-server           run the server under tsx instead of compiled (adds ~60 MB RSS)
   --markdown             print the result tables as Markdown
   --json <file>          also write every figure to a JSON file
@@ -41,7 +45,8 @@ Environment, for experiments (each is printed with the results):
   BENCH_SERVER_NODE_OPTIONS   NODE_OPTIONS of the server, e.g. --max-semi-space-size=16
   BENCH_VIEWS                 a views folder to use instead of views/ (try template changes)
   BENCH_PROFILE_DIR           write a CPU profile of the server's measured part there
-  BENCH_HEAP_SNAPSHOT_DIR     write a heap snapshot of the server once the clients are connected`;
+  BENCH_HEAP_SNAPSHOT_DIR     write a heap snapshot of the server once the clients are connected
+  BENCH_BACKLOG               the server's listen backlog (Node's default 511)`;
 
 interface Options {
   clients: number[];
@@ -53,7 +58,10 @@ interface Options {
   renders: number;
   renderWarmup: number;
   devRender: boolean;
-  only: 'fanout' | 'render' | 'sessions' | 'viewers' | undefined;
+  only: 'fanout' | 'render' | 'sessions' | 'viewers' | 'storm' | undefined;
+  storm: number;
+  stormDevices: number;
+  stormViewers: number;
   viewers: number;
   sessions: number;
   tsxServer: boolean;
@@ -78,6 +86,9 @@ function options(): Options | null {
       only: { type: 'string' },
       sessions: { type: 'string', default: '50000' },
       viewers: { type: 'string', default: '1000' },
+      storm: { type: 'string', default: '2000' },
+      'storm-devices': { type: 'string', default: '500' },
+      'storm-viewers': { type: 'string', default: '1000' },
       'tsx-server': { type: 'boolean', default: false },
       markdown: { type: 'boolean', default: false },
       json: { type: 'string' },
@@ -92,7 +103,7 @@ function options(): Options | null {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} ${raw}: expected a whole number ≥ ${min}`);
     return n;
   };
-  if (values.only !== undefined && !['fanout', 'render', 'sessions', 'viewers'].includes(values.only)) throw new Error(`--only ${values.only}: expected fanout, render, sessions or viewers`);
+  if (values.only !== undefined && !['fanout', 'render', 'sessions', 'viewers', 'storm'].includes(values.only)) throw new Error(`--only ${values.only}: expected fanout, render, sessions, viewers or storm`);
   return {
     clients: values.clients.split(',').map((c) => int('clients', c.trim(), 1)),
     changes: int('changes', values.changes, 1),
@@ -106,6 +117,9 @@ function options(): Options | null {
     only: values.only as Options['only'],
     sessions: int('sessions', values.sessions, 1),
     viewers: int('viewers', values.viewers, 1),
+    storm: int('storm', values.storm, 1),
+    stormDevices: int('storm-devices', values['storm-devices'], 1),
+    stormViewers: int('storm-viewers', values['storm-viewers'], 1),
     tsxServer: values['tsx-server'],
     markdown: values.markdown,
     json: values.json,
@@ -222,6 +236,17 @@ async function main(): Promise<number> {
       log(`  FAILED: ${(err as Error).message}`);
     }
   }
+  let storm: StormResult | undefined;
+  if (o.only === undefined || o.only === 'storm') {
+    log(`storm: ${o.storm} clients connecting at once to a pool of ${o.stormDevices} devices beside ${o.stormViewers} viewers`);
+    try {
+      storm = await runStorm({ serverScript, devices: o.stormDevices, viewers: o.stormViewers, storm: o.storm, rounds: o.changes, log });
+      for (const p of storm.problems) failures.push(`storm: ${p}`);
+    } catch (err) {
+      failures.push(`storm: ${(err as Error).message}`);
+      log(`  FAILED: ${(err as Error).message}`);
+    }
+  }
   clearTimeout(watchdog);
   const loadAfter = os.loadavg();
 
@@ -232,7 +257,7 @@ async function main(): Promise<number> {
   out.push(`Load average (1/5/15 min): before ${m.loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
   out.push(`Run: ${started.toISOString()}, ${((Date.now() - started.getTime()) / 1000).toFixed(0)} s`);
   // Experiments change what is measured: say so next to the figures.
-  for (const knob of ['BENCH_SERVER_NODE_OPTIONS', 'BENCH_VIEWS', 'BENCH_PROFILE_DIR', 'BENCH_HEAP_SNAPSHOT_DIR']) {
+  for (const knob of ['BENCH_SERVER_NODE_OPTIONS', 'BENCH_VIEWS', 'BENCH_PROFILE_DIR', 'BENCH_HEAP_SNAPSHOT_DIR', 'BENCH_BACKLOG']) {
     if (process.env[knob]) out.push(`${knob}=${process.env[knob]}`);
   }
   if (fanouts.length) {
@@ -333,6 +358,35 @@ async function main(): Promise<number> {
     out.push(`  each /sessions viewer got ${v.bytesPerChange.toFixed(0)} bytes per session change; snapshot ${(v.sessionConnect.snapshotBytes / 1024).toFixed(1)} KiB`);
   }
 
+  if (storm) {
+    const st = storm;
+    out.push(
+      '',
+      `Connect storm: ${st.storm.connected} clients connecting at once (all in flight together) to a pool of ${st.devices} devices, beside ${st.viewers} viewers already connected; viewers' latency over ${o.changes} device changes without the storm, and over the ${st.roundsDuring} changes made back to back while it connected.`,
+    );
+    out.push(
+      table(
+        ['side', 'rounds', 'viewers p50 ms', 'viewers p99 ms', 'viewers max ms'],
+        [
+          ['without a storm', String(o.changes), ms(st.without.p50), ms(st.without.p99), ms(st.without.max)],
+          [`during the storm of ${st.storm.connected}`, String(st.roundsDuring), ms(st.during.p50), ms(st.during.p99), ms(st.during.max)],
+        ],
+        o.markdown,
+      ),
+    );
+    out.push(
+      `  every snapshot arrived within ${(st.storm.ms / 1000).toFixed(2)} s (${(st.storm.snapshotBytes / 1024).toFixed(0)} KiB each); fragments rendered during the storm ${st.fragmentsRendered}, connects that shared a snapshot ${st.snapshotsShared}; server RSS ${mb(st.rssMB)} MB`,
+    );
+    out.push('', `Bytes on the wire (body), pool of ${st.devices} devices:`);
+    out.push(
+      table(
+        ['what', 'identity bytes', 'gzip bytes', 'br bytes', 'gzip ratio', 'br ratio'],
+        st.wire.map((w) => [w.what, String(w.identity), String(w.gzip), String(w.br), `${(w.identity / w.gzip).toFixed(1)}×`, `${(w.identity / w.br).toFixed(1)}×`]),
+        o.markdown,
+      ),
+    );
+  }
+
   out.push('', 'Targets:');
   const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
   const big = fanouts.find((f) => f.clients === TARGETS.fanoutClients);
@@ -353,6 +407,11 @@ async function main(): Promise<number> {
     out.push(`  ${o.viewers} /sessions viewers at 5 changes/s, server CPU < ${TARGETS.viewersCpuPercent} % of a core: ${verdict(viewers.with.cpuPercent < TARGETS.viewersCpuPercent)} (${viewers.with.cpuPercent.toFixed(1)} %)`);
     out.push(`  pool viewers' p99 with them ≤ ${TARGETS.viewersP99Ratio}× without: ${verdict(ratio <= TARGETS.viewersP99Ratio)} (${ratio.toFixed(2)}×)`);
   }
+  if (storm) {
+    const rise = storm.during.p99 - storm.without.p99;
+    out.push(`  storm of ${storm.storm.connected}: viewers' p99 rises < ${TARGETS.stormP99RiseMs} ms: ${verdict(rise < TARGETS.stormP99RiseMs)} (+${ms(rise)} ms)`);
+    out.push(`  storm of ${storm.storm.connected}: every snapshot within ${TARGETS.stormSnapshotsS} s: ${verdict(storm.storm.ms < TARGETS.stormSnapshotsS * 1000)} (${(storm.storm.ms / 1000).toFixed(2)} s)`);
+  }
   if (failures.length) {
     out.push('', 'FAILED:');
     for (const f of failures) out.push(`  ${f}`);
@@ -360,7 +419,7 @@ async function main(): Promise<number> {
   process.stdout.write(`${out.join('\n')}\n`);
 
   if (o.json) {
-    writeFileSync(o.json, `${JSON.stringify({ started: started.toISOString(), machine: m, loadAfter, options: o, fanouts, renders, sessions, viewers, failures }, null, 2)}\n`);
+    writeFileSync(o.json, `${JSON.stringify({ started: started.toISOString(), machine: m, loadAfter, options: o, fanouts, renders, sessions, viewers, storm, failures }, null, 2)}\n`);
   }
   return failures.length ? 1 : 0;
 }

@@ -52,7 +52,12 @@ const production = process.env.NODE_ENV === 'production';
 const sessionsCount = Number(process.env.BENCH_SESSIONS ?? 0);
 const { cluster, devices } = await createFarm(devicesCount);
 await createSessions(cluster, sessionsCount);
-const config = loadConfig({ argv: ['--demo', '--host', '127.0.0.1', '--port', '0', '--log-level', 'error'], env: process.env })!;
+// Every bench client comes from 127.0.0.1: lift the per-address cap (and the total) above
+// the largest run, as a deployment behind a proxy would.
+const config = loadConfig({
+  argv: ['--demo', '--host', '127.0.0.1', '--port', '0', '--log-level', 'error', '--max-live-clients', '100000', '--max-live-clients-per-address', '100000'],
+  env: process.env,
+})!;
 const app = await buildApp(config, { cluster });
 
 // Server-side time of each real page request, from Fastify's own clock (request received
@@ -85,7 +90,9 @@ Socket.prototype.write = function (this: Socket, chunk: unknown, ...rest: unknow
   return write.call(this, chunk, written);
 } as typeof Socket.prototype.write;
 
-await app.listen({ host: config.host, port: config.port });
+// BENCH_BACKLOG: the listen backlog (Node's default is 511; past it, a storm's extra SYNs
+// wait for the kernel's 1 s retransmit).
+await app.listen({ host: config.host, port: config.port, ...(process.env.BENCH_BACKLOG ? { backlog: Number(process.env.BENCH_BACKLOG) } : {}) });
 await app.farm.sync.whenSynced();
 if (app.farm.store.getPool(NAMESPACE, POOL)?.devices.length !== devicesCount) throw new Error('the bench pool did not reach the store');
 

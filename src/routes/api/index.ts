@@ -49,6 +49,7 @@ export default async function apiRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: { namespace?: string; pool?: string } }>('/api/v1/events', async (request, reply) => {
     const namespace = namespaceParam(request.query.namespace);
     const pool = nameParam(request.query.pool, 'pool', 'DevicePool');
+    app.farm.admission.admit(request.ip, reply.raw);
     reply.hijack();
     reply.raw.writeHead(200, SSE_HEADERS);
     reply.raw.flushHeaders();
