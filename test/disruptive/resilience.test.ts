@@ -653,7 +653,10 @@ describe('the store after disruptions, while a writer keeps changing the farm', 
       expect(eventNames()).toEqual(['born-while-cut-off']);
       expect(store.getSession(namespace, 'born-while-cut-off')?.spec.poolName).toBe('smoke');
 
-      // Each informer came back to 410 Gone and rebuilt its cache from a full list.
+      // Each informer came back to 410 Gone and rebuilt its cache from a full list. The
+      // store can equal the apiserver right after a relist, before the watch that follows
+      // it has been accepted (and the informer says live): wait for that, then check.
+      await waitFor('every informer to be live again', () => informerStats(app).every((s) => s.state === 'live'));
       for (const [i, s] of informerStats(app).entries()) {
         expect(s, s.resource).toMatchObject({ state: 'live', synced: true });
         expect(s.relists, `${s.resource} relists`).toBeGreaterThan(before[i]!.relists);
