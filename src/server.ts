@@ -5,6 +5,7 @@
 import { buildApp } from './app.js';
 import { ConfigError, helpText, loadConfig, type Config } from './config.js';
 import type { Cluster } from './kube/types.js';
+import { LISTEN_BACKLOG } from './http/limits.js';
 import { prettyDestination } from './log-format.js';
 import { CLOSE_TIMEOUT_MS } from './shutdown.js';
 import { dashboardURL, exposureWarning, startupLine } from './startup-line.js';
@@ -68,9 +69,7 @@ async function main(): Promise<void> {
   await app.listen({
     host: config.host,
     port: config.port,
-    // A fleet of tabs reconnecting after a deploy arrives at once: with Node's default
-    // backlog (511) the kernel drops connects and browsers retry 1, 3, 7 s later.
-    backlog: 4096,
+    backlog: LISTEN_BACKLOG,
     listenTextResolver: (address) => {
       if (!first) return `also listening at ${address}`;
       first = false;

@@ -7,6 +7,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Limits } from '../config.js';
 import { AppError } from './errors.js';
 
+/**
+ * The listen backlog. A fleet of tabs reconnecting after a deploy arrives at once: with
+ * Node's default (511) the kernel drops connects and browsers retry 1, 3, 7 s later.
+ */
+export const LISTEN_BACKLOG = 4096;
+
 /** A refusal because of a limit: says when to come back (the Retry-After header, in seconds). */
 export class LimitError extends AppError {
   constructor(

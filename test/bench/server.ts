@@ -10,6 +10,7 @@ import { getHeapSpaceStatistics, setFlagsFromString, writeHeapSnapshot } from 'n
 import { runInNewContext } from 'node:vm';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { LISTEN_BACKLOG } from '../../src/http/limits.js';
 import { changeOneDevice, createFarm, createSessions, MARKER, NAMESPACE, POOL, tickSession } from './farm.js';
 import { clockMs, openFileLimit, sendNotice, serve } from './proc.js';
 
@@ -90,9 +91,9 @@ Socket.prototype.write = function (this: Socket, chunk: unknown, ...rest: unknow
   return write.call(this, chunk, written);
 } as typeof Socket.prototype.write;
 
-// BENCH_BACKLOG: the listen backlog (Node's default is 511; past it, a storm's extra SYNs
-// wait for the kernel's 1 s retransmit).
-await app.listen({ host: config.host, port: config.port, ...(process.env.BENCH_BACKLOG ? { backlog: Number(process.env.BENCH_BACKLOG) } : {}) });
+// The listen backlog is production's (LISTEN_BACKLOG) unless BENCH_BACKLOG says otherwise
+// (511, Node's default, shows what a storm does without it).
+await app.listen({ host: config.host, port: config.port, backlog: process.env.BENCH_BACKLOG ? Number(process.env.BENCH_BACKLOG) : LISTEN_BACKLOG });
 await app.farm.sync.whenSynced();
 if (app.farm.store.getPool(NAMESPACE, POOL)?.devices.length !== devicesCount) throw new Error('the bench pool did not reach the store');
 
