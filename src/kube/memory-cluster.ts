@@ -10,7 +10,7 @@ import { PassThrough, type Writable } from 'node:stream';
 import { parseSelector } from '../farm/labels.js';
 import { ClusterError } from './errors.js';
 import { apiVersionOf, RESOURCES, type ResourceName } from './resources.js';
-import type { Cluster, KubeObject, NewKubeObject, ListResult, LogOptions, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './types.js';
+import type { Cluster, KubeObject, NewKubeObject, ListResult, LogOptions, Preconditions, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './types.js';
 
 interface StoredEvent {
   revision: number;
@@ -134,9 +134,10 @@ export class MemoryCluster implements Cluster {
     namespace: string,
     name: string,
     patch: Record<string, unknown>,
-    options: WriteOptions & { subresource?: 'status' } = {},
+    options: WriteOptions & { subresource?: 'status'; preconditions?: Preconditions } = {},
   ): Promise<KubeObject> {
     const current = this.mustGet(resource, namespace, name);
+    checkPreconditions(resource, current, options.preconditions);
     let next: KubeObject;
     if (options.subresource === 'status') {
       next = { ...clone(current), status: mergePatch(current.status, patch.status) as Record<string, unknown> };
@@ -152,8 +153,9 @@ export class MemoryCluster implements Cluster {
     return this.commit(resource, 'MODIFIED', next);
   }
 
-  async delete(resource: ResourceName, namespace: string, name: string, options: WriteOptions = {}): Promise<void> {
+  async delete(resource: ResourceName, namespace: string, name: string, options: WriteOptions & { preconditions?: Preconditions } = {}): Promise<void> {
     const current = this.mustGet(resource, namespace, name);
+    checkPreconditions(resource, current, options.preconditions);
     if (options.dryRun) return;
     this.commit(resource, 'DELETED', clone(current));
   }
@@ -272,6 +274,17 @@ export class MemoryCluster implements Cluster {
     const o = this.bucket(resource).get(`${namespace}/${name}`);
     if (!o) throw new ClusterError(404, 'NotFound', `${RESOURCES[resource].plural}${RESOURCES[resource].group ? `.${RESOURCES[resource].group}` : ''} "${name}" not found`);
     return o;
+  }
+}
+
+/** The apiserver's answer to a write whose preconditions no longer hold: 409 Conflict. */
+function checkPreconditions(resource: ResourceName, current: KubeObject, preconditions: Preconditions | undefined): void {
+  const what = `${RESOURCES[resource].plural}${RESOURCES[resource].group ? `.${RESOURCES[resource].group}` : ''} "${current.metadata.name}"`;
+  if (preconditions?.uid && preconditions.uid !== current.metadata.uid) {
+    throw new ClusterError(409, 'Conflict', `Operation cannot be fulfilled on ${what}: Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${current.metadata.uid}`);
+  }
+  if (preconditions?.resourceVersion && preconditions.resourceVersion !== current.metadata.resourceVersion) {
+    throw new ClusterError(409, 'Conflict', `Operation cannot be fulfilled on ${what}: the object has been modified; please apply your changes to the latest version and try again`);
   }
 }
 

@@ -65,6 +65,16 @@ export interface WriteOptions {
   dryRun?: boolean;
 }
 
+/**
+ * Optimistic concurrency for a write: the apiserver refuses it with 409 Conflict when the
+ * object is no longer the one read (another uid: deleted and re-created; another
+ * resourceVersion: changed meanwhile).
+ */
+export interface Preconditions {
+  uid?: string;
+  resourceVersion?: string;
+}
+
 export interface LogOptions {
   container?: string;
   follow?: boolean;
@@ -85,9 +95,9 @@ export interface Cluster {
     namespace: string,
     name: string,
     patch: Record<string, unknown>,
-    options?: WriteOptions & { subresource?: 'status' },
+    options?: WriteOptions & { subresource?: 'status'; preconditions?: Preconditions },
   ): Promise<KubeObject>;
-  delete(resource: ResourceName, namespace: string, name: string, options?: WriteOptions & { gracePeriodSeconds?: number }): Promise<void>;
+  delete(resource: ResourceName, namespace: string, name: string, options?: WriteOptions & { gracePeriodSeconds?: number; preconditions?: Preconditions }): Promise<void>;
   /** Streams a pod's log into `out` (which is ended when the log ends or is aborted). */
   podLog(namespace: string, pod: string, out: Writable, options?: LogOptions): Promise<void>;
   /** Ends every open watch and request; the cluster is unusable afterwards. */
