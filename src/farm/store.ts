@@ -54,6 +54,8 @@ export class FarmStore {
   private readonly sessionOrder = new SessionOrder();
   private readonly events = new Map<string, EventView>();
   private readonly eventsByObject = new Map<string, Set<string>>();
+  /** Runner pods (namespace/pod) → the sessions naming them in status.podName. */
+  private readonly runnerPods = new Map<string, Set<string>>();
   private readonly listeners = new Set<FarmListener>();
   private sync: SyncStatus = { synced: false, stale: false, detail: ['not started'] };
 
@@ -101,12 +103,14 @@ export class FarmStore {
     const old = this.sessions.get(k);
     if (old) {
       indexRemove(this.sessionsByPool, key(old.namespace, old.spec.poolName), k);
+      if (old.podName) indexRemove(this.runnerPods, key(old.namespace, old.podName), k);
       this.sessionOrder.remove(old);
     }
     if (type === 'deleted') this.sessions.delete(k);
     else {
       this.sessions.set(k, view);
       indexAdd(this.sessionsByPool, key(view.namespace, view.spec.poolName), k);
+      if (view.podName) indexAdd(this.runnerPods, key(view.namespace, view.podName), k);
       this.sessionOrder.insert(view);
     }
     this.emit({ kind: 'session', type, key: k, view, ...(old ? { old } : {}) });
@@ -179,6 +183,21 @@ export class FarmStore {
 
   sessionCount(): number {
     return this.sessions.size;
+  }
+
+  /** Whether some session runs in this pod: only such pods' Events are kept. */
+  isRunnerPod(namespace: string, pod: string): boolean {
+    return this.runnerPods.has(key(namespace, pod));
+  }
+
+  /** The sessions whose runner pod this is (one, unless a retry reused the name). */
+  sessionsInPod(namespace: string, pod: string): SessionView[] {
+    return [...(this.runnerPods.get(key(namespace, pod)) ?? [])].map((k) => this.sessions.get(k)!).filter(Boolean);
+  }
+
+  /** Events held, for /metrics and the proof that unrelated Events are not kept. */
+  eventCount(): number {
+    return this.events.size;
   }
 
   /** Events about one object, oldest first. */

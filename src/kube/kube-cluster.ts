@@ -8,7 +8,7 @@ import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node'
 import { fetch, type Response } from 'undici';
 import { ClusterError, type KubeStatus } from './errors.js';
 import { resourcePath, type ResourceName } from './resources.js';
-import type { Cluster, KubeObject, NewKubeObject, ListResult, LogOptions, Preconditions, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './types.js';
+import type { Cluster, KubeObject, NewKubeObject, ListResult, LogOptions, Preconditions, SelectorOptions, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './types.js';
 
 const REQUEST_TIMEOUT_MS = 30_000;
 const FIELD_MANAGER = 'droidfarm-dashboard';
@@ -70,7 +70,7 @@ export class KubeCluster implements Cluster {
     this.description = this.server;
   }
 
-  async list(resource: ResourceName, namespace: string | undefined, options: { labelSelector?: string } = {}): Promise<ListResult> {
+  async list(resource: ResourceName, namespace: string | undefined, options: SelectorOptions = {}): Promise<ListResult> {
     const items: KubeObject[] = [];
     let resourceVersion = '';
     let continueToken: string | undefined;
@@ -79,7 +79,7 @@ export class KubeCluster implements Cluster {
       const page = (await this.json({
         method: HttpMethod.GET,
         path: resourcePath(resource, namespace),
-        query: { limit: 500, continue: continueToken, labelSelector: options.labelSelector },
+        query: { limit: 500, continue: continueToken, labelSelector: options.labelSelector, fieldSelector: options.fieldSelector },
       })) as { items?: KubeObject[]; metadata?: { resourceVersion?: string; continue?: string } };
       items.push(...(page.items ?? []));
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
@@ -105,6 +105,7 @@ export class KubeCluster implements Cluster {
           query: {
             watch: true,
             resourceVersion: options.resourceVersion,
+            fieldSelector: options.fieldSelector,
             allowWatchBookmarks: true,
             // The server ends each watch after this; the informer resumes from the last version.
             timeoutSeconds: 240 + Math.floor(Math.random() * 120),

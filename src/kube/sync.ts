@@ -4,8 +4,9 @@
 import type { FarmStore, ForbiddenRead, SyncStatus } from '../farm/store.js';
 import type { RetryScheduleOptions } from './backoff.js';
 import { Informer, type InformerStatus, type Logger } from './informer.js';
-import type { ResourceName } from './resources.js';
-import { WATCHED } from './resources.js';
+import type { EventView } from '../farm/types.js';
+import type { EventKind, ResourceName } from './resources.js';
+import { EVENT_KINDS, eventFieldSelector, WATCHED } from './resources.js';
 import { toEventView, toPoolView, toSessionView, toTemplateView } from './slim.js';
 import type { Cluster } from './types.js';
 
@@ -25,26 +26,64 @@ type AnyInformer = Pick<Informer<unknown>, 'start' | 'stop' | 'whenSynced' | 'sn
 
 export class FarmSync {
   private readonly informers: AnyInformer[] = [];
+  /** The Pod-Events informer of each scope ('' for all namespaces), to admit a new runner pod's past Events. */
+  private readonly podEvents = new Map<string, Informer<EventView>>();
+  private unsubscribe: (() => void) | undefined;
+  private stopped = false;
 
   constructor(private readonly options: FarmSyncOptions) {
     const { cluster, store, log } = options;
     const scopes = options.namespaces.length > 0 ? options.namespaces : [undefined];
     for (const resource of WATCHED) {
       for (const namespace of scopes) {
-        const informer = this.makeInformer(resource, namespace, cluster, store, log);
-        informer.onStateChange(() => this.publish());
-        this.informers.push(informer);
+        const kinds: readonly (EventKind | undefined)[] = resource === 'events' ? EVENT_KINDS : [undefined];
+        for (const kind of kinds) {
+          const informer = this.makeInformer(resource, namespace, cluster, store, log, kind);
+          informer.onStateChange(() => this.publish());
+          this.informers.push(informer);
+        }
       }
     }
   }
 
   start(): void {
-    for (const informer of this.informers) informer.start();
+    this.stopped = false;
+    // A session that names a runner pod for the first time: that pod's Events so far were
+    // refused (no session owned the pod yet); read them once, by a narrow list.
+    this.unsubscribe = this.options.store.subscribe((change) => {
+      if (change.kind !== 'session' || change.type === 'deleted') return;
+      const pod = change.view.podName;
+      if (pod && pod !== change.old?.podName) void this.admitRunnerPodEvents(change.view.namespace, pod);
+    });
+    // Pod Events are kept by the sessions that name their pods: list them once the
+    // sessions are known, so the first list keeps every runner pod's Events at once
+    // (instead of one narrow list per session found).
+    const podEvents = new Set<AnyInformer>(this.podEvents.values());
+    for (const informer of this.informers) if (!podEvents.has(informer)) informer.start();
+    const sessions = this.informers.filter((i) => i.snapshot().resource === 'sessions');
+    void Promise.all(sessions.map((i) => i.whenSynced())).then(() => {
+      if (!this.stopped) for (const informer of podEvents) informer.start();
+    });
     this.publish();
   }
 
   stop(): void {
+    this.stopped = true;
+    this.unsubscribe?.();
     for (const informer of this.informers) informer.stop();
+  }
+
+  private async admitRunnerPodEvents(namespace: string, pod: string): Promise<void> {
+    const informer = this.podEvents.get(this.options.namespaces.length > 0 ? namespace : '');
+    // Before its first list, that list will keep them.
+    if (!informer?.snapshot().synced) return;
+    try {
+      const list = await this.options.cluster.list('events', namespace, { fieldSelector: `${eventFieldSelector('Pod')},involvedObject.name=${pod}` });
+      if (!this.stopped) informer.admit(list.items);
+    } catch (err) {
+      // The watch still brings this pod's Events from now on; only earlier ones are missing.
+      this.options.log.warn({ err, namespace, pod }, "could not read a new runner pod's earlier Events");
+    }
   }
 
   async whenSynced(): Promise<void> {
@@ -60,7 +99,7 @@ export class FarmSync {
     this.options.store.setSync(summarise(this.statuses()));
   }
 
-  private makeInformer(resource: ResourceName, namespace: string | undefined, cluster: Cluster, store: FarmStore, log: Logger): AnyInformer {
+  private makeInformer(resource: ResourceName, namespace: string | undefined, cluster: Cluster, store: FarmStore, log: Logger, eventKind?: EventKind): AnyInformer {
     const common = {
       cluster,
       resource,
@@ -78,8 +117,20 @@ export class FarmSync {
         return new Informer({ ...common, toView: toPoolView, onChange: (c) => store.applyPool(c.type, c.view) });
       case 'sessions':
         return new Informer({ ...common, toView: toSessionView, onChange: (c) => store.applySession(c.type, c.view) });
-      case 'events':
-        return new Informer({ ...common, toView: toEventView, onChange: (c) => store.applyEvent(c.type, c.view) });
+      case 'events': {
+        const kind = eventKind ?? 'TestSession';
+        const informer = new Informer<EventView>({
+          ...common,
+          // Only Events about what the pages show: never every pod's Events in the cluster.
+          fieldSelector: eventFieldSelector(kind),
+          // Pod Events: only the farm's runner pods (no selector can say "pods some session names").
+          ...(kind === 'Pod' ? { keep: (v: EventView) => store.isRunnerPod(v.involved.namespace, v.involved.name) } : {}),
+          toView: toEventView,
+          onChange: (c) => store.applyEvent(c.type, c.view),
+        });
+        if (kind === 'Pod') this.podEvents.set(namespace ?? '', informer);
+        return informer;
+      }
       default:
         throw new Error(`no informer for ${resource}`);
     }
@@ -95,7 +146,7 @@ export function summarise(statuses: readonly InformerStatus[]): SyncStatus {
   const forbidden: ForbiddenRead[] = [];
   let staleSince: number | undefined;
   for (const s of statuses) {
-    const scope = `${s.resource}${s.namespace ? ` in ${s.namespace}` : ''}`;
+    const scope = `${s.resource}${s.fieldSelector ? ` (${s.fieldSelector})` : ''}${s.namespace ? ` in ${s.namespace}` : ''}`;
     if (!s.synced) detail.push(`${scope}: waiting for the first list${s.lastError ? ` (${s.lastError})` : ''}`);
     else if (s.state === 'retrying') detail.push(`${scope}: watch failing, retrying (${s.lastError ?? 'unknown error'})`);
     if (s.forbidden) forbidden.push(s.forbidden);

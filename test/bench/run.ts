@@ -8,6 +8,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { compileServer } from './build.js';
+import { runEvents, type EventsResult } from './events.js';
 import { runFanout, type FanoutResult } from './fanout.js';
 import { BENCH_DIR, killChildren } from './proc.js';
 import { runRender, type RenderResult } from './render.js';
@@ -34,7 +35,8 @@ const HELP = `Usage: npm run bench -- [options]
   --storm <n>            clients connecting at once in the connect-storm bench (default 2000)
   --storm-devices <n>    devices in the pool of the connect-storm bench (default 500)
   --storm-viewers <n>    viewers already connected during the storm (default 1000)
-  --only <fanout|render|sessions|viewers|storm> run one part
+  --events <n>           unrelated Events in the Events bench (default 5000)
+  --only <fanout|render|sessions|viewers|storm|events> run one part
   --tsx-server           run the server under tsx instead of compiled (adds ~60 MB RSS)
   --markdown             print the result tables as Markdown
   --json <file>          also write every figure to a JSON file
@@ -58,7 +60,8 @@ interface Options {
   renders: number;
   renderWarmup: number;
   devRender: boolean;
-  only: 'fanout' | 'render' | 'sessions' | 'viewers' | 'storm' | undefined;
+  only: 'fanout' | 'render' | 'sessions' | 'viewers' | 'storm' | 'events' | undefined;
+  events: number;
   storm: number;
   stormDevices: number;
   stormViewers: number;
@@ -85,6 +88,7 @@ function options(): Options | null {
       'no-dev-render': { type: 'boolean', default: false },
       only: { type: 'string' },
       sessions: { type: 'string', default: '50000' },
+      events: { type: 'string', default: '5000' },
       viewers: { type: 'string', default: '1000' },
       storm: { type: 'string', default: '2000' },
       'storm-devices': { type: 'string', default: '500' },
@@ -103,7 +107,7 @@ function options(): Options | null {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} ${raw}: expected a whole number ≥ ${min}`);
     return n;
   };
-  if (values.only !== undefined && !['fanout', 'render', 'sessions', 'viewers', 'storm'].includes(values.only)) throw new Error(`--only ${values.only}: expected fanout, render, sessions, viewers or storm`);
+  if (values.only !== undefined && !['fanout', 'render', 'sessions', 'viewers', 'storm', 'events'].includes(values.only)) throw new Error(`--only ${values.only}: expected fanout, render, sessions, viewers, storm or events`);
   return {
     clients: values.clients.split(',').map((c) => int('clients', c.trim(), 1)),
     changes: int('changes', values.changes, 1),
@@ -116,6 +120,7 @@ function options(): Options | null {
     devRender: !values['no-dev-render'],
     only: values.only as Options['only'],
     sessions: int('sessions', values.sessions, 1),
+    events: int('events', values.events, 0),
     viewers: int('viewers', values.viewers, 1),
     storm: int('storm', values.storm, 1),
     stormDevices: int('storm-devices', values['storm-devices'], 1),
@@ -170,7 +175,7 @@ async function main(): Promise<number> {
   const renders: RenderResult[] = [];
 
   let serverScript = join(BENCH_DIR, 'server.ts');
-  if (!o.tsxServer && o.only !== 'sessions') {
+  if (!o.tsxServer && o.only !== 'sessions' && o.only !== 'events') {
     log('compiling the server (tsc), so that it runs as in production…');
     try {
       const compiled = await compileServer();
@@ -222,6 +227,16 @@ async function main(): Promise<number> {
       log(`  dashboard page p50 ${ms(sessions.dashboardPage.p50)} ms, kubectl page p50 ${ms(sessions.kubectlPage.p50)} ms`);
     } catch (err) {
       failures.push(`sessions: ${(err as Error).message}`);
+      log(`  FAILED: ${(err as Error).message}`);
+    }
+  }
+  let events: EventsResult | undefined;
+  if (o.only === undefined || o.only === 'events') {
+    log(`events: ${o.events} unrelated Events beside the farm's own, on a real kube-apiserver`);
+    try {
+      events = await runEvents({ unrelated: o.events, concurrency: 32, log });
+    } catch (err) {
+      failures.push(`events: ${(err as Error).message}`);
       log(`  FAILED: ${(err as Error).message}`);
     }
   }
@@ -338,6 +353,26 @@ async function main(): Promise<number> {
     out.push(`  ratio, one page: kubectl / dashboard = ${(s.kubectlPage.p50 / s.dashboardPage.p50).toFixed(1)}×, apiserver / dashboard = ${(s.apiserverPage.p50 / s.dashboardPage.p50).toFixed(1)}×; all: kubectl / dashboard = ${(s.kubectlAll.p50 / s.dashboardAll.p50).toFixed(1)}×`);
   }
 
+  if (events) {
+    const e = events;
+    out.push(
+      '',
+      `Events: ${e.unrelated} Events about other pods, Deployments, Nodes and DeviceTemplates, beside 3–4 about the farm (kube-apiserver ${e.versions.kubeApiserver}); created in ${e.createSeconds.toFixed(0)} s. Heap added: heapUsed after a full GC once synced, minus before starting, in the bench process.`,
+    );
+    out.push(
+      table(
+        ['what', 'Events held', 'heap added MB'],
+        [
+          ['dashboard started before the unrelated Events', String(e.before.storeEvents), e.before.heapMB.toFixed(1)],
+          ['the same dashboard once its watches brought them', String(e.liveEvents), ''],
+          ['dashboard started after them', String(e.after.storeEvents), e.after.heapMB.toFixed(1)],
+          ['the Events watch without selectors (before point 4)', String(e.unfiltered.storeEvents), e.unfiltered.heapMB.toFixed(1)],
+        ],
+        o.markdown,
+      ),
+    );
+  }
+
   if (viewers) {
     const v = viewers;
     out.push(
@@ -419,7 +454,7 @@ async function main(): Promise<number> {
   process.stdout.write(`${out.join('\n')}\n`);
 
   if (o.json) {
-    writeFileSync(o.json, `${JSON.stringify({ started: started.toISOString(), machine: m, loadAfter, options: o, fanouts, renders, sessions, viewers, storm, failures }, null, 2)}\n`);
+    writeFileSync(o.json, `${JSON.stringify({ started: started.toISOString(), machine: m, loadAfter, options: o, fanouts, renders, sessions, events, viewers, storm, failures }, null, 2)}\n`);
   }
   return failures.length ? 1 : 0;
 }
