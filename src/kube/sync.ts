@@ -51,19 +51,19 @@ export class FarmSync {
     // A session that names a runner pod for the first time: that pod's Events so far were
     // refused (no session owned the pod yet); read them once, by a narrow list.
     this.unsubscribe = this.options.store.subscribe((change) => {
-      if (change.kind !== 'session' || change.type === 'deleted') return;
+      if (change.kind !== 'session' || change.type === 'deleted' || !this.sessionsSynced) return;
       const pod = change.view.podName;
       if (pod && pod !== change.old?.podName) void this.admitRunnerPodEvents(change.view.namespace, pod);
     });
-    // Pod Events are kept by the sessions that name their pods: list them once the
-    // sessions are known, so the first list keeps every runner pod's Events at once
-    // (instead of one narrow list per session found).
-    const podEvents = new Set<AnyInformer>(this.podEvents.values());
-    for (const informer of this.informers) if (!podEvents.has(informer)) informer.start();
-    const sessions = this.informers.filter((i) => i.snapshot().resource === 'sessions');
-    void Promise.all(sessions.map((i) => i.whenSynced())).then(() => {
-      if (!this.stopped) for (const informer of podEvents) informer.start();
-    });
+    for (const informer of this.informers) informer.start();
+    // Pod Events are kept by the sessions that name their pods. When a scope's Pod Events
+    // were listed before its sessions, none was kept: read them again once, whole.
+    for (const [scope, podEvents] of this.podEvents) {
+      const sessions = this.informers.find((i) => i.snapshot().resource === 'sessions' && (i.snapshot().namespace ?? '') === scope);
+      void sessions?.whenSynced().then(() => {
+        if (podEvents.snapshot().synced) void this.admitRunnerPodEvents(scope || undefined);
+      });
+    }
     this.publish();
   }
 
@@ -73,16 +73,23 @@ export class FarmSync {
     for (const informer of this.informers) informer.stop();
   }
 
-  private async admitRunnerPodEvents(namespace: string, pod: string): Promise<void> {
-    const informer = this.podEvents.get(this.options.namespaces.length > 0 ? namespace : '');
+  /** Whether every sessions informer has listed: before that, new podNames are the first list's. */
+  private get sessionsSynced(): boolean {
+    return this.informers.every((i) => i.snapshot().resource !== 'sessions' || i.snapshot().synced);
+  }
+
+  /** One runner pod's Events (a narrow list), or, without a pod, every Pod Event of the scope. */
+  private async admitRunnerPodEvents(namespace: string | undefined, pod?: string): Promise<void> {
+    const informer = this.podEvents.get(this.options.namespaces.length > 0 ? (namespace ?? '') : '');
     // Before its first list, that list will keep them.
     if (!informer?.snapshot().synced) return;
     try {
-      const list = await this.options.cluster.list('events', namespace, { fieldSelector: `${eventFieldSelector('Pod')},involvedObject.name=${pod}` });
+      const fieldSelector = pod ? `${eventFieldSelector('Pod')},involvedObject.name=${pod}` : eventFieldSelector('Pod');
+      const list = await this.options.cluster.list('events', namespace, { fieldSelector });
       if (!this.stopped) informer.admit(list.items);
     } catch (err) {
-      // The watch still brings this pod's Events from now on; only earlier ones are missing.
-      this.options.log.warn({ err, namespace, pod }, "could not read a new runner pod's earlier Events");
+      // The watch still brings these Events from now on; only earlier ones are missing.
+      this.options.log.warn({ err, namespace, pod }, "could not read runner pods' earlier Events");
     }
   }
 
@@ -149,7 +156,8 @@ export function summarise(statuses: readonly InformerStatus[]): SyncStatus {
     const scope = `${s.resource}${s.fieldSelector ? ` (${s.fieldSelector})` : ''}${s.namespace ? ` in ${s.namespace}` : ''}`;
     if (!s.synced) detail.push(`${scope}: waiting for the first list${s.lastError ? ` (${s.lastError})` : ''}`);
     else if (s.state === 'retrying') detail.push(`${scope}: watch failing, retrying (${s.lastError ?? 'unknown error'})`);
-    if (s.forbidden) forbidden.push(s.forbidden);
+    // One entry per refused read: the three Events watches of a namespace share theirs.
+    if (s.forbidden && !forbidden.some((f) => JSON.stringify(f) === JSON.stringify(s.forbidden))) forbidden.push(s.forbidden);
     const failing = s.state === 'retrying' || (!s.synced && s.restarts > 0);
     if (failing && s.failingSince !== undefined) staleSince = Math.min(staleSince ?? s.failingSince, s.failingSince);
   }
