@@ -2,6 +2,7 @@
 // Eventually consistent with the API server and ordered per object (changes for one object
 // arrive in watch order). Indexed by namespace, pool, device and session, and it announces
 // every change at the finest grain that matters: one device, not its whole pool.
+import { InternalErrors } from '../metrics/internal-errors.js';
 import { countDevices, diffDevices } from './devices.js';
 import { SessionOrder } from './session-order.js';
 import { querySessions, type SessionPage, type SessionQuery } from './session-query.js';
@@ -47,6 +48,8 @@ export interface ForbiddenRead {
 export const key = (namespace: string, name: string): string => `${namespace}/${name}`;
 
 export class FarmStore {
+  /** Failures caught inside the dashboard, logged and counted; everyone holding the store reports here. */
+  readonly errors: InternalErrors;
   private readonly templates = new Map<string, TemplateView>();
   private readonly pools = new Map<string, PoolView>();
   private readonly sessions = new Map<string, SessionView>();
@@ -58,6 +61,10 @@ export class FarmStore {
   private readonly runnerPods = new Map<string, Set<string>>();
   private readonly listeners = new Set<FarmListener>();
   private sync: SyncStatus = { synced: false, stale: false, detail: ['not started'] };
+
+  constructor(options: { errors?: InternalErrors } = {}) {
+    this.errors = options.errors ?? new InternalErrors();
+  }
 
   subscribe(listener: FarmListener): () => void {
     this.listeners.add(listener);
@@ -213,8 +220,9 @@ export class FarmStore {
     for (const listener of this.listeners) {
       try {
         listener(change);
-      } catch {
-        // A failing subscriber must not starve the others; it reports its own errors.
+      } catch (err) {
+        // A failing subscriber must not starve the others, nor fail without a word.
+        this.errors.record('store_subscriber', err, 'a store subscriber failed on a change; what it feeds may be stale', { change: change.kind });
       }
     }
   }

@@ -22,6 +22,7 @@ import { diffRelist } from './relist-diff.js';
 import { RESOURCES, type ResourceName } from './resources.js';
 import type { Cluster, KubeObject, WatchEvent, WatchHandle } from './types.js';
 import type { ForbiddenRead } from '../farm/store.js';
+import type { InternalErrors } from '../metrics/internal-errors.js';
 
 export type { ForbiddenRead };
 
@@ -89,6 +90,8 @@ export interface InformerOptions<V> {
   /** Restart a watch that delivered nothing, not even a bookmark, for this long. */
   watchdogMs?: number;
   now?: () => number;
+  /** Where a throwing change handler is logged and counted; else only logged. */
+  errors?: InternalErrors;
 }
 
 const DEFAULT_WATCHDOG_MS = 400_000; // longer than the longest server-side watch timeout (360 s)
@@ -375,7 +378,9 @@ export class Informer<V> {
     try {
       this.options.onChange(change);
     } catch (err) {
-      this.options.log.error({ err, resource: this.options.resource, key: change.key }, 'change handler failed');
+      const context = { resource: this.options.resource, key: change.key };
+      if (this.options.errors) this.options.errors.record('informer_handler', err, 'change handler failed', context);
+      else this.options.log.error({ err, ...context }, 'change handler failed');
     }
   }
 

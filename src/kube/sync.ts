@@ -113,6 +113,7 @@ export class FarmSync {
       namespace,
       log,
       versionOf: (v: { resourceVersion: string }) => v.resourceVersion,
+      errors: store.errors,
       ...(this.options.watchdogMs ? { watchdogMs: this.options.watchdogMs } : {}),
       ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
     };
