@@ -2,6 +2,7 @@
 // and the server share it. Data flows one way: cluster → FarmSync → FarmStore → routes
 // (and the live broker) → browser. Routes read the store only; writes go to the cluster
 // and come back through the watch.
+import { registerHostGuard } from './http/host-guard.js';
 import { InternalErrors } from './metrics/internal-errors.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -137,7 +138,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const feed = new JsonFeed(store, options.live?.limits ? { limits: options.live.limits } : {});
   app.decorate('farm', { config, store, cluster, sync, catalog, broker, feed, logs, metrics, admission, rateLimited, draining: false } satisfies FarmServices);
 
-  // Before everything else: a flood is refused before any other work.
+  // Before everything else: a request for another host name is not this dashboard's
+  // (DNS rebinding), and a flood is refused before any other work.
+  registerHostGuard(app, config.allowedHosts);
   await registerLimits(app, config.limits, rateLimited);
   registerSecurityHeaders(app, config.streamOrigins);
   registerWriteGuard(app, { readOnly: config.readOnly });
