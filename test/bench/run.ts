@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { compileServer } from './build.js';
 import { runEvents, type EventsResult } from './events.js';
 import { runFanout, type FanoutResult } from './fanout.js';
+import { startBenchControlPlane } from './kube.js';
 import { BENCH_DIR, killChildren } from './proc.js';
 import { runRender, type RenderResult } from './render.js';
 import { runSessions, type SessionsResult } from './sessions.js';
@@ -36,7 +37,8 @@ const HELP = `Usage: npm run bench -- [options]
   --storm-devices <n>    devices in the pool of the connect-storm bench (default 500)
   --storm-viewers <n>    viewers already connected during the storm (default 1000)
   --events <n>           unrelated Events in the Events bench (default 5000)
-  --only <fanout|render|sessions|viewers|storm|events> run one part
+  --kube-clients <n,n…>  SSE clients per fan-out run through the real apiserver (default 10000)
+  --only <fanout|fanout-kube|render|sessions|viewers|storm|events> run one part
   --tsx-server           run the server under tsx instead of compiled (adds ~60 MB RSS)
   --markdown             print the result tables as Markdown
   --json <file>          also write every figure to a JSON file
@@ -60,7 +62,8 @@ interface Options {
   renders: number;
   renderWarmup: number;
   devRender: boolean;
-  only: 'fanout' | 'render' | 'sessions' | 'viewers' | 'storm' | 'events' | undefined;
+  only: 'fanout' | 'fanout-kube' | 'render' | 'sessions' | 'viewers' | 'storm' | 'events' | undefined;
+  kubeClients: number[];
   events: number;
   storm: number;
   stormDevices: number;
@@ -78,6 +81,7 @@ function options(): Options | null {
     args: process.argv.slice(2).filter((a) => a !== '--'),
     options: {
       clients: { type: 'string', default: '1000,10000' },
+      'kube-clients': { type: 'string', default: '10000' },
       changes: { type: 'string', default: '20' },
       warmup: { type: 'string', default: '3' },
       'pool-devices': { type: 'string', default: '100' },
@@ -107,9 +111,11 @@ function options(): Options | null {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} ${raw}: expected a whole number ≥ ${min}`);
     return n;
   };
-  if (values.only !== undefined && !['fanout', 'render', 'sessions', 'viewers', 'storm', 'events'].includes(values.only)) throw new Error(`--only ${values.only}: expected fanout, render, sessions, viewers, storm or events`);
+  const parts = ['fanout', 'fanout-kube', 'render', 'sessions', 'viewers', 'storm', 'events'];
+  if (values.only !== undefined && !parts.includes(values.only)) throw new Error(`--only ${values.only}: expected one of ${parts.join(', ')}`);
   return {
     clients: values.clients.split(',').map((c) => int('clients', c.trim(), 1)),
+    kubeClients: values['kube-clients'].split(',').map((c) => int('kube-clients', c.trim(), 1)),
     changes: int('changes', values.changes, 1),
     warmup: int('warmup', values.warmup, 0),
     poolDevices: int('pool-devices', values['pool-devices'], 1),
@@ -200,6 +206,30 @@ async function main(): Promise<number> {
         failures.push(`fan-out ${clients}: ${(err as Error).message}`);
         log(`  FAILED: ${(err as Error).message}`);
       }
+    }
+  }
+  const kubeFanouts: FanoutResult[] = [];
+  let kubeVersions: { kubeApiserver: string; etcd: string } | undefined;
+  if (o.only === undefined || o.only === 'fanout-kube') {
+    log('fan-out through a real kube-apiserver (watch cache on): starting the test control plane…');
+    try {
+      const cp = await startBenchControlPlane(log);
+      kubeVersions = { kubeApiserver: cp.versions.kubeApiserver, etcd: cp.versions.etcd };
+      try {
+        for (const clients of o.kubeClients) {
+          await cp.fresh();
+          log(`fan-out (kube): ${clients} clients, pool of ${o.poolDevices} devices, ${o.changes} changes after ${o.warmup} warm-up`);
+          const r = await runFanout({ serverScript, clients, changes: o.changes, warmup: o.warmup, devices: o.poolDevices, concurrency: o.concurrency, roundTimeoutMs: 10_000, log, kubeconfig: cp.adminKubeconfig });
+          kubeFanouts.push(r);
+          for (const p of r.problems) failures.push(`fan-out (kube) ${clients}: ${p}`);
+          log(`  end to end p50 ${ms(r.latency.p50)} ms, p99 ${ms(r.latency.p99)} ms; dashboard's share p50 ${ms(r.dashboardShare!.p50)} ms, p99 ${ms(r.dashboardShare!.p99)} ms`);
+        }
+      } finally {
+        await cp.stop();
+      }
+    } catch (err) {
+      failures.push(`fan-out (kube): ${(err as Error).message}`);
+      log(`  FAILED: ${(err as Error).message}`);
     }
   }
   if (o.only === undefined || o.only === 'render') {
@@ -317,6 +347,33 @@ async function main(): Promise<number> {
       ),
     );
   }
+  if (kubeFanouts.length) {
+    out.push(
+      '',
+      `Fan-out through a real kube-apiserver ${kubeVersions?.kubeApiserver ?? ''} (etcd ${kubeVersions?.etcd ?? ''}, watch cache on): one device status patch to N SSE clients of one pool (${o.poolDevices} devices), ${o.changes} changes after ${o.warmup} warm-up.`,
+      "End to end: status patch sent → the client process has read the event. Watch: patch sent → the dashboard read its watch event. Dashboard's share: its watch event → each client has read it.",
+    );
+    out.push(
+      table(
+        ['clients', 'connect s', 'e2e p50 ms', 'e2e p99 ms', 'e2e max ms', 'watch p50 ms', 'watch p99 ms', "dashboard's share p50 ms", "dashboard's share p99 ms", "dashboard's share max ms", 'server CPU/change ms'],
+        kubeFanouts.map((f) => [
+          String(f.clients),
+          (f.connect.ms / 1000).toFixed(1),
+          ms(f.latency.p50),
+          ms(f.latency.p99),
+          ms(f.latency.max),
+          ms(f.toWatch!.p50),
+          ms(f.toWatch!.p99),
+          ms(f.dashboardShare!.p50),
+          ms(f.dashboardShare!.p99),
+          ms(f.dashboardShare!.max),
+          ms(f.serverCpu.p50),
+        ]),
+        o.markdown,
+      ),
+    );
+    out.push(`  server RSS after the fan-out: ${kubeFanouts.map((f) => `${f.clients} clients ${mb(f.memory.afterFanout.rssMB)} MB`).join(', ')}`);
+  }
   if (renders.length) {
     const r0 = renders[0]!;
     out.push('', `Page render: GET /pools/:ns/:name with ${r0.devices} devices (${(r0.bytes / 1024).toFixed(0)} KiB of HTML), after warm-up`);
@@ -432,6 +489,10 @@ async function main(): Promise<number> {
   } else if (o.only === undefined || o.only === 'fanout') {
     out.push('  10,000-client targets: not measured in this run');
   }
+  const kubeBig = kubeFanouts.find((f) => f.clients === TARGETS.fanoutClients);
+  if (kubeBig?.dashboardShare) {
+    out.push(`  10,000 clients through the apiserver, dashboard's share p99 < ${TARGETS.p99Ms} ms: ${verdict(kubeBig.dashboardShare.p99 < TARGETS.p99Ms)} (${ms(kubeBig.dashboardShare.p99)} ms; end to end ${ms(kubeBig.latency.p99)} ms)`);
+  }
   const prod = renders.find((r) => r.production);
   if (prod) {
     out.push(`  pool page render < ${TARGETS.renderMs} ms (server time, production): p50 ${verdict(prod.httpServer.p50 < TARGETS.renderMs)} (${ms(prod.httpServer.p50)} ms), p99 ${verdict(prod.httpServer.p99 < TARGETS.renderMs)} (${ms(prod.httpServer.p99)} ms)`);
@@ -454,7 +515,7 @@ async function main(): Promise<number> {
   process.stdout.write(`${out.join('\n')}\n`);
 
   if (o.json) {
-    writeFileSync(o.json, `${JSON.stringify({ started: started.toISOString(), machine: m, loadAfter, options: o, fanouts, renders, sessions, events, viewers, storm, failures }, null, 2)}\n`);
+    writeFileSync(o.json, `${JSON.stringify({ started: started.toISOString(), machine: m, loadAfter, options: o, fanouts, kubeFanouts, renders, sessions, events, viewers, storm, failures }, null, 2)}\n`);
   }
   return failures.length ? 1 : 0;
 }
