@@ -22,6 +22,8 @@ export interface FarmSyncOptions {
 }
 
 /** What FarmSync needs of an informer, whatever its view type. */
+const POD_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
 type AnyInformer = Pick<Informer<unknown>, 'start' | 'stop' | 'whenSynced' | 'snapshot' | 'onStateChange'>;
 
 export class FarmSync {
@@ -53,7 +55,8 @@ export class FarmSync {
     this.unsubscribe = this.options.store.subscribe((change) => {
       if (change.kind !== 'session' || change.type === 'deleted' || !this.sessionsSynced) return;
       const pod = change.view.podName;
-      if (pod && pod !== change.old?.podName) void this.admitRunnerPodEvents(change.view.namespace, pod);
+      // A pod name as Kubernetes allows it (status is untrusted): it goes into a field selector.
+      if (pod && pod !== change.old?.podName && POD_NAME.test(pod)) void this.admitRunnerPodEvents(change.view.namespace, pod);
     });
     for (const informer of this.informers) informer.start();
     // Pod Events are kept by the sessions that name their pods. When a scope's Pod Events

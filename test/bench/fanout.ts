@@ -40,6 +40,8 @@ export interface FanoutResult {
   toWatch?: Summary;
   /** With a real apiserver: the dashboard's share, from its watch event to each client having read it, ms. */
   dashboardShare?: Summary;
+  /** With a real apiserver: from the watch event to the server handing the last client its bytes, one per round, ms. */
+  watchToWritten?: Summary;
   kube: boolean;
   /** From the cluster write to the server handing the last client its bytes, ms. */
   serverWritten: Summary;
@@ -113,6 +115,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
     const toStore: number[] = [];
     const toWatch: number[] = [];
     const dashboardShare: number[] = [];
+    const watchToWritten: number[] = [];
     const serverWritten: number[] = [];
     const serverCpu: number[] = [];
     const clientCpu: number[] = [];
@@ -135,6 +138,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
         const watch = end.watchAt - change.at;
         toWatch.push(watch);
         for (const l of result.latencies) dashboardShare.push(l - watch);
+        if (end.lastWrittenAt !== undefined) watchToWritten.push(end.lastWrittenAt - end.watchAt);
       } else if (options.kubeconfig) {
         problems.push(`round ${round}: the watch event of the change was not seen`);
       }
@@ -163,7 +167,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
       latency: summarise(latencies),
       lastClientPerRound,
       toStore: summarise(toStore),
-      ...(options.kubeconfig ? { toWatch: summarise(toWatch), dashboardShare: summarise(dashboardShare) } : {}),
+      ...(options.kubeconfig ? { toWatch: summarise(toWatch), dashboardShare: summarise(dashboardShare), watchToWritten: summarise(watchToWritten) } : {}),
       kube: Boolean(options.kubeconfig),
       serverWritten: summarise(serverWritten),
       serverCpu: summarise(serverCpu),
