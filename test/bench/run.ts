@@ -11,6 +11,7 @@ import { compileServer } from './build.js';
 import { runEvents, type EventsResult } from './events.js';
 import { runFanout, type FanoutResult } from './fanout.js';
 import { startBenchControlPlane } from './kube.js';
+import { buildAssets } from '../cluster/assets.js';
 import { BENCH_DIR, killChildren } from './proc.js';
 import { runRender, type RenderResult } from './render.js';
 import { runSessions, type SessionsResult } from './sessions.js';
@@ -178,6 +179,9 @@ async function main(): Promise<number> {
 
   const failures: string[] = [];
   const fanouts: FanoutResult[] = [];
+  // The server runs with NODE_ENV=production, which refuses to start without the built CSS
+  // and vendored scripts (and the page sizes measured include them): build them, as the tests do.
+  await buildAssets();
   const renders: RenderResult[] = [];
 
   let serverScript = join(BENCH_DIR, 'server.ts');
