@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { isDnsLabel } from './kube/names.js';
 
 export type ClusterSource =
   | { mode: 'kubeconfig'; kubeconfig: string | undefined; context: string | undefined }
@@ -116,7 +117,6 @@ type OptionName = keyof typeof OPTIONS;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const LOG_FORMATS = ['json', 'pretty'] as const;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 export function helpText(): string {
@@ -178,7 +178,7 @@ export function loadConfig({ argv, env, home = homedir(), fileExists = existsSyn
 
   const namespaces = [...new Set(list('namespace'))];
   for (const ns of namespaces) {
-    if (!DNS_LABEL.test(ns)) {
+    if (!isDnsLabel(ns)) {
       throw new ConfigError(`--namespace ${JSON.stringify(ns)} is not a valid namespace name (lowercase letters, digits and '-', at most 63).`);
     }
   }

@@ -4,6 +4,7 @@
 // Unknown fields are refused rather than dropped: a typo must not silently vanish.
 import type { FieldCause } from '../kube/errors.js';
 import { isLabelKey, isLabelValue } from './labels.js';
+import { isDnsLabel, isDnsSubdomain } from '../kube/names.js';
 
 export interface SessionRequest {
   namespace: string;
@@ -18,8 +19,6 @@ export interface SessionRequest {
 
 export type Checked = { ok: true; request: SessionRequest } | { ok: false; errors: FieldCause[] };
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const PACKAGE = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$/;
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 const NO_SPACE = /^\S+$/;
@@ -41,11 +40,11 @@ export function checkSessionRequest(body: unknown): Checked {
   unknownFields(body, TOP_FIELDS, '', fail);
 
   const namespace = str(body.namespace, 'namespace', fail, { required: true, max: 63 });
-  if (namespace && !DNS_LABEL.test(namespace)) fail('namespace', 'must be a namespace name: lowercase letters, digits and -');
+  if (namespace && !isDnsLabel(namespace)) fail('namespace', 'must be a namespace name: lowercase letters, digits and -');
   const name = str(body.name, 'name', fail, { max: 253 });
-  if (name && !DNS_SUBDOMAIN.test(name)) fail('name', 'must be lowercase letters, digits, - and . (start and end with a letter or digit)');
+  if (name && !isDnsSubdomain(name)) fail('name', 'must be lowercase letters, digits, - and . (start and end with a letter or digit)');
   const pool = str(body.pool, 'pool', fail, { required: true, max: 253 });
-  if (pool && !DNS_SUBDOMAIN.test(pool)) fail('pool', 'must be a DevicePool name');
+  if (pool && !isDnsSubdomain(pool)) fail('pool', 'must be a DevicePool name');
 
   let timeoutSeconds: number | undefined;
   if (body.timeoutSeconds !== undefined && body.timeoutSeconds !== null && body.timeoutSeconds !== '') {

@@ -13,9 +13,9 @@ import { ClusterError } from '../kube/errors.js';
 import { KubeCluster, loadKubeConfig } from '../kube/kube-cluster.js';
 import type { Cluster, NewKubeObject } from '../kube/types.js';
 import { FarmSimulator, type Transition } from './simulator.js';
+import { isDnsLabel } from '../kube/names.js';
 
 const PROGRAM = 'droidfarm-simulate';
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const EXAMPLE_TEMPLATES = join(import.meta.dirname, '..', '..', 'deploy', 'examples', 'devicetemplates.yaml');
 
 export interface SimulateConfig {
@@ -84,7 +84,7 @@ export function parseSimulateArgs({ argv, env, home = homedir(), fileExists = ex
   };
 
   const namespace = str('namespace');
-  if (namespace !== undefined && !DNS_LABEL.test(namespace)) {
+  if (namespace !== undefined && !isDnsLabel(namespace)) {
     throw new ConfigError(`--namespace ${JSON.stringify(namespace)} is not a valid namespace name (lowercase letters, digits and '-', at most 63).`);
   }
 

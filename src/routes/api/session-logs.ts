@@ -9,6 +9,7 @@ import { FINISHED_PHASES } from '../../farm/types.js';
 import { AppError, badRequest, describeError, notFound } from '../../http/errors.js';
 import { single } from '../../http/params.js';
 import { ClusterError } from '../../kube/errors.js';
+import { isDnsLabel } from '../../kube/names.js';
 
 interface LogQuery {
   follow?: string;
@@ -18,7 +19,6 @@ interface LogQuery {
 
 /** More than this is what the plain (non-tail) log is for. */
 const MAX_TAIL_LINES = 1_000_000;
-const CONTAINER = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export default async function sessionLogRoutes(app: FastifyInstance): Promise<void> {
   const { store, logs } = app.farm;
@@ -75,7 +75,7 @@ function parseLogQuery(query: LogQuery): { follow: boolean; tailLines: number | 
     ]);
   }
   const container = single(query.container, 'container');
-  if (container && !CONTAINER.test(container)) {
+  if (container && !isDnsLabel(container)) {
     throw badRequest("container must be a container name (lowercase letters, digits and '-', at most 63).", [{ field: 'container', message: 'not a container name' }]);
   }
   return { follow: follow === 'true' || follow === '1', tailLines: tail ? Number(tail) : undefined, container: container || undefined };
