@@ -258,6 +258,26 @@ describe('every page in Chromium, after its snapshot and a live update', () => {
         await page.getByRole('button', { name: /1 new session/ }).click();
         await page.locator('#sessions-rows').getByRole('link', { name: fresh }).waitFor();
         await expect(page.getByRole('status').filter({ hasText: /1 new session/ }).isVisible()).resolves.toBe(true);
+        // Text selected in a cell survives a change of that cell: the cell waits (its row's
+        // other cells update) until the selection goes, then shows the change.
+        const row = page.locator('#sessions-rows tr').filter({ hasText: 'run-live' });
+        const selected = await row.locator('td[data-label="Progress"] span.tabular-nums').evaluate((cell) => {
+          const range = document.createRange();
+          range.selectNodeContents(cell);
+          const selection = getSelection()!;
+          selection.removeAllRanges();
+          selection.addRange(range);
+          return selection.toString();
+        });
+        expect(selected).toBe(`${done}/40`);
+        const again = ++progress;
+        await liveUpdate(page, () => setSessionStatus(namespace, 'run-live', { progress: { completed: again, total: 40 }, results: { passed: again, failed: 0, skipped: 0 } }), row.getByText(`${again} passed`));
+        await expect(page.evaluate(() => {
+          const selection = getSelection()!;
+          return selection.rangeCount > 0 && selection.anchorNode?.isConnected ? selection.toString() : '(lost)';
+        })).resolves.toBe(`${done}/40`);
+        await page.evaluate(() => getSelection()!.removeAllRanges());
+        await row.getByText(`${again}/40`).waitFor();
         await expectNoHorizontalOverflow(page);
       });
 
