@@ -26,6 +26,7 @@ import { LiveAdmission } from './live/admission.js';
 import { Broker, type BrokerOptions, type Render } from './live/broker.js';
 import { FragmentCatalog } from './live/fragments.js';
 import { JsonFeed } from './live/json-feed.js';
+import { PodLogReader } from './kube/pod-logs.js';
 import { LogFollowers, type LogLimits } from './live/log-follower.js';
 import { Metrics } from './metrics/index.js';
 import apiRoutes from './routes/api/index.js';
@@ -48,6 +49,8 @@ export interface FarmServices {
   feed: JsonFeed;
   /** Runner logs: one upstream follow per watched session, and the API's log streams. */
   logs: LogFollowers;
+  /** Every read of a pod's log (the follows' and the API's), counted and capped. */
+  podLogs: PodLogReader;
   /** What GET /metrics reports (docs/metrics.md). */
   metrics: Metrics;
   /** Caps on live streams (total and per address), shared by /live and /api/v1/events. */
@@ -107,17 +110,18 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     store,
     streams: () => ({ pages: broker.stats(), json: feed.stats() }),
     watches: () => sync.statuses(),
-    limits: () => ({ admission: admission.stats(), logs: { upstreams: logs.stats().upstreams, refused: logs.refusedCount }, rateLimited, config: config.limits }),
+    limits: () => ({ admission: admission.stats(), logs: { upstreams: podLogs.upstreams, refused: podLogs.refused }, rateLimited, config: config.limits }),
   });
   const render: Render = metrics.timed((template, data) => app.view(template, data));
   // Log chunks go out through the broker, which tells the followers when a log topic is watched.
+  const podLogs = new PodLogReader(cluster, config.limits.logFollows);
   const logs = new LogFollowers({
     store,
-    cluster,
+    reader: podLogs,
     render,
     sink: { publish: (topic, fragments) => broker.publish(topic, fragments), invalidate: (topic) => broker.invalidate(topic) },
     log: app.log,
-    limits: { maxUpstreams: config.limits.logFollows, ...options.logs },
+    ...(options.logs ? { limits: options.logs } : {}),
   });
   const catalog = new FragmentCatalog(store, { origins: config.streamOrigins, linkOrigins: config.linkOrigins, allowHttp: config.allowHttpStreams }, Date.now, logs);
   // The broker renders with the same templates as the pages: one partial per region.
@@ -133,7 +137,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...options.live,
   });
   const feed = new JsonFeed(store, options.live?.limits ? { limits: options.live.limits } : {});
-  app.decorate('farm', { config, store, cluster, sync, catalog, broker, feed, logs, metrics, admission, rateLimited, draining: false } satisfies FarmServices);
+  app.decorate('farm', { config, store, cluster, sync, catalog, broker, feed, logs, podLogs, metrics, admission, rateLimited, draining: false } satisfies FarmServices);
 
   // Before everything else: a flood is refused before any other work.
   await registerLimits(app, config.limits, rateLimited);
@@ -179,6 +183,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     broker.close();
     feed.close();
     logs.close();
+    podLogs.close();
   });
   app.addHook('onClose', async () => {
     sync.stop();

@@ -11,7 +11,7 @@ import { checkURL, type UrlPolicy, type UrlVerdict } from '../http/url-policy.js
 import { stateCountId } from '../view/pool-filter.js';
 import { isSessionListTopic, listFilters, SessionLists, sessionListTopic } from '../view/session-list.js';
 import { domId } from './dom-id.js';
-import { logTopic, type LogPanelData } from './log-follower.js';
+import { logTopic, type LogPanelData } from './log-panel.js';
 import { sessionDetailData } from './session-detail.js';
 
 export interface Fragment {

@@ -21,7 +21,7 @@ interface LogQuery {
 const MAX_TAIL_LINES = 1_000_000;
 
 export default async function sessionLogRoutes(app: FastifyInstance): Promise<void> {
-  const { store, logs } = app.farm;
+  const { store, podLogs } = app.farm;
 
   app.get<{ Params: { namespace: string; name: string }; Querystring: LogQuery }>('/api/v1/sessions/:namespace/:name/logs', async (request, reply) => {
     const { namespace, name } = request.params;
@@ -39,13 +39,13 @@ export default async function sessionLogRoutes(app: FastifyInstance): Promise<vo
     const abort = new AbortController();
     reply.raw.on('close', () => abort.abort());
     try {
-      await logs.checkReadable(namespace, pod, container);
+      await podLogs.checkReadable(namespace, pod, container ? { container } : {});
     } catch (err) {
       throw explainLogError(err, namespace, pod);
     }
 
     const out = new PassThrough();
-    logs.stream(namespace, pod, out, { follow, signal: abort.signal, ...(tailLines !== undefined ? { tailLines } : {}), ...(container ? { container } : {}) }).then(
+    podLogs.read(namespace, pod, out, { follow, signal: abort.signal, ...(tailLines !== undefined ? { tailLines } : {}), ...(container ? { container } : {}) }).then(
       () => {
         if (!out.destroyed && !out.writableEnded) out.end();
       },
