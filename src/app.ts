@@ -51,6 +51,8 @@ export interface FarmServices {
   logs: LogFollowers;
   /** Every read of a pod's log (the follows' and the API's), counted and capped. */
   podLogs: PodLogReader;
+  /** The routes served, method and URL pattern, in registration order. */
+  routes: ReadonlyArray<{ method: string; url: string }>;
   /** What GET /metrics reports (docs/metrics.md). */
   metrics: Metrics;
   /** Caps on live streams (total and per address), shared by /live and /api/v1/events. */
@@ -91,6 +93,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     frameworkErrors: frameworkErrorHandler((): FastifyInstance => app),
     // Per-request lines only when debugging: a live dashboard makes many small requests.
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
+  });
+
+  // Every route as it is registered, for the API's description and its test.
+  const routes: Array<{ method: string; url: string }> = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
 
   const cluster = options.cluster ?? connectCluster(config);
@@ -137,7 +145,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...options.live,
   });
   const feed = new JsonFeed(store, options.live?.limits ? { limits: options.live.limits } : {});
-  app.decorate('farm', { config, store, cluster, sync, catalog, broker, feed, logs, podLogs, metrics, admission, rateLimited, draining: false } satisfies FarmServices);
+  app.decorate('farm', { config, store, cluster, sync, catalog, broker, feed, logs, podLogs, metrics, admission, rateLimited, routes, draining: false } satisfies FarmServices);
 
   // Before everything else: a flood is refused before any other work.
   await registerLimits(app, config.limits, rateLimited);
