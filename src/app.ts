@@ -31,6 +31,7 @@ import { Metrics } from './metrics/index.js';
 import apiRoutes from './routes/api/index.js';
 import demoRoutes from './routes/demo/index.js';
 import farmRoutes from './routes/farm/index.js';
+import insightsRoutes from './routes/insights/index.js';
 import liveRoutes from './routes/live/index.js';
 import opsRoutes from './routes/ops/index.js';
 import poolRoutes from './routes/pools/index.js';
@@ -162,6 +163,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(opsRoutes);
   await app.register(farmRoutes);
   await app.register(poolRoutes);
+  await app.register(insightsRoutes);
   await app.register(sessionRoutes);
   await app.register(liveRoutes);
   await app.register(apiRoutes);

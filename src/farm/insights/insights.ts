@@ -109,7 +109,7 @@ export class FarmInsights {
         const t = history.tally(s.from, s.to, now);
         mergeInto(farmSlots[i]!.tally, t);
         farmSlots[i]!.devices += size;
-        return slotOf(t, size, clip(s, covered));
+        return slotOf(t, size, s, covered);
       });
       const verdict = this.verdict(name, pool, history, now);
       out.push({
@@ -144,10 +144,9 @@ export class FarmInsights {
       coverage: { oldestSession: oldest, complete: oldest !== null && oldest <= from },
       farm: {
         ...farm,
-        // Busy peaks of pools do not add up hour by hour exactly; the farm's is their sum per slot at most.
         bottlenecks: out.filter((p) => p.bottleneck).length,
         suspectDevices: out.reduce((n, p) => n + p.suspectDevices.length, 0),
-        series: slots.map((s, i) => slotOf(farmSlots[i]!.tally, farmSlots[i]!.devices, clip(s, covered))),
+        series: slots.map((s, i) => slotOf(farmSlots[i]!.tally, farmSlots[i]!.devices, s, covered)),
       },
       templates: [...byTemplate]
         .filter(([t]) => t !== '')
@@ -221,6 +220,3 @@ export interface QueuePlace {
   estimatedWaitSeconds: number | null;
 }
 
-function clip(s: { from: number; to: number }, covered: { from: number; to: number }): { from: number; to: number } {
-  return { from: Math.max(s.from, covered.from), to: Math.min(s.to, covered.to) };
-}

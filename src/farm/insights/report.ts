@@ -92,8 +92,9 @@ export function figuresOf(
   };
 }
 
-export function slotOf(t: Tally, poolSize: number, span: { from: number; to: number }): Slot {
-  const available = poolSize * Math.max(0, span.to - span.from);
+/** A chart slot; utilisation divides by the part of the slot the cluster's sessions cover. */
+export function slotOf(t: Tally, poolSize: number, span: { from: number; to: number }, covered: { from: number; to: number }): Slot {
+  const available = poolSize * Math.max(0, Math.min(span.to, covered.to) - Math.max(span.from, covered.from));
   const sorted = Float64Array.from(t.waits).sort();
   return {
     from: span.from,
