@@ -108,6 +108,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     store,
     streams: () => ({ pages: broker.stats(), json: feed.stats() }),
     watches: () => sync.statuses(),
+    insights: () => catalog.insights.report({ window: '1h' }, Date.now()),
     limits: () => ({ admission: admission.stats(), logs: { upstreams: logs.stats().upstreams, refused: logs.refusedCount }, rateLimited, config: config.limits }),
   });
   const render: Render = metrics.timed((template, data) => app.view(template, data));
