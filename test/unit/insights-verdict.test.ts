@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { binomialTail } from '../../src/farm/insights/binomial.js';
 import { devicesFor, erlangC, waitQuantile } from '../../src/farm/insights/erlang.js';
-import { percentile } from '../../src/farm/insights/percentile.js';
+import { percentile, selectPercentile, spread } from '../../src/farm/insights/percentile.js';
 import { likelyApp, suspectDevices } from '../../src/farm/insights/suspects.js';
 import { emptyTally } from '../../src/farm/insights/tally.js';
 import { verdictOf } from '../../src/farm/insights/verdict.js';
@@ -14,6 +14,17 @@ describe('percentiles by nearest rank', () => {
     expect(percentile([1, 2, 3, 4], 95)).toBe(4);
     expect(percentile([7], 95)).toBe(7);
     expect(percentile([], 50)).toBeNull();
+  });
+
+  it('selects the same value as sorting would, duplicates included', () => {
+    let seed = 3;
+    const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    for (const n of [1, 2, 3, 10, 101, 1000]) {
+      const values = Array.from({ length: n }, () => Math.floor(rnd() * 50));
+      const sorted = [...values].sort((a, b) => a - b);
+      for (const p of [1, 50, 95, 99, 100]) expect(selectPercentile(Float64Array.from(values), p), `n=${n} p=${p}`).toBe(percentile(sorted, p));
+      expect(spread(Float64Array.from(values))).toEqual({ p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted[n - 1] });
+    }
   });
 });
 

@@ -2,7 +2,10 @@
 // rank, utilisation with overlapping and open intervals, windows cutting intervals, missing
 // timestamps and clock skew, and incremental updates that agree with a fresh rebuild.
 import { describe, expect, it } from 'vitest';
+import { factsOf } from '../../src/farm/insights/facts.js';
 import { FarmInsights } from '../../src/farm/insights/insights.js';
+import { peakOf } from '../../src/farm/insights/tally.js';
+import { WINDOWS } from '../../src/farm/insights/window.js';
 import { FarmStore } from '../../src/farm/store.js';
 import { toPoolView, toSessionView } from '../../src/kube/slim.js';
 
@@ -145,7 +148,19 @@ describe('insights over a window', () => {
       if (i % 50 === 0) live.report({ window: '24h' }, NOW + i);
     }
     for (const window of ['1h', '24h', '7d'] as const) {
-      expect(JSON.stringify(live.report({ window }, NOW + 1))).toBe(JSON.stringify(new FarmInsights(store).report({ window }, NOW + 1)));
+      const report = live.report({ window }, NOW + 1);
+      expect(JSON.stringify(report)).toBe(JSON.stringify(new FarmInsights(store).report({ window }, NOW + 1)));
+      // The peak and busy time against a plain sweep over every session's clipped interval.
+      const from = NOW + 1 - WINDOWS[window].ms;
+      const clipped = [...store.allSessions()]
+        .map((s) => factsOf(s).busy)
+        .filter((b) => b !== undefined)
+        .map((b): [number, number] => [Math.max(b.from, from), Math.min(b.to ?? NOW + 1, NOW + 1)])
+        .filter(([a, b]) => b > a);
+      expect(report.pools[0]!.peakBusy, window).toBe(peakOf(clipped));
+      const busyMs = clipped.reduce((sum, [a, b]) => sum + b - a, 0);
+      const covered = NOW + 1 - Math.max(from, report.coverage.oldestSession!);
+      expect(report.pools[0]!.utilisation!, window).toBeCloseTo(Math.min(1, busyMs / (6 * covered)), 9);
     }
   });
 

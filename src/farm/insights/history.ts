@@ -21,6 +21,11 @@ export class PoolHistory {
   readonly open = new Map<string, SessionFacts>();
   /** Sessions waiting for a device: key → facts. */
   readonly pending = new Map<string, SessionFacts>();
+  /** null: not known since the last change. */
+  private oldestSeen: number | undefined | null = null;
+
+  /** Bumped by every change that moved a figure. */
+  version = 0;
 
   get size(): number {
     return this.sessions.size;
@@ -32,6 +37,8 @@ export class PoolHistory {
     const sig = facts ? signature(facts) : '';
     if (old && facts && old.sig === sig) return false;
     if (!old && !facts) return false;
+    this.keepOldest(old?.facts.createdAt, facts?.createdAt);
+    this.version++;
     if (old) {
       for (const h of old.hours) {
         const b = this.buckets.get(h)!;
@@ -57,48 +64,73 @@ export class PoolHistory {
     return true;
   }
 
-  /** The oldest creationTimestamp among the pool's sessions. */
+  /** The oldest creationTimestamp among the pool's sessions (kept until a session changes). */
   oldest(): number | undefined {
+    if (this.oldestSeen !== null) return this.oldestSeen;
     let min: number | undefined;
     for (const { facts } of this.sessions.values()) {
       if (facts.createdAt !== undefined && (min === undefined || facts.createdAt < min)) min = facts.createdAt;
     }
+    this.oldestSeen = min;
     return min;
   }
 
-  /** Every figure of [from, to), as of `now`. */
-  tally(from: number, to: number, now: number): Tally {
+  /** Keeps the oldest creation time known without a walk, when it can. */
+  private keepOldest(removed: number | undefined, added: number | undefined): void {
+    if (this.oldestSeen === null || removed === added) return;
+    if (removed !== undefined && removed === this.oldestSeen) {
+      this.oldestSeen = null;
+      return;
+    }
+    if (added !== undefined && (this.oldestSeen === undefined || added < this.oldestSeen)) this.oldestSeen = added;
+  }
+
+  /** Every figure of [from, to), as of `now` (`light`: without per-device, reason and suite figures). */
+  tally(from: number, to: number, now: number, light = false): Tally {
     const t = emptyTally();
+    const peaks: Array<[number, number]> = []; // [hour start, closed peak of the hour's part of the span]
     for (let h = Math.floor(from / HOUR_MS); h * HOUR_MS < to; h++) {
       const b = this.buckets.get(h);
       if (!b) continue;
       const hs = h * HOUR_MS;
       const he = hs + HOUR_MS;
-      if (from <= hs && he <= to && he <= now) mergeInto(t, (b.tally ??= tallyOf(b.facts.values(), hs, he, undefined)));
-      else mergeInto(t, tallyOf(b.facts.values(), Math.max(from, hs), Math.min(to, he), undefined));
+      const part = from <= hs && he <= to ? (b.tally ??= tallyOf(b.facts.values(), hs, he, undefined)) : tallyOf(b.facts.values(), Math.max(from, hs), Math.min(to, he), undefined);
+      mergeInto(t, part, light);
+      peaks.push([hs, part.peak]);
     }
-    this.addOpen(t, from, to, now);
+    this.addOpen(t, from, to, now, peaks);
     return t;
   }
 
-  private addOpen(t: Tally, from: number, to: number, now: number): void {
+  /**
+   * Adds the sessions still holding a device: their busy time up to now, and the peak. Open
+   * sessions busy across the whole span add to every instant of it; from the hour the first
+   * one began inside the span (open sessions are recent, so few hours), the peak needs the
+   * exact sweep of that part.
+   */
+  private addOpen(t: Tally, from: number, to: number, now: number, peaks: ReadonlyArray<readonly [number, number]>): void {
     const end = Math.min(to, now);
-    const opens: Array<[number, number]> = [];
     let across = 0;
-    let inside = false;
+    let firstInside = Number.POSITIVE_INFINITY;
+    const opens: Array<[number, number]> = [];
     for (const f of this.open.values()) {
       const a = Math.max(f.busy!.from, from);
       if (end <= a) continue;
-      opens.push([a, end]);
-      if (f.busy!.from > from) inside = true;
+      t.busyMs += end - a;
+      opens.push([f.busy!.from, end]);
+      if (f.busy!.from > from) firstInside = Math.min(firstInside, f.busy!.from);
       else across++;
     }
     if (opens.length === 0) return;
-    for (const [a, b] of opens) t.busyMs += b - a;
-    // Open sessions busy across the whole span add to every instant of it; one that began
-    // inside the span (or a span reaching past now) needs the exact sweep.
-    if (!inside && to <= now) t.peak += across;
-    else t.peak = peakOf([...this.closedIntervals(from, to), ...opens]);
+    if (firstInside === Number.POSITIVE_INFINITY && to <= now) {
+      t.peak += across;
+      return;
+    }
+    const split = to <= now ? Math.max(from, Math.floor(firstInside / HOUR_MS) * HOUR_MS) : from;
+    let before = 0;
+    for (const [hs, peak] of peaks) if (hs < split) before = Math.max(before, peak);
+    const after = peakOf([...this.closedIntervals(split, to), ...opens.map(([a, b]): [number, number] => [Math.max(a, split), b]).filter(([a, b]) => b > a)]);
+    t.peak = Math.max(split > from ? before + across : 0, after);
   }
 
   private closedIntervals(from: number, to: number): Array<[number, number]> {

@@ -6,9 +6,9 @@ import { key, type FarmChange, type FarmStore } from '../store.js';
 import type { PoolView } from '../types.js';
 import { factsOf } from './facts.js';
 import { PoolHistory } from './history.js';
-import { figuresOf, poolExtras, slotOf, type FarmInsightsReport, type PoolInsights, type Slot } from './report.js';
-import { emptyTally, mergeInto, type Tally } from './tally.js';
-import { mean } from './percentile.js';
+import { figuresOf, poolExtras, slotOf, type FarmInsightsReport, type PoolInsights } from './report.js';
+import { emptyTally, flat, mergeInto, type Tally } from './tally.js';
+import { mean, selectPercentile } from './percentile.js';
 import { verdictOf, type Verdict } from './verdict.js';
 import { HOUR_MS, slotsOf, WINDOWS, type WindowName } from './window.js';
 
@@ -25,6 +25,7 @@ const REUSE_MS = 5_000;
 export class FarmInsights {
   private readonly histories = new Map<string, PoolHistory>();
   private readonly cache = new Map<string, { version: number; at: number; report: FarmInsightsReport }>();
+  private readonly poolParts = new Map<string, { version: number; pool: PoolView | undefined; oldest: number | null; at: number; slots: number; firstSlot: number | undefined; part: PoolPart }>();
   private version = 0;
 
   constructor(private readonly store: FarmStore) {
@@ -72,7 +73,7 @@ export class FarmInsights {
       if (f.key === me.key) continue;
       if ((f.createdAt ?? 0) < (me.createdAt ?? 0) || ((f.createdAt ?? 0) === (me.createdAt ?? 0) && f.name < me.name)) place++;
     }
-    const lastHour = h.tally(now - HOUR_MS, now, now);
+    const lastHour = h.tally(now - HOUR_MS, now, now, true);
     const throughputPerHour = lastHour.finished;
     return {
       place,
@@ -95,37 +96,23 @@ export class FarmInsights {
     const slots = slotsOf(query.window, now);
     const farmTally = emptyTally();
     const farmSlots = slots.map(() => ({ tally: emptyTally(), devices: 0 }));
-    const byTemplate = new Map<string, { tally: Tally; devices: number; pools: number; waiting: number; running: number }>();
+    const byTemplate = new Map<string, { tally: Tally; devices: number; pools: number; waiting: number; running: number; only: PoolInsights }>();
     const out: PoolInsights[] = [];
     let farmDevices = 0;
     const farmLive = { waiting: 0, running: 0 };
     const allDevices = [];
-    for (const { namespace, name, pool, history } of pools) {
-      const tally = history.tally(from, now, now);
-      const devices = pool?.devices ?? [];
-      const size = devices.length;
-      const live = { waiting: history.pending.size, running: history.open.size };
-      const series: Slot[] = slots.map((s, i) => {
-        const t = history.tally(s.from, s.to, now);
-        mergeInto(farmSlots[i]!.tally, t);
+    for (const entry of pools) {
+      const { tally, slotTallies, size, live, insights } = this.poolPart(query.window, entry, slots, window, covered, oldest, now);
+      const pool = entry.pool;
+      slotTallies.forEach((t, i) => {
+        mergeInto(farmSlots[i]!.tally, t, true);
         farmSlots[i]!.devices += size;
-        return slotOf(t, size, s, covered);
       });
-      const verdict = this.verdict(name, pool, history, now);
-      out.push({
-        namespace,
-        pool: name,
-        template: pool?.templateName ?? '',
-        ...figuresOf(tally, devices, size, window, covered, live),
-        bottleneck: verdict.status === 'healthy' ? null : verdict,
-        verdict,
-        ...poolExtras(tally),
-        series,
-      });
+      out.push(insights);
       const tk = pool?.templateName ?? '';
       let tt = byTemplate.get(tk);
-      if (!tt) byTemplate.set(tk, (tt = { tally: emptyTally(), devices: 0, pools: 0, waiting: 0, running: 0 }));
-      mergeInto(tt.tally, tally);
+      if (!tt) byTemplate.set(tk, (tt = { tally: emptyTally(), devices: 0, pools: 0, waiting: 0, running: 0, only: insights }));
+      mergeInto(tt.tally, tally, true);
       tt.devices += size;
       tt.pools++;
       tt.waiting += live.waiting;
@@ -134,7 +121,7 @@ export class FarmInsights {
       farmDevices += size;
       farmLive.waiting += live.waiting;
       farmLive.running += live.running;
-      allDevices.push(...devices);
+      allDevices.push(...(pool?.devices ?? []));
     }
     const farm = figuresOf(farmTally, allDevices, farmDevices, window, covered, farmLive);
     return {
@@ -152,11 +139,44 @@ export class FarmInsights {
         .filter(([t]) => t !== '')
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([template, t]) => {
-          const f = figuresOf(t.tally, [], t.devices, window, covered, { waiting: t.waiting, running: t.running });
+          // A template used by one pool has that pool's figures: not computed twice.
+          const f = t.pools === 1 ? t.only : figuresOf(t.tally, [], t.devices, window, covered, { waiting: t.waiting, running: t.running });
           return { template, pools: t.pools, sessions: f.sessions, passRate: f.passRate, queueWaitSeconds: f.queueWaitSeconds, runSeconds: f.runSeconds, utilisation: f.utilisation };
         }),
       pools: out,
     };
+  }
+
+  /**
+   * One pool's part of a report. Reused from the last report of the same window while the
+   * pool's sessions and devices are unchanged (and for a few seconds of time passing), so a
+   * change costs one pool's figures, not the farm's.
+   */
+  private poolPart(windowName: WindowName, entry: PoolEntry, slots: Array<{ from: number; to: number }>, window: { from: number; to: number }, covered: { from: number; to: number }, oldest: number | null, now: number): PoolPart {
+    const { namespace, name, pool, history } = entry;
+    const k = `${windowName}|${namespace}/${name}`;
+    const hit = this.poolParts.get(k);
+    if (hit && hit.version === history.version && hit.pool === pool && hit.oldest === oldest && now >= hit.at && now - hit.at < REUSE_MS && hit.slots === slots.length && hit.firstSlot === slots[0]?.to) return hit.part;
+    const tally = history.tally(window.from, now, now);
+    const devices = pool?.devices ?? [];
+    const size = devices.length;
+    const live = { waiting: history.pending.size, running: history.open.size };
+    const slotTallies = slots.map((s) => history.tally(s.from, s.to, now, true));
+    const verdict = this.verdict(name, pool, history, now);
+    const insights: PoolInsights = {
+      namespace,
+      pool: name,
+      template: pool?.templateName ?? '',
+      ...figuresOf(tally, devices, size, window, covered, live),
+      bottleneck: verdict.status === 'healthy' ? null : verdict,
+      verdict,
+      ...poolExtras(tally),
+      series: slotTallies.map((t, i) => slotOf(t, size, slots[i]!, covered)),
+    };
+    const part = { tally, slotTallies, size, live, insights };
+    if (this.poolParts.size > 1000) this.poolParts.clear();
+    this.poolParts.set(k, { version: history.version, pool, oldest, at: now, slots: slots.length, firstSlot: slots[0]?.to, part });
+    return part;
   }
 
   /** The pool's verdict from its devices now and its last hour. */
@@ -165,27 +185,26 @@ export class FarmInsights {
   }
 
   private verdict(name: string, pool: PoolView | undefined, history: PoolHistory, now: number): Verdict {
-    const hour = history.tally(now - HOUR_MS, now, now);
+    const hour = history.tally(now - HOUR_MS, now, now, true);
     const devices = pool?.devices ?? [];
     let oldest: number | null = null;
     for (const f of history.pending.values()) {
       if (f.createdAt !== undefined) oldest = Math.max(oldest ?? 0, Math.max(0, now - f.createdAt) / 1000);
     }
-    const sorted = Float64Array.from(hour.waits).sort();
     return verdictOf({
       pool: name,
       devices: devices.filter((d) => d.state !== 'Unhealthy').length,
       idle: devices.filter((d) => d.state === 'Idle').length,
       waiting: history.pending.size,
       oldestWaitSeconds: oldest === null ? null : Math.round(oldest),
-      p95WaitSeconds: sorted.length ? sorted[Math.max(0, Math.ceil(0.95 * sorted.length) - 1)]! : null,
+      p95WaitSeconds: selectPercentile(flat(hour.waits), 95),
       arrivalsLastHour: hour.created,
-      meanRunSeconds: mean(hour.runs.length ? hour.runs : history.tally(now - 24 * HOUR_MS, now, now).runs),
+      meanRunSeconds: mean(flat(hour.runs.length ? hour.runs : history.tally(now - 24 * HOUR_MS, now, now, true).runs)),
     });
   }
 
-  private poolsOf(query: InsightsQuery): Array<{ namespace: string; name: string; pool: PoolView | undefined; history: PoolHistory }> {
-    const out = new Map<string, { namespace: string; name: string; pool: PoolView | undefined; history: PoolHistory }>();
+  private poolsOf(query: InsightsQuery): PoolEntry[] {
+    const out = new Map<string, PoolEntry>();
     for (const pool of this.store.listPools(query.namespace)) {
       if (query.pool && pool.name !== query.pool) continue;
       if (query.template && pool.templateName !== query.template) continue;
@@ -209,6 +228,21 @@ export class FarmInsights {
     if (!h) this.histories.set(k, (h = new PoolHistory()));
     return h;
   }
+}
+
+interface PoolEntry {
+  namespace: string;
+  name: string;
+  pool: PoolView | undefined;
+  history: PoolHistory;
+}
+
+interface PoolPart {
+  tally: Tally;
+  slotTallies: Tally[];
+  size: number;
+  live: { waiting: number; running: number };
+  insights: PoolInsights;
 }
 
 export interface QueuePlace {

@@ -1,9 +1,9 @@
 // The insights of a window as people and scripts read them: per pool, per template and for
 // the whole farm, from tallies (history.ts) and the pools' devices as they are now.
 import type { DeviceView, PoolView } from '../types.js';
-import { mean, percentile, spread } from './percentile.js';
+import { mean, percentile, selectPercentile, spread } from './percentile.js';
 import { likelyApp, suspectDevices, type LikelyApp, type SuspectDevice } from './suspects.js';
-import { FINAL_PHASES, type FinalPhase, type SessionRef, type Tally } from './tally.js';
+import { FINAL_PHASES, flat, type FinalPhase, type SessionRef, type Tally } from './tally.js';
 import type { Verdict } from './verdict.js';
 import type { WindowName } from './window.js';
 
@@ -67,8 +67,8 @@ export function figuresOf(
   span: { from: number; to: number },
   live: { waiting: number; running: number },
 ): Figures {
-  const waits = spread(t.waits);
-  const runs = spread(t.runs);
+  const waits = spread(flat(t.waits));
+  const runs = spread(flat(t.runs));
   const available = poolSize * Math.max(0, span.to - span.from);
   const boots = devices
     .filter((d) => d.bootStartedAt !== undefined && d.readyAt !== undefined && d.readyAt >= d.bootStartedAt && d.readyAt >= window.from && d.readyAt <= window.to)
@@ -95,12 +95,11 @@ export function figuresOf(
 /** A chart slot; utilisation divides by the part of the slot the cluster's sessions cover. */
 export function slotOf(t: Tally, poolSize: number, span: { from: number; to: number }, covered: { from: number; to: number }): Slot {
   const available = poolSize * Math.max(0, Math.min(span.to, covered.to) - Math.max(span.from, covered.from));
-  const sorted = Float64Array.from(t.waits).sort();
   return {
     from: span.from,
     to: span.to,
     byPhase: { ...t.byPhase },
-    p95WaitSeconds: percentile(sorted, 95),
+    p95WaitSeconds: selectPercentile(flat(t.waits), 95),
     utilisation: available > 0 ? Math.min(1, t.busyMs / available) : null,
     peakBusy: t.peak,
   };

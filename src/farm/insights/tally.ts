@@ -30,8 +30,9 @@ export interface Tally {
   finished: number;
   byPhase: Record<FinalPhase, number>;
   tests: { passed: number; run: number };
-  waits: number[];
-  runs: number[];
+  /** Queue waits and run times (seconds) in chunks, one per tallied span: a merge adds chunks, never copies samples. */
+  waits: number[][];
+  runs: number[][];
   busyMs: number;
   peak: number;
   devices: Map<string, DeviceTally>;
@@ -68,30 +69,34 @@ const inSpan = (t: number | undefined, from: number, to: number): t is number =>
 export function tallyOf(facts: Iterable<SessionFacts>, from: number, to: number, now: number | undefined): Tally {
   const t = emptyTally();
   const intervals: Array<[number, number]> = [];
+  const waits: number[] = [];
+  const runs: number[] = [];
   for (const f of facts) {
     if (inSpan(f.createdAt, from, to)) t.created++;
     if (inSpan(f.startedAt, from, to)) t.started++;
-    if (inSpan(f.assignedAt, from, to) && f.waitSeconds !== undefined) t.waits.push(f.waitSeconds);
+    if (inSpan(f.assignedAt, from, to) && f.waitSeconds !== undefined) waits.push(f.waitSeconds);
     if (f.busy && (f.busy.to !== undefined || now !== undefined)) {
       const a = Math.max(f.busy.from, from);
       const b = Math.min(f.busy.to ?? now!, to);
       if (b > a) intervals.push([a, b]);
     }
-    if (f.finished && inSpan(f.endedAt, from, to)) ended(t, f, f.endedAt);
+    if (f.finished && inSpan(f.endedAt, from, to)) ended(t, f, f.endedAt, runs);
   }
+  if (waits.length) t.waits.push(waits);
+  if (runs.length) t.runs.push(runs);
   for (const [a, b] of intervals) t.busyMs += b - a;
   t.peak = peakOf(intervals);
   return t;
 }
 
-function ended(t: Tally, f: SessionFacts, endedAt: number): void {
+function ended(t: Tally, f: SessionFacts, endedAt: number, runs: number[]): void {
   t.finished++;
   t.byPhase[f.phase as FinalPhase]++;
   if (f.tests) {
     t.tests.passed += f.tests.passed;
     t.tests.run += f.tests.run;
   }
-  if (f.runSeconds !== undefined) t.runs.push(f.runSeconds);
+  if (f.runSeconds !== undefined) runs.push(f.runSeconds);
   if (f.phase === 'Cancelled') return;
   const failed = FAILING.has(f.phase);
   const ref = { namespace: f.namespace, name: f.name, at: endedAt };
@@ -121,6 +126,19 @@ function ended(t: Tally, f: SessionFacts, endedAt: number): void {
   }
 }
 
+/** The samples of chunks as one array (to select percentiles in). */
+export function flat(chunks: readonly number[][]): Float64Array {
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  const out = new Float64Array(n);
+  let i = 0;
+  for (const c of chunks) {
+    out.set(c, i);
+    i += c.length;
+  }
+  return out;
+}
+
 /** The most devices busy at once among half-open intervals (one ending as another starts: not overlapping). */
 export function peakOf(intervals: ReadonlyArray<readonly [number, number]>): number {
   if (intervals.length === 0) return 0;
@@ -136,8 +154,12 @@ export function peakOf(intervals: ReadonlyArray<readonly [number, number]>): num
   return peak;
 }
 
-/** Adds `b` into `a` (spans must not overlap); returns `a`. */
-export function mergeInto(a: Tally, b: Tally): Tally {
+/**
+ * Adds `b` into `a` (spans must not overlap); returns `a`. `a` owns what it holds: entries
+ * taken from `b` are copied before `a` changes them. `light` skips the per-device, per-reason
+ * and per-suite figures (chart slots and verdicts do not read them).
+ */
+export function mergeInto(a: Tally, b: Tally, light = false): Tally {
   a.created += b.created;
   a.started += b.started;
   a.finished += b.finished;
@@ -148,18 +170,32 @@ export function mergeInto(a: Tally, b: Tally): Tally {
   for (const r of b.runs) a.runs.push(r);
   a.busyMs += b.busyMs;
   a.peak = Math.max(a.peak, b.peak);
+  if (light) return a;
   for (const [name, d] of b.devices) {
     const x = a.devices.get(name);
     if (!x) a.devices.set(name, { n: d.n, failed: d.failed, recent: d.recent });
-    else a.devices.set(name, { n: x.n + d.n, failed: x.failed + d.failed, recent: keepRecent(x.recent, d.recent) });
+    else {
+      x.n += d.n;
+      x.failed += d.failed;
+      if (d.recent.length) x.recent = keepRecent(x.recent, d.recent);
+    }
   }
   for (const [reason, r] of b.reasons) {
     const x = a.reasons.get(reason);
-    a.reasons.set(reason, x ? { count: x.count + r.count, recent: keepRecent(x.recent, r.recent) } : { count: r.count, recent: r.recent });
+    if (!x) a.reasons.set(reason, { count: r.count, recent: r.recent });
+    else {
+      x.count += r.count;
+      x.recent = keepRecent(x.recent, r.recent);
+    }
   }
   for (const [suite, s] of b.suites) {
     const x = a.suites.get(suite);
-    a.suites.set(suite, x ? { n: x.n + s.n, failed: x.failed + s.failed, devices: new Set([...x.devices, ...s.devices]) } : { n: s.n, failed: s.failed, devices: new Set(s.devices) });
+    if (!x) a.suites.set(suite, { n: s.n, failed: s.failed, devices: new Set(s.devices) });
+    else {
+      x.n += s.n;
+      x.failed += s.failed;
+      for (const d of s.devices) x.devices.add(d);
+    }
   }
   return a;
 }
