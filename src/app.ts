@@ -32,6 +32,7 @@ import { Metrics } from './metrics/index.js';
 import apiRoutes from './routes/api/index.js';
 import demoRoutes from './routes/demo/index.js';
 import farmRoutes from './routes/farm/index.js';
+import insightsRoutes from './routes/insights/index.js';
 import liveRoutes from './routes/live/index.js';
 import opsRoutes from './routes/ops/index.js';
 import poolRoutes from './routes/pools/index.js';
@@ -118,6 +119,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     store,
     streams: () => ({ pages: broker.stats(), json: feed.stats() }),
     watches: () => sync.statuses(),
+    insights: () => catalog.insights.report({ window: '1h' }, Date.now()),
     limits: () => ({ admission: admission.stats(), logs: { upstreams: podLogs.upstreams, refused: podLogs.refused }, rateLimited, config: config.limits }),
   });
   const render: Render = metrics.timed((template, data) => app.view(template, data));
@@ -174,6 +176,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(opsRoutes);
   await app.register(farmRoutes);
   await app.register(poolRoutes);
+  await app.register(insightsRoutes);
   await app.register(sessionRoutes);
   await app.register(liveRoutes);
   await app.register(apiRoutes);

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { compileServer } from './build.js';
 import { runFanout, type FanoutResult } from './fanout.js';
+import { runInsights, type InsightsResult } from './insights.js';
 import { BENCH_DIR, killChildren } from './proc.js';
 import { runRender, type RenderResult } from './render.js';
 import { runSessions, type SessionsResult } from './sessions.js';
@@ -16,7 +17,7 @@ import { runStorm, type StormResult } from './storm.js';
 import { runViewers, type ViewersResult } from './viewers.js';
 import { mb, ms, table, type Summary } from './stats.js';
 
-const TARGETS = { fanoutClients: 10_000, p99Ms: 250, rssMB: 400, renderMs: 5, viewersCpuPercent: 20, viewersP99Ratio: 1.25, stormP99RiseMs: 250, stormSnapshotsS: 2 };
+const TARGETS = { insightsRenderMs: 20, insightsChangeMs: 1, fanoutClients: 10_000, p99Ms: 250, rssMB: 400, renderMs: 5, viewersCpuPercent: 20, viewersP99Ratio: 1.25, stormP99RiseMs: 250, stormSnapshotsS: 2 };
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -34,7 +35,8 @@ const HELP = `Usage: npm run bench -- [options]
   --storm <n>            clients connecting at once in the connect-storm bench (default 2000)
   --storm-devices <n>    devices in the pool of the connect-storm bench (default 500)
   --storm-viewers <n>    viewers already connected during the storm (default 1000)
-  --only <fanout|render|sessions|viewers|storm> run one part
+  --insights-renders <n> measured /insights renders per window and case (default 200)
+  --only <fanout|render|sessions|viewers|storm|insights> run one part
   --tsx-server           run the server under tsx instead of compiled (adds ~60 MB RSS)
   --markdown             print the result tables as Markdown
   --json <file>          also write every figure to a JSON file
@@ -58,7 +60,8 @@ interface Options {
   renders: number;
   renderWarmup: number;
   devRender: boolean;
-  only: 'fanout' | 'render' | 'sessions' | 'viewers' | 'storm' | undefined;
+  only: 'fanout' | 'render' | 'sessions' | 'viewers' | 'storm' | 'insights' | undefined;
+  insightsRenders: number;
   storm: number;
   stormDevices: number;
   stormViewers: number;
@@ -84,6 +87,7 @@ function options(): Options | null {
       'render-warmup': { type: 'string', default: '50' },
       'no-dev-render': { type: 'boolean', default: false },
       only: { type: 'string' },
+      'insights-renders': { type: 'string', default: '200' },
       sessions: { type: 'string', default: '50000' },
       viewers: { type: 'string', default: '1000' },
       storm: { type: 'string', default: '2000' },
@@ -103,7 +107,7 @@ function options(): Options | null {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} ${raw}: expected a whole number ≥ ${min}`);
     return n;
   };
-  if (values.only !== undefined && !['fanout', 'render', 'sessions', 'viewers', 'storm'].includes(values.only)) throw new Error(`--only ${values.only}: expected fanout, render, sessions, viewers or storm`);
+  if (values.only !== undefined && !['fanout', 'render', 'sessions', 'viewers', 'storm', 'insights'].includes(values.only)) throw new Error(`--only ${values.only}: expected fanout, render, sessions, viewers, storm or insights`);
   return {
     clients: values.clients.split(',').map((c) => int('clients', c.trim(), 1)),
     changes: int('changes', values.changes, 1),
@@ -115,6 +119,7 @@ function options(): Options | null {
     renderWarmup: int('render-warmup', values['render-warmup'], 0),
     devRender: !values['no-dev-render'],
     only: values.only as Options['only'],
+    insightsRenders: int('insights-renders', values['insights-renders'], 1),
     sessions: int('sessions', values.sessions, 1),
     viewers: int('viewers', values.viewers, 1),
     storm: int('storm', values.storm, 1),
@@ -170,7 +175,7 @@ async function main(): Promise<number> {
   const renders: RenderResult[] = [];
 
   let serverScript = join(BENCH_DIR, 'server.ts');
-  if (!o.tsxServer && o.only !== 'sessions') {
+  if (!o.tsxServer && o.only !== 'sessions' && o.only !== 'insights') {
     log('compiling the server (tsc), so that it runs as in production…');
     try {
       const compiled = await compileServer();
@@ -247,6 +252,16 @@ async function main(): Promise<number> {
       log(`  FAILED: ${(err as Error).message}`);
     }
   }
+  let insights: InsightsResult | undefined;
+  if (o.only === undefined || o.only === 'insights') {
+    log(`insights: ${o.sessions} finished TestSessions over 7 days in 5 pools of 40 devices, in process`);
+    try {
+      insights = await runInsights({ sessions: o.sessions, renders: o.insightsRenders, changes: 10_000, log });
+    } catch (err) {
+      failures.push(`insights: ${(err as Error).message}`);
+      log(`  FAILED: ${(err as Error).message}`);
+    }
+  }
   clearTimeout(watchdog);
   const loadAfter = os.loadavg();
 
@@ -315,6 +330,22 @@ async function main(): Promise<number> {
     out.push(table(['mode', 'measured as', 'n', 'p50 ms', 'p99 ms', 'mean ms', 'CPU ms/render'], rows, o.markdown));
   }
 
+  if (insights) {
+    const x = insights;
+    out.push('', `Insights: ${x.sessions} TestSessions over 7 days, ${x.pools} pools; GET /insights by app.inject in process (${(x.bytes / 1024).toFixed(0)} KiB at 24 h), production templates`);
+    const row = (what: string, s: Summary, target: string) => [what, String(s.count), ms(s.p50), ms(s.p99), ms(s.max), target];
+    out.push(
+      table(
+        ['what', 'n', 'p50', 'p99', 'max', 'target'],
+        [
+          ...(Object.entries(x.render) as Array<[string, Summary]>).map(([k, s]) => row(`render ${k} (ms)`, s, `p50 < ${TARGETS.insightsRenderMs} ms`)),
+          row('one change, insights only (µs)', x.changeInsightsUs, `p50 < ${TARGETS.insightsChangeMs * 1000} µs`),
+          row('one change, whole store (µs)', x.changeStoreUs, ''),
+        ],
+        o.markdown,
+      ),
+    );
+  }
   if (sessions) {
     const s = sessions;
     out.push(
@@ -412,6 +443,10 @@ async function main(): Promise<number> {
     out.push(`  storm of ${storm.storm.connected}: viewers' p99 rises < ${TARGETS.stormP99RiseMs} ms: ${verdict(rise < TARGETS.stormP99RiseMs)} (+${ms(rise)} ms)`);
     out.push(`  storm of ${storm.storm.connected}: every snapshot within ${TARGETS.stormSnapshotsS} s: ${verdict(storm.storm.ms < TARGETS.stormSnapshotsS * 1000)} (${(storm.storm.ms / 1000).toFixed(2)} s)`);
   }
+  if (insights) {
+    for (const [k, r] of Object.entries(insights.render)) out.push(`  /insights render ${k} < ${TARGETS.insightsRenderMs} ms: p50 ${verdict(r.p50 < TARGETS.insightsRenderMs)} (${ms(r.p50)} ms)`);
+    out.push(`  one session change to the insights < ${TARGETS.insightsChangeMs} ms: p50 ${verdict(insights.changeInsightsUs.p50 < TARGETS.insightsChangeMs * 1000)} (${insights.changeInsightsUs.p50.toFixed(1)} µs), max ${(insights.changeInsightsUs.max / 1000).toFixed(2)} ms`);
+  }
   if (failures.length) {
     out.push('', 'FAILED:');
     for (const f of failures) out.push(`  ${f}`);
@@ -419,7 +454,7 @@ async function main(): Promise<number> {
   process.stdout.write(`${out.join('\n')}\n`);
 
   if (o.json) {
-    writeFileSync(o.json, `${JSON.stringify({ started: started.toISOString(), machine: m, loadAfter, options: o, fanouts, renders, sessions, viewers, storm, failures }, null, 2)}\n`);
+    writeFileSync(o.json, `${JSON.stringify({ started: started.toISOString(), machine: m, loadAfter, options: o, fanouts, renders, sessions, viewers, storm, insights, failures }, null, 2)}\n`);
   }
   return failures.length ? 1 : 0;
 }
