@@ -65,6 +65,7 @@ describe('the API description', () => {
       [`/api/v1/pools/${namespace}/smoke/devices?state=Idle`, '/api/v1/pools/{namespace}/{name}/devices'],
       [`/api/v1/sessions?namespace=${namespace}&limit=1`, '/api/v1/sessions'],
       [`/api/v1/sessions/${namespace}/described`, '/api/v1/sessions/{namespace}/{name}'],
+      [`/api/v1/insights?window=24h&namespace=${namespace}`, '/api/v1/insights'],
     ];
     for (const [url, path] of reads) {
       const res = await app.inject(url);

@@ -103,6 +103,44 @@ const schemas: Record<string, Schema> = {
       }),
     ],
   },
+  InsightFigures: {
+    type: 'object',
+    required: ['sessions', 'passRate', 'queueWaitSeconds', 'runSeconds', 'utilisation'],
+    properties: {
+      sessions: { type: 'object', additionalProperties: { type: 'integer' }, description: 'Started, finished, waiting, running and finished by final phase.' },
+      passRate: nullable('number', { description: 'Succeeded ÷ finished.' }),
+      testsPassRate: nullable('number', { description: 'Tests passed ÷ tests run.' }),
+      queueWaitSeconds: obj({ p50: nullable('number'), p95: nullable('number'), max: nullable('number') }),
+      runSeconds: obj({ p50: nullable('number'), p95: nullable('number') }),
+      utilisation: nullable('number', { description: 'Busy device-seconds ÷ available device-seconds.' }),
+      peakBusy: { type: 'integer' },
+      bootSeconds: obj({ p50: nullable('number'), p95: nullable('number') }),
+      unhealthyShare: nullable('number'),
+      topFailureReasons: list(obj({ reason: str, count: { type: 'integer' }, sessions: list({ type: 'object' }) }, ['reason', 'count'])),
+    },
+  },
+  Insights: obj({
+    window: { enum: ['1h', '24h', '7d'] },
+    from: time,
+    to: time,
+    coverage: obj({ oldestSession: time, complete: { type: 'boolean' } }),
+    farm: ref('InsightFigures'),
+    templates: list({ type: 'object', required: ['template'], properties: { template: str } }),
+    pools: list({
+      allOf: [
+        ref('InsightFigures'),
+        obj(
+          {
+            namespace: str,
+            pool: str,
+            bottleneck: { oneOf: [{ type: 'null' }, { type: 'object', description: 'The verdict and its evidence when the pool is a bottleneck.' }] },
+            suspectDevices: list({ type: 'object', required: ['device'], properties: { device: str } }),
+          },
+          ['namespace', 'pool', 'bottleneck', 'suspectDevices'],
+        ),
+      ],
+    }),
+  }),
   SessionRequest: {
     type: 'object',
     required: ['namespace', 'pool'],
@@ -234,6 +272,18 @@ const paths = {
         '429': errorResponse(['DF_ERR_TOO_MANY_STREAMS', 'DF_ERR_RATE_LIMITED'], 'This address has its most live streams open; Retry-After'),
         '503': errorResponse(['DF_ERR_LIVE_FULL', 'DF_ERR_KUBE_UNAVAILABLE'], 'The dashboard serves its most live streams; Retry-After'),
       },
+    },
+  },
+  '/api/v1/insights': {
+    get: {
+      summary: 'Farm insights of a window: sessions by phase, pass rate, queue wait, run time, utilisation, bottlenecks and suspect devices, per pool and for the farm',
+      parameters: [
+        query('window', 'The window: 1h, 24h (when left out) or 7d.', { enum: ['1h', '24h', '7d'] }),
+        query('namespace', 'Only this namespace.'),
+        query('pool', 'Only this DevicePool.'),
+        query('template', 'Only pools of this DeviceTemplate.'),
+      ],
+      responses: { '200': json(ref('Insights')), ...COMMON },
     },
   },
   '/api/v1/openapi.json': {
