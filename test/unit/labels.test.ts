@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isLabelKey, isLabelValue, parseSelector, SelectorError } from '../../src/farm/labels.js';
+import { mulberry32 } from '../../src/sim/random.js';
 
-/** A small deterministic generator (mulberry32): the same cases every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('parseSelector', () => {
   const labels = { app: 'checkout', tier: 'front', 'droidfarm.io/pool': 'regression', empty: '' };
@@ -44,7 +35,7 @@ describe('parseSelector', () => {
   });
 
   it('agrees with a term-by-term reading of random selectors over random labels', () => {
-    const next = random(11);
+    const next = mulberry32(11);
     const keys = ['app', 'tier', 'droidfarm.io/pool', 'k8s.io/x_y'];
     const values = ['a', 'b', 'c', ''];
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]!;

@@ -3,24 +3,15 @@ import { SessionOrder } from '../../src/farm/session-order.js';
 import { decodeCursor, encodeCursor, parsePhases, QueryError, querySessions, sessionMatcher } from '../../src/farm/session-query.js';
 import type { SessionView } from '../../src/farm/types.js';
 import { sessionView } from '../helpers/views.js';
+import { mulberry32 } from '../../src/sim/random.js';
 
-/** A small deterministic generator (mulberry32): the same cases every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const newestFirst = (a: SessionView, b: SessionView) => (b.createdAt ?? 0) - (a.createdAt ?? 0) || (`${b.namespace}/${b.name}` < `${a.namespace}/${a.name}` ? -1 : 1);
 const names = (items: Iterable<SessionView>) => [...items].map((s) => `${s.namespace}/${s.name}`);
 
 describe('SessionOrder', () => {
   it('keeps any sequence of inserts and removes in creation order, ties by namespace/name', () => {
-    const next = random(7);
+    const next = mulberry32(7);
     for (let round = 0; round < 50; round++) {
       const order = new SessionOrder();
       const live = new Map<string, SessionView>();
