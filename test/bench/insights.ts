@@ -28,6 +28,8 @@ export interface InsightsResult {
   pools: number;
   bytes: number;
   render: Record<'24h cached' | '7d cached' | '24h after a change' | '7d after a change', Summary>;
+  /** CPU time of the process per render (user + system): what a loaded machine does not inflate. */
+  renderCpu: Record<'24h cached' | '7d cached' | '24h after a change' | '7d after a change', Summary>;
   changeInsightsUs: Summary;
   changeStoreUs: Summary;
 }
@@ -125,26 +127,39 @@ export async function runInsights(o: InsightsOptions): Promise<InsightsResult> {
     for (const s of sessions) store.applySession('added', s);
     store.setSync({ synced: true, stale: false, detail: [] });
     const get = async (window: string) => {
+      const cpu = process.cpuUsage();
       const t = performance.now();
       const res = await app.inject({ method: 'GET', url: `/insights?window=${window}` });
       if (res.statusCode !== 200) throw new Error(`GET /insights?window=${window} answered ${res.statusCode}`);
-      return { ms: performance.now() - t, bytes: res.rawPayload.length };
+      const used = process.cpuUsage(cpu);
+      return { ms: performance.now() - t, cpuMs: (used.user + used.system) / 1000, bytes: res.rawPayload.length };
     };
     let bytes = 0;
     for (let i = 0; i < 10; i++) bytes = (await get('24h')).bytes + 0 * (await get('7d')).bytes;
     const render: Partial<InsightsResult['render']> = {};
+    const renderCpu: Partial<InsightsResult['renderCpu']> = {};
     for (const window of ['24h', '7d'] as const) {
       const cached: number[] = [];
-      for (let i = 0; i < o.renders; i++) cached.push((await get(window)).ms);
+      const cachedCpu: number[] = [];
+      for (let i = 0; i < o.renders; i++) {
+        const r = await get(window);
+        cached.push(r.ms);
+        cachedCpu.push(r.cpuMs);
+      }
       render[`${window} cached`] = summarise(cached);
+      renderCpu[`${window} cached`] = summarise(cachedCpu);
       const changed: number[] = [];
+      const changedCpu: number[] = [];
       for (let i = 0; i < o.renders; i++) {
         // A new session that just finished, in one of the pools: every render after a new change.
         const s = change((window === '24h' ? 1_000_000 : 3_000_000) + i * 6 + 5, now);
         store.applySession(store.getSession(NS, s.name) ? 'modified' : 'added', s);
-        changed.push((await get(window)).ms);
+        const r = await get(window);
+        changed.push(r.ms);
+        changedCpu.push(r.cpuMs);
       }
       render[`${window} after a change`] = summarise(changed);
+      renderCpu[`${window} after a change`] = summarise(changedCpu);
     }
     const storeTimes: number[] = [];
     for (let i = 0; i < o.changes; i++) {
@@ -159,6 +174,7 @@ export async function runInsights(o: InsightsOptions): Promise<InsightsResult> {
       pools: POOLS,
       bytes,
       render: render as InsightsResult['render'],
+      renderCpu: renderCpu as InsightsResult['renderCpu'],
       changeInsightsUs: summarise(insightsTimes),
       changeStoreUs: summarise(storeTimes),
     };

@@ -339,6 +339,7 @@ async function main(): Promise<number> {
         ['what', 'n', 'p50', 'p99', 'max', 'target'],
         [
           ...(Object.entries(x.render) as Array<[string, Summary]>).map(([k, s]) => row(`render ${k} (ms)`, s, `p50 < ${TARGETS.insightsRenderMs} ms`)),
+          ...(Object.entries(x.renderCpu) as Array<[string, Summary]>).map(([k, s]) => row(`render ${k}, CPU (ms)`, s, '')),
           row('one change, insights only (µs)', x.changeInsightsUs, `p50 < ${TARGETS.insightsChangeMs * 1000} µs`),
           row('one change, whole store (µs)', x.changeStoreUs, ''),
         ],

@@ -9,6 +9,8 @@ import { eventTimes } from './facts.js';
 import { emptyTally, mergeInto, peakOf, tallyOf, type Tally } from './tally.js';
 import { HOUR_MS } from './window.js';
 
+const DAY_HOURS = 24;
+
 interface Bucket {
   facts: Map<string, SessionFacts>;
   tally: Tally | undefined;
@@ -21,6 +23,8 @@ export class PoolHistory {
   readonly open = new Map<string, SessionFacts>();
   /** Sessions waiting for a device: key → facts. */
   readonly pending = new Map<string, SessionFacts>();
+  /** Tallies of whole UTC days, kept until one of their hours changes. */
+  private readonly days = new Map<number, Tally>();
   /** null: not known since the last change. */
   private oldestSeen: number | undefined | null = null;
 
@@ -44,6 +48,7 @@ export class PoolHistory {
         const b = this.buckets.get(h)!;
         b.facts.delete(key);
         b.tally = undefined;
+        this.days.delete(Math.floor(h / DAY_HOURS));
         if (b.facts.size === 0) this.buckets.delete(h);
       }
       this.sessions.delete(key);
@@ -57,6 +62,7 @@ export class PoolHistory {
       if (!b) this.buckets.set(h, (b = { facts: new Map(), tally: undefined }));
       b.facts.set(key, facts);
       b.tally = undefined;
+      this.days.delete(Math.floor(h / DAY_HOURS));
     }
     this.sessions.set(key, { facts, sig, hours });
     if (facts.busy && facts.busy.to === undefined) this.open.set(key, facts);
@@ -88,49 +94,83 @@ export class PoolHistory {
   /** Every figure of [from, to), as of `now` (`light`: without per-device, reason and suite figures). */
   tally(from: number, to: number, now: number, light = false): Tally {
     const t = emptyTally();
-    const peaks: Array<[number, number]> = []; // [hour start, closed peak of the hour's part of the span]
-    for (let h = Math.floor(from / HOUR_MS); h * HOUR_MS < to; h++) {
-      const b = this.buckets.get(h);
-      if (!b) continue;
+    const open = this.openIn(from, to, now);
+    let before = 0; // the closed peak before open.split
+    for (let h = Math.floor(from / HOUR_MS); h * HOUR_MS < to; ) {
       const hs = h * HOUR_MS;
+      // A whole UTC day inside the span, not cut by the open sessions' sweep: its cached tally.
+      const de = hs + DAY_HOURS * HOUR_MS;
+      if (h % DAY_HOURS === 0 && from <= hs && de <= to && (de <= open.split || hs >= open.split)) {
+        const day = this.dayTally(h / DAY_HOURS);
+        mergeInto(t, day, light);
+        if (de <= open.split) before = Math.max(before, day.peak);
+        h += DAY_HOURS;
+        continue;
+      }
+      h++;
+      const b = this.buckets.get(h - 1);
+      if (!b) continue;
       const he = hs + HOUR_MS;
-      const part = from <= hs && he <= to ? (b.tally ??= tallyOf(b.facts.values(), hs, he, undefined)) : tallyOf(b.facts.values(), Math.max(from, hs), Math.min(to, he), undefined);
+      const part = from <= hs && he <= to ? this.hourTally(b, hs) : tallyOf(b.facts.values(), Math.max(from, hs), Math.min(to, he), undefined);
       mergeInto(t, part, light);
-      peaks.push([hs, part.peak]);
+      if (he <= open.split) before = Math.max(before, part.peak);
     }
-    this.addOpen(t, from, to, now, peaks);
+    this.addOpen(t, from, to, open, before);
+    return t;
+  }
+
+  private hourTally(b: Bucket, hs: number): Tally {
+    return (b.tally ??= tallyOf(b.facts.values(), hs, hs + HOUR_MS, undefined));
+  }
+
+  private dayTally(day: number): Tally {
+    let t = this.days.get(day);
+    if (!t) {
+      t = emptyTally();
+      for (let h = day * DAY_HOURS; h < (day + 1) * DAY_HOURS; h++) {
+        const b = this.buckets.get(h);
+        if (b) mergeInto(t, this.hourTally(b, h * HOUR_MS));
+      }
+      this.days.set(day, t);
+    }
     return t;
   }
 
   /**
-   * Adds the sessions still holding a device: their busy time up to now, and the peak. Open
-   * sessions busy across the whole span add to every instant of it; from the hour the first
-   * one began inside the span (open sessions are recent, so few hours), the peak needs the
+   * The sessions still holding a device, as they bear on [from, to): busy up to now. Those
+   * busy across the whole span add to every instant of it; from the hour the first one began
+   * inside the span (`split`: open sessions are recent, so few hours), the peak needs the
    * exact sweep of that part.
    */
-  private addOpen(t: Tally, from: number, to: number, now: number, peaks: ReadonlyArray<readonly [number, number]>): void {
+  private openIn(from: number, to: number, now: number): { busyMs: number; across: number; opens: Array<[number, number]>; split: number } {
     const end = Math.min(to, now);
     let across = 0;
+    let busyMs = 0;
     let firstInside = Number.POSITIVE_INFINITY;
     const opens: Array<[number, number]> = [];
     for (const f of this.open.values()) {
       const a = Math.max(f.busy!.from, from);
       if (end <= a) continue;
-      t.busyMs += end - a;
+      busyMs += end - a;
       opens.push([f.busy!.from, end]);
       if (f.busy!.from > from) firstInside = Math.min(firstInside, f.busy!.from);
       else across++;
     }
-    if (opens.length === 0) return;
-    if (firstInside === Number.POSITIVE_INFINITY && to <= now) {
-      t.peak += across;
+    let split = Number.POSITIVE_INFINITY;
+    if (opens.length && (firstInside !== Number.POSITIVE_INFINITY || to > now)) split = to <= now ? Math.max(from, Math.floor(firstInside / HOUR_MS) * HOUR_MS) : from;
+    return { busyMs, across, opens, split };
+  }
+
+  private addOpen(t: Tally, from: number, to: number, open: ReturnType<PoolHistory['openIn']>, before: number): void {
+    if (open.opens.length === 0) return;
+    t.busyMs += open.busyMs;
+    if (open.split === Number.POSITIVE_INFINITY) {
+      t.peak += open.across;
       return;
     }
-    const split = to <= now ? Math.max(from, Math.floor(firstInside / HOUR_MS) * HOUR_MS) : from;
-    let before = 0;
-    for (const [hs, peak] of peaks) if (hs < split) before = Math.max(before, peak);
-    const after = peakOf([...this.closedIntervals(split, to), ...opens.map(([a, b]): [number, number] => [Math.max(a, split), b]).filter(([a, b]) => b > a)]);
-    t.peak = Math.max(split > from ? before + across : 0, after);
+    const { split } = open;
+    const after = peakOf([...this.closedIntervals(split, to), ...open.opens.map(([a, b]): [number, number] => [Math.max(a, split), b]).filter(([a, b]) => b > a)]);
+    t.peak = Math.max(split > from ? before + open.across : 0, after);
   }
 
   private closedIntervals(from: number, to: number): Array<[number, number]> {

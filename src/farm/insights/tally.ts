@@ -31,8 +31,8 @@ export interface Tally {
   byPhase: Record<FinalPhase, number>;
   tests: { passed: number; run: number };
   /** Queue waits and run times (seconds) in chunks, one per tallied span: a merge adds chunks, never copies samples. */
-  waits: number[][];
-  runs: number[][];
+  waits: Float64Array[];
+  runs: Float64Array[];
   busyMs: number;
   peak: number;
   devices: Map<string, DeviceTally>;
@@ -82,8 +82,8 @@ export function tallyOf(facts: Iterable<SessionFacts>, from: number, to: number,
     }
     if (f.finished && inSpan(f.endedAt, from, to)) ended(t, f, f.endedAt, runs);
   }
-  if (waits.length) t.waits.push(waits);
-  if (runs.length) t.runs.push(runs);
+  if (waits.length) t.waits.push(Float64Array.from(waits));
+  if (runs.length) t.runs.push(Float64Array.from(runs));
   for (const [a, b] of intervals) t.busyMs += b - a;
   t.peak = peakOf(intervals);
   return t;
@@ -127,7 +127,7 @@ function ended(t: Tally, f: SessionFacts, endedAt: number, runs: number[]): void
 }
 
 /** The samples of chunks as one array (to select percentiles in). */
-export function flat(chunks: readonly number[][]): Float64Array {
+export function flat(chunks: readonly Float64Array[]): Float64Array {
   let n = 0;
   for (const c of chunks) n += c.length;
   const out = new Float64Array(n);
