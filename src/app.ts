@@ -2,6 +2,8 @@
 // and the server share it. Data flows one way: cluster → FarmSync → FarmStore → routes
 // (and the live broker) → browser. Routes read the store only; writes go to the cluster
 // and come back through the watch.
+import { registerHostGuard } from './http/host-guard.js';
+import { InternalErrors } from './metrics/internal-errors.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -9,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import fastifyView from '@fastify/view';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import { FarmStore } from './farm/store.js';
 import { registerCompression } from './http/compression.js';
 import { frameworkErrorHandler, registerErrorHandlers } from './http/errors.js';
@@ -103,7 +105,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
 
   const cluster = options.cluster ?? connectCluster(config);
-  const store = new FarmStore();
+  // Failures caught inside the dashboard: logged and counted (droidfarm_internal_errors_total).
+  const store = new FarmStore({ errors: new InternalErrors(app.log) });
   const sync = new FarmSync({
     cluster,
     store,
@@ -149,12 +152,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const feed = new JsonFeed(store, options.live?.limits ? { limits: options.live.limits } : {});
   app.decorate('farm', { config, store, cluster, sync, catalog, broker, feed, logs, podLogs, metrics, admission, rateLimited, routes, draining: false } satisfies FarmServices);
 
-  // Before everything else: a flood is refused before any other work.
+  // Before everything else: a request for another host name is not this dashboard's
+  // (DNS rebinding), and a flood is refused before any other work.
+  registerHostGuard(app, config.allowedHosts);
   await registerLimits(app, config.limits, rateLimited);
   registerSecurityHeaders(app, config.streamOrigins);
   registerWriteGuard(app, { readOnly: config.readOnly });
   // Before @fastify/view, which then keeps this reply.locals (a getter) instead of its own.
-  registerViewHelpers(app, { assetVersion: assetVersion() });
+  registerViewHelpers(app, { assetVersion: assetVersion(config.production, store.errors) });
   await app.register(fastifyView, {
     engine: { eta: createTemplates(join(ROOT, 'views'), config.production) },
     root: join(ROOT, 'views'),
@@ -204,15 +209,29 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   return app;
 }
 
-/** A short hash of the built assets, appended to their URLs to bust caches on upgrade. */
-function assetVersion(): string {
+/**
+ * A short hash of the built assets, appended to their URLs to bust caches on upgrade. A
+ * missing one would be a page without styles or scripts: in production that is an image
+ * built wrong, and the dashboard refuses to start; in development it says so and goes on.
+ */
+export function assetVersion(production: boolean, errors: InternalErrors, root = ROOT): string {
   const hash = createHash('sha256');
-  for (const file of ['app.css', 'vendor/htmx.min.js', 'vendor/sse.js', 'app.js']) {
+  const missing: string[] = [];
+  for (const file of ASSETS) {
     try {
-      hash.update(readFileSync(join(ROOT, 'public', file)));
-    } catch {
+      hash.update(readFileSync(join(root, 'public', file)));
+    } catch (err) {
+      missing.push(`public/${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
       hash.update(file);
     }
   }
+  if (missing.length) {
+    const message = `built assets are missing: ${missing.join(', ')}. Run \`npm run build\` (or build the image with its Dockerfile).`;
+    if (production) throw new ConfigError(message);
+    errors.record('assets', new Error(message), 'built assets are missing; pages will lack styles or scripts');
+  }
   return hash.digest('hex').slice(0, 10);
 }
+
+/** The files under public/ the pages load; app.css and vendor/ are built (npm run build). */
+export const ASSETS = ['app.css', 'vendor/htmx.min.js', 'vendor/sse.js', 'app.js'] as const;

@@ -254,7 +254,7 @@ export class Broker {
       this.flushTimer = setTimeout(() => {
         this.flushTimer = undefined;
         this.lastFlushAt = Date.now();
-        void this.flush();
+        this.options.store.errors.watch('live_flush', this.flush(), 'a live flush failed; its changes were not sent');
       }, wait);
     }
   }
@@ -473,7 +473,7 @@ export class Broker {
       this.counters.fragmentsRendered++;
       return outOfBand(await this.options.render(fragment.template, fragment.data), fragment.swap);
     } catch (err) {
-      this.options.log.error({ err, fragment: fragment.id }, 'could not render a live fragment');
+      this.options.store.errors.record('live_render', err, 'could not render a live fragment', { fragment: fragment.id });
       return undefined;
     }
   }
@@ -506,7 +506,7 @@ export class Broker {
     try {
       this.options.onTopicActive?.(topic, active);
     } catch (err) {
-      this.options.log.error({ err, topic }, 'a topic listener failed');
+      this.options.store.errors.record('topic_listener', err, 'a topic listener failed', { topic });
     }
   }
 

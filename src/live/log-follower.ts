@@ -428,14 +428,14 @@ export class LogFollowers {
   }
 
   private enqueue(f: Follow, job: () => Promise<void>): void {
-    f.chain = f.chain.then(job).catch((err: unknown) => this.options.log.error({ err, session: `${f.namespace}/${f.name}` }, 'could not send a runner log update'));
+    f.chain = f.chain.then(job).catch((err: unknown) => this.options.store.errors.record('log_update', err, 'could not send a runner log update', { session: `${f.namespace}/${f.name}` }));
   }
 
   private async render(template: string, data: Record<string, unknown>): Promise<string | undefined> {
     try {
       return (await this.options.render(template, data)).trim();
     } catch (err) {
-      this.options.log.error({ err, template }, 'could not render a runner log fragment');
+      this.options.store.errors.record('log_update', err, 'could not render a runner log fragment', { template });
       return undefined;
     }
   }

@@ -389,7 +389,10 @@ export class FarmSimulator {
       if (s.finishedAt === undefined || s.dirty) continue;
       if (keep !== undefined && s.ownedBySimulator && this.simNow - s.finishedAt > keep) {
         this.sessions.delete(k);
-        await this.cluster.delete('sessions', s.namespace, s.name).catch(() => undefined);
+        await this.cluster.delete('sessions', s.namespace, s.name).catch((err: unknown) => {
+          // Gone already (someone deleted it) is the expected failure; anything else is said.
+          if ((err as { status?: number }).status !== 404) this.options.log?.warn({ err, session: `${s.namespace}/${s.name}` }, 'could not delete an old simulated session');
+        });
         this.options.podLogs?.deletePodLog(s.namespace, `${s.name}-runner`);
       } else if (keep === undefined) {
         // Not ours to delete: stop tracking it once its final status is written.
