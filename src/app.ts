@@ -28,11 +28,13 @@ import { LiveAdmission } from './live/admission.js';
 import { Broker, type BrokerOptions, type Render } from './live/broker.js';
 import { FragmentCatalog } from './live/fragments.js';
 import { JsonFeed } from './live/json-feed.js';
+import { PodLogReader } from './kube/pod-logs.js';
 import { LogFollowers, type LogLimits } from './live/log-follower.js';
 import { Metrics } from './metrics/index.js';
 import apiRoutes from './routes/api/index.js';
 import demoRoutes from './routes/demo/index.js';
 import farmRoutes from './routes/farm/index.js';
+import insightsRoutes from './routes/insights/index.js';
 import liveRoutes from './routes/live/index.js';
 import opsRoutes from './routes/ops/index.js';
 import poolRoutes from './routes/pools/index.js';
@@ -50,6 +52,10 @@ export interface FarmServices {
   feed: JsonFeed;
   /** Runner logs: one upstream follow per watched session, and the API's log streams. */
   logs: LogFollowers;
+  /** Every read of a pod's log (the follows' and the API's), counted and capped. */
+  podLogs: PodLogReader;
+  /** The routes served, method and URL pattern, in registration order. */
+  routes: ReadonlyArray<{ method: string; url: string }>;
   /** What GET /metrics reports (docs/metrics.md). */
   metrics: Metrics;
   /** Caps on live streams (total and per address), shared by /live and /api/v1/events. */
@@ -92,6 +98,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
   });
 
+  // Every route as it is registered, for the API's description and its test.
+  const routes: Array<{ method: string; url: string }> = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
+
   const cluster = options.cluster ?? connectCluster(config);
   // Failures caught inside the dashboard: logged and counted (droidfarm_internal_errors_total).
   const store = new FarmStore({ errors: new InternalErrors(app.log) });
@@ -110,17 +122,19 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     store,
     streams: () => ({ pages: broker.stats(), json: feed.stats() }),
     watches: () => sync.statuses(),
-    limits: () => ({ admission: admission.stats(), logs: { upstreams: logs.stats().upstreams, refused: logs.refusedCount }, rateLimited, config: config.limits }),
+    insights: () => catalog.insights.report({ window: '1h' }, Date.now()),
+    limits: () => ({ admission: admission.stats(), logs: { upstreams: podLogs.upstreams, refused: podLogs.refused }, rateLimited, config: config.limits }),
   });
   const render: Render = metrics.timed((template, data) => app.view(template, data));
   // Log chunks go out through the broker, which tells the followers when a log topic is watched.
+  const podLogs = new PodLogReader(cluster, config.limits.logFollows);
   const logs = new LogFollowers({
     store,
-    cluster,
+    reader: podLogs,
     render,
     sink: { publish: (topic, fragments) => broker.publish(topic, fragments), invalidate: (topic) => broker.invalidate(topic) },
     log: app.log,
-    limits: { maxUpstreams: config.limits.logFollows, ...options.logs },
+    ...(options.logs ? { limits: options.logs } : {}),
   });
   const catalog = new FragmentCatalog(store, { origins: config.streamOrigins, linkOrigins: config.linkOrigins, allowHttp: config.allowHttpStreams }, Date.now, logs);
   // The broker renders with the same templates as the pages: one partial per region.
@@ -136,7 +150,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...options.live,
   });
   const feed = new JsonFeed(store, options.live?.limits ? { limits: options.live.limits } : {});
-  app.decorate('farm', { config, store, cluster, sync, catalog, broker, feed, logs, metrics, admission, rateLimited, draining: false } satisfies FarmServices);
+  app.decorate('farm', { config, store, cluster, sync, catalog, broker, feed, logs, podLogs, metrics, admission, rateLimited, routes, draining: false } satisfies FarmServices);
 
   // Before everything else: a request for another host name is not this dashboard's
   // (DNS rebinding), and a flood is refused before any other work.
@@ -167,6 +181,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(opsRoutes);
   await app.register(farmRoutes);
   await app.register(poolRoutes);
+  await app.register(insightsRoutes);
   await app.register(sessionRoutes);
   await app.register(liveRoutes);
   await app.register(apiRoutes);
@@ -184,6 +199,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     broker.close();
     feed.close();
     logs.close();
+    podLogs.close();
   });
   app.addHook('onClose', async () => {
     sync.stop();

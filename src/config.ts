@@ -5,7 +5,8 @@ import { isIP } from 'node:net';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { checkKubeconfig, ConfigError, flagHelp, parseFlags } from './flags.js';
+import { isDnsLabel } from './kube/names.js';
 
 export type ClusterSource =
   | { mode: 'kubeconfig'; kubeconfig: string | undefined; context: string | undefined }
@@ -61,13 +62,7 @@ export interface Limits {
   notFoundPerMinute: number;
 }
 
-export class ConfigError extends Error {
-  readonly code = 'DF_ERR_CONFIG';
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 /** The flags, their environment variables and their help text: the README table follows this. */
 export const OPTIONS = {
@@ -134,16 +129,10 @@ type OptionName = keyof typeof OPTIONS;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const LOG_FORMATS = ['json', 'pretty'] as const;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 export function helpText(): string {
-  const lines = ['Usage: droidfarm-dashboard [flags]', ''];
-  for (const [name, opt] of Object.entries(OPTIONS)) {
-    const env = opt.env ? ` (env ${opt.env})` : '';
-    lines.push(`  --${name.padEnd(20)} ${opt.help}${env}`);
-  }
-  return lines.join('\n');
+  return flagHelp('droidfarm-dashboard [flags]', OPTIONS);
 }
 
 export interface Environment {
@@ -158,46 +147,17 @@ export interface Environment {
 
 /** Parses and validates; throws ConfigError. Returns null when --help was asked. */
 export function loadConfig({ argv, env, home = homedir(), fileExists = existsSync, stdoutIsTTY = process.stdout.isTTY === true }: Environment): Config | null {
-  let values: Partial<Record<OptionName, string | boolean | string[]>>;
-  try {
-    const parseOptions: ParseArgsConfig['options'] = Object.fromEntries(
-      Object.entries(OPTIONS).map(([name, o]) => [name, { type: o.type, multiple: 'multiple' in o }]),
-    );
-    values = parseArgs({ args: argv, options: parseOptions, strict: true, allowPositionals: false }).values as typeof values;
-  } catch (err) {
-    throw new ConfigError(`${(err as Error).message}. Run with --help to see the flags.`);
-  }
-  if (values.help) return null;
+  const flags = parseFlags(argv, env, OPTIONS);
+  if (flags.help) return null;
+  const { str, list, bool } = flags;
 
-  const str = (name: OptionName): string | undefined => {
-    const v = values[name];
-    if (typeof v === 'string') return v;
-    const e = OPTIONS[name].env;
-    return e && env[e] !== undefined && env[e] !== '' ? env[e] : undefined;
-  };
-  const list = (name: OptionName): string[] => {
-    const v = values[name];
-    if (Array.isArray(v)) return v.flatMap(splitList);
-    const e = OPTIONS[name].env;
-    return e && env[e] ? splitList(env[e]) : [];
-  };
-  const bool = (name: OptionName): boolean => {
-    if (values[name] === true) return true;
-    const e = OPTIONS[name].env;
-    const raw = e ? env[e] : undefined;
-    if (raw === undefined || raw === '') return false;
-    if (/^(1|true|yes|on)$/i.test(raw)) return true;
-    if (/^(0|false|no|off)$/i.test(raw)) return false;
-    throw new ConfigError(`${e}=${raw} is not a boolean: use true or false.`);
-  };
-
-  const port = parsePort(str('port') ?? '8080', values.port !== undefined ? '--port' : 'PORT');
-  const host = parseHost(str('host') ?? '0.0.0.0', values.host !== undefined ? '--host' : 'HOST');
+  const port = parsePort(str('port') ?? '8080', flags.source('port'));
+  const host = parseHost(str('host') ?? '0.0.0.0', flags.source('host'));
   const allowedHosts = list('allowed-host').map(parseAllowedHost);
 
   const namespaces = [...new Set(list('namespace'))];
   for (const ns of namespaces) {
-    if (!DNS_LABEL.test(ns)) {
+    if (!isDnsLabel(ns)) {
       throw new ConfigError(`--namespace ${JSON.stringify(ns)} is not a valid namespace name (lowercase letters, digits and '-', at most 63).`);
     }
   }
@@ -229,11 +189,7 @@ export function loadConfig({ argv, env, home = homedir(), fileExists = existsSyn
   if (bool('demo')) {
     cluster = { mode: 'demo', reason: 'forced' };
   } else if (kubeconfig !== undefined) {
-    // KUBECONFIG may list several files; the first must exist, as kubectl requires.
-    const first = kubeconfig.split(':').find(Boolean);
-    if (!first || !fileExists(first)) {
-      throw new ConfigError(`kubeconfig ${JSON.stringify(kubeconfig)} does not exist: fix --kubeconfig / KUBECONFIG, or unset it to run the embedded demo.`);
-    }
+    checkKubeconfig(kubeconfig, fileExists, 'fix --kubeconfig / KUBECONFIG, or unset it to run the embedded demo');
     cluster = { mode: 'kubeconfig', kubeconfig, context };
   } else if (env.KUBERNETES_SERVICE_HOST && fileExists(IN_CLUSTER_TOKEN)) {
     if (context) throw new ConfigError('--context needs a kubeconfig, but the dashboard is running in-cluster with its service account.');
@@ -273,7 +229,7 @@ export function loadConfig({ argv, env, home = homedir(), fileExists = existsSyn
     allowHttpStreams,
     readOnly: bool('read-only'),
     showRunnerEnv: bool('show-runner-env'),
-    shutdownDelaySeconds: parseSeconds(str('shutdown-delay') ?? '0', values['shutdown-delay'] !== undefined ? '--shutdown-delay' : 'DROIDFARM_SHUTDOWN_DELAY'),
+    shutdownDelaySeconds: parseSeconds(str('shutdown-delay') ?? '0', flags.source('shutdown-delay')),
     logLevel,
     logFormat,
     production: env.NODE_ENV === 'production',
@@ -295,13 +251,6 @@ function parseLimits(str: (name: OptionName) => string | undefined): Limits {
     writesPerMinute: count('write-rate-limit', 60),
     notFoundPerMinute: count('not-found-rate-limit', 300),
   };
-}
-
-function splitList(raw: string): string[] {
-  return raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
 }
 
 function parsePort(raw: string, source: string): number {

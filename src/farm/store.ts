@@ -6,7 +6,7 @@ import { InternalErrors } from '../metrics/internal-errors.js';
 import { countDevices, diffDevices } from './devices.js';
 import { SessionOrder } from './session-order.js';
 import { querySessions, type SessionPage, type SessionQuery } from './session-query.js';
-import type { DeviceView, EventView, PoolView, SessionView, TemplateView } from './types.js';
+import { DEVICE_STATES, type DeviceView, type EventView, type PoolView, type SessionView, type TemplateView } from './types.js';
 
 export type ChangeType = 'added' | 'modified' | 'deleted';
 
@@ -234,7 +234,7 @@ function poolSummaryChanged(a: PoolView, b: PoolView): boolean {
   if (JSON.stringify(a.labels) !== JSON.stringify(b.labels)) return true;
   const ca = countDevices(a.devices);
   const cb = countDevices(b.devices);
-  return ca.Booting !== cb.Booting || ca.Idle !== cb.Idle || ca.Busy !== cb.Busy || ca.Unhealthy !== cb.Unhealthy;
+  return DEVICE_STATES.some((state) => ca[state] !== cb[state]);
 }
 
 function involvedKey(kind: string, namespace: string, name: string): string {

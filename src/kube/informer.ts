@@ -21,12 +21,10 @@ import { ClusterError } from './errors.js';
 import { diffRelist } from './relist-diff.js';
 import { RESOURCES, type ResourceName } from './resources.js';
 import type { Cluster, KubeObject, WatchEvent, WatchHandle } from './types.js';
-import type { ForbiddenRead } from '../farm/store.js';
+import type { ChangeType, ForbiddenRead } from '../farm/store.js';
 import type { InternalErrors } from '../metrics/internal-errors.js';
 
 export type { ForbiddenRead };
-
-export type ChangeType = 'added' | 'modified' | 'deleted';
 
 export interface InformerChange<V> {
   type: ChangeType;

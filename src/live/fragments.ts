@@ -1,7 +1,9 @@
 // The page regions that change live, each with its element id, its template and its data
 // from the store. Pages render these same fragments on first load, htmx swaps them, and
 // the broker re-renders them on change: one template per region, whatever asks for it.
+import { createHash } from 'node:crypto';
 import { FarmAttention } from '../farm/attention.js';
+import { FarmInsights, type InsightsQuery } from '../farm/insights/insights.js';
 import { countDevices, isHeartbeatStale } from '../farm/devices.js';
 import { farmTotals, summarisePool, type PoolSummary } from '../farm/stats.js';
 import { key, type FarmChange, type FarmStore } from '../farm/store.js';
@@ -9,9 +11,11 @@ import { DEVICE_STATES, type DeviceState, type DeviceView, type PoolView } from 
 import { timeView } from '../http/format.js';
 import { checkURL, type UrlPolicy, type UrlVerdict } from '../http/url-policy.js';
 import { stateCountId } from '../view/pool-filter.js';
+import { insightsTopic, isInsightsTopic, topicQuery } from '../view/insights-query.js';
+import { insightsView } from '../view/insights-view.js';
 import { isSessionListTopic, listFilters, SessionLists, sessionListTopic } from '../view/session-list.js';
 import { domId } from './dom-id.js';
-import { logTopic, type LogPanelData } from './log-follower.js';
+import { logTopic, type LogPanelData } from './log-panel.js';
 import { sessionDetailData } from './session-detail.js';
 
 export interface Fragment {
@@ -50,6 +54,8 @@ export const topics = {
   session: (namespace: string, name: string) => `session:${namespace}/${name}`,
   /** The runner log of a session: subscribing starts following its pod (see log-follower.ts). */
   log: logTopic,
+  /** The insights page of one filter set (see src/view/insights-query.ts). */
+  insights: insightsTopic,
 };
 
 /** Where the log panel's content comes from (LogFollowers). */
@@ -60,7 +66,7 @@ export interface LogPanelSource {
 const TOPIC = /^(farm|pools|(?:pool|session|log):[^/\s]{1,253}\/[^/\s]{1,253}|device:[^/\s]{1,253}\/[^/\s]{1,253}\/[^/\s]{1,253})$/;
 
 export function isTopic(topic: string): boolean {
-  return TOPIC.test(topic) || listFilters(topic) !== undefined;
+  return TOPIC.test(topic) || listFilters(topic) !== undefined || topicQuery(topic) !== undefined;
 }
 
 export const poolHref = (ns: string, name: string): string => `/pools/${encodeURIComponent(ns)}/${encodeURIComponent(name)}`;
@@ -92,6 +98,12 @@ export class FragmentCatalog {
   private readonly lists: SessionLists;
   /** What needs an operator's attention, kept incrementally. */
   private readonly attention: FarmAttention;
+  /** The farm's history from its sessions, kept incrementally (src/farm/insights). */
+  readonly insights: FarmInsights;
+  /** Insights topics someone is watching, and the insights revision they were last marked at. */
+  private readonly insightsTopics = new Set<string>();
+  private insightsSeen = 0;
+  private insightsTimeMarkedAt = 0;
 
   constructor(
     private readonly store: FarmStore,
@@ -101,11 +113,48 @@ export class FragmentCatalog {
   ) {
     this.lists = new SessionLists(store, now);
     this.attention = new FarmAttention(store);
+    // Subscribed before the broker, so its figures are up to date when affected() runs.
+    this.insights = new FarmInsights(store);
   }
 
   /** The broker says a topic gained its first subscriber (true) or lost its last (false). */
   onTopic(topic: string, active: boolean): void {
     if (isSessionListTopic(topic)) this.lists.onTopic(topic, active);
+    if (isInsightsTopic(topic)) {
+      if (active) this.insightsTopics.add(topic);
+      else this.insightsTopics.delete(topic);
+    }
+  }
+
+  // ---- insights ----
+
+  /** The insights page body of one filter set; its id names the filter set, so topics never share a rendering. */
+  insightsBody(query: InsightsQuery): Fragment {
+    const id = `insights__${createHash('sha1').update(insightsTopic(query)).digest('hex').slice(0, 12)}`;
+    return lazyFragment(id, '/partials/insights-body', () => {
+      const now = this.now();
+      return insightsView(this.insights.report(query, now), query, now);
+    });
+  }
+
+  /** A pool's bottleneck verdict, on its page. */
+  poolVerdict(ns: string, name: string): Fragment {
+    return lazyFragment(domId('pool-verdict', ns, name), '/partials/pool-verdict', () => ({
+      verdict: this.insights.verdictOf(ns, name, this.now()),
+      insightsHref: `/insights?${new URLSearchParams({ window: '24h', namespace: ns, pool: name })}`,
+    }));
+  }
+
+  /** Every watched insights page, when the figures moved (or, with `force`, as time moves the window). */
+  private insightsUpdates(force = false): TopicFragment[] {
+    if (!force && this.insights.revision === this.insightsSeen) return [];
+    this.insightsSeen = this.insights.revision;
+    const out: TopicFragment[] = [];
+    for (const topic of this.insightsTopics) {
+      const q = topicQuery(topic);
+      if (q) out.push({ topic, fragment: this.insightsBody(q) });
+    }
+    return out;
   }
 
   // ---- farm overview ----
@@ -118,10 +167,19 @@ export class FragmentCatalog {
   /** The overview's strip of what needs a look; its hrefs are built here, not in the template. */
   farmAttention(): Fragment {
     return lazyFragment('farm-attention', '/partials/farm-attention', () => {
-      const a = this.attention.view(this.now());
+      const now = this.now();
+      const a = this.attention.view(now);
+      const bottlenecks = this.store
+        .listPools()
+        .map((p) => ({ namespace: p.namespace, pool: p.name, verdict: this.insights.verdictOf(p.namespace, p.name, now) }))
+        .filter((b) => b.verdict.status === 'bottleneck')
+        .map((b) => ({ pool: b.pool, summary: b.verdict.summary, href: poolHref(b.namespace, b.pool) }));
       return {
         attention: {
           ...a,
+          calm: a.calm && bottlenecks.length === 0,
+          bottlenecks,
+          insightsHref: '/insights',
           unhealthy: a.unhealthy.map((d) => ({ ...d, reason: firstLine(d.reason), href: deviceHref(d.namespace, d.pool, d.device) })),
           waiting: a.waiting.map((w) => ({ ...w, href: poolHref(w.namespace, w.pool) })),
           failedHref: '/sessions?phase=Failed&phase=TimedOut',
@@ -242,7 +300,11 @@ export class FragmentCatalog {
     }
     const [kind, rest = ''] = splitTopic(topic);
     const parts = rest.split('/');
-    if (kind === 'pool') return [badge, this.poolHeader(parts[0]!, parts[1]!), ...this.stateCounts(parts[0]!, parts[1]!), this.deviceGrid(parts[0]!, parts[1]!)];
+    if (isInsightsTopic(topic)) {
+      const q = topicQuery(topic);
+      return q ? [badge, this.insightsBody(q)] : [badge];
+    }
+    if (kind === 'pool') return [badge, this.poolHeader(parts[0]!, parts[1]!), this.poolVerdict(parts[0]!, parts[1]!), ...this.stateCounts(parts[0]!, parts[1]!), this.deviceGrid(parts[0]!, parts[1]!)];
     if (kind === 'device') return [badge, this.deviceFacts(parts[0]!, parts[1]!, parts[2]!)];
     if (kind === 'session') return [badge, this.sessionDetail(parts[0]!, parts[1]!)];
     if (kind === 'log') {
@@ -254,7 +316,7 @@ export class FragmentCatalog {
 
   /** Which fragments of which topics a store change makes out of date. */
   affected(change: FarmChange): TopicFragment[] {
-    const out: TopicFragment[] = [];
+    const out: TopicFragment[] = this.insightsUpdates();
     const add = (topic: string, fragment: Fragment | undefined) => fragment && out.push({ topic, fragment });
     switch (change.kind) {
       case 'pool': {
@@ -269,6 +331,7 @@ export class FragmentCatalog {
           add(topics.pools, this.poolsTable());
         }
         add(topics.pool(ns, name), this.poolHeader(ns, name));
+        add(topics.pool(ns, name), this.poolVerdict(ns, name));
         for (const count of this.stateCounts(ns, name)) add(topics.pool(ns, name), count);
         if (change.type === 'deleted') add(topics.pool(ns, name), this.deviceGrid(ns, name));
         break;
@@ -278,12 +341,19 @@ export class FragmentCatalog {
         if (change.device.state === 'Unhealthy' || change.old?.state === 'Unhealthy' || change.device.message !== change.old?.message) add(topics.farm, this.farmAttention());
         if (change.type === 'modified') add(topics.pool(ns, name), this.deviceTile(ns, name, change.device.name));
         else add(topics.pool(ns, name), this.deviceGrid(ns, name));
+        if (change.device.state !== change.old?.state) {
+          add(topics.pool(ns, name), this.poolVerdict(ns, name));
+          if (change.device.state === 'Idle' || change.old?.state === 'Idle') add(topics.farm, this.farmAttention());
+        }
         add(topics.device(ns, name, change.device.name), this.deviceFacts(ns, name, change.device.name));
         break;
       }
       case 'session':
         out.push(...this.lists.affected(change));
-        if (change.view.phase !== change.old?.phase) add(topics.farm, this.farmAttention());
+        if (change.view.phase !== change.old?.phase) {
+          add(topics.farm, this.farmAttention());
+          add(topics.pool(change.view.namespace, change.view.spec.poolName), this.poolVerdict(change.view.namespace, change.view.spec.poolName));
+        }
         add(topics.session(change.view.namespace, change.view.name), this.sessionDetail(change.view.namespace, change.view.name));
         break;
       case 'event': {
@@ -315,7 +385,10 @@ export class FragmentCatalog {
 
   /** Tiles whose stale-heartbeat flag flipped since the last check: time passes without changes. */
   staleFlips(previous: Map<string, boolean>): TopicFragment[] {
-    const out: TopicFragment[] = [];
+    // Time moves the insights window without any change: watched insights pages follow once a minute.
+    const now = this.now();
+    const out: TopicFragment[] = now - this.insightsTimeMarkedAt >= 60_000 ? this.insightsUpdates(true) : [];
+    if (out.length) this.insightsTimeMarkedAt = now;
     const seen = new Set<string>();
     for (const pool of this.store.listPools()) {
       for (const d of pool.devices) {

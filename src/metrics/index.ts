@@ -7,10 +7,13 @@ import type { FarmStore } from '../farm/store.js';
 import type { Render } from '../live/broker.js';
 import { DashboardMetrics, type DashboardSources } from './dashboard-metrics.js';
 import { FarmMetrics } from './farm-metrics.js';
+import { registerInsightsMetrics, type InsightsSource } from './insights-metrics.js';
 import { PREFIX, processMetrics, totalsCounter } from './registry.js';
 
 export interface MetricsSources extends DashboardSources {
   store: FarmStore;
+  /** The last hour's insights report, for the per-pool queue wait and utilisation gauges. */
+  insights?: InsightsSource;
 }
 
 export class Metrics {
@@ -22,6 +25,7 @@ export class Metrics {
   constructor(sources: MetricsSources) {
     this.farm = new FarmMetrics(this.registry, sources.store);
     this.dashboard = new DashboardMetrics(this.registry, sources);
+    if (sources.insights) registerInsightsMetrics(this.registry, sources.insights);
     const errors = sources.store.errors;
     totalsCounter(
       this.registry,

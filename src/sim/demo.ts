@@ -4,6 +4,7 @@
 import { MemoryCluster } from '../kube/memory-cluster.js';
 import type { NewKubeObject } from '../kube/types.js';
 import { DEMO_ARTIFACT_BASE, demoArtifact } from './artifacts.js';
+import { backfillHistory, type HistoryPool } from './history.js';
 import { FarmSimulator } from './simulator.js';
 
 export const DEMO_NAMESPACE = 'droidfarm-demo';
@@ -20,14 +21,23 @@ const POOLS = [
   { name: 'tablets', template: 'tablet-android-13', replicas: 6, busyAtStart: 2 },
 ];
 
+/** The day before the demo started, for /insights (see history.ts): tablets is the bottleneck at times. */
+const HISTORY: HistoryPool[] = [
+  { name: 'smoke', replicas: 12, perHour: 24, meanRunMs: 8 * 60_000 },
+  { name: 'regression', replicas: 40, perHour: 36, meanRunMs: 20 * 60_000 },
+  { name: 'tablets', replicas: 6, perHour: 12, meanRunMs: 6 * 60_000, bursts: [[15, 13, 80], [5, 4, 90]], waitingNow: 10 },
+];
+
 export interface Demo {
   cluster: MemoryCluster;
   simulator: FarmSimulator;
   stop(): void;
 }
 
-export async function startDemo(options: { seed?: number; speed?: number } = {}): Promise<Demo> {
-  const cluster = new MemoryCluster();
+export async function startDemo(options: { seed?: number; speed?: number; history?: boolean } = {}): Promise<Demo> {
+  // The clock is moved back only while the day of history is written.
+  let clock: number | undefined;
+  const cluster = new MemoryCluster({ now: () => clock ?? Date.now() });
   for (const t of TEMPLATES) {
     await cluster.create('templates', DEMO_NAMESPACE, template(t));
   }
@@ -48,6 +58,19 @@ export async function startDemo(options: { seed?: number; speed?: number } = {})
         },
       });
     }
+  }
+  if (options.history !== false) {
+    await backfillHistory({
+      cluster,
+      namespace: DEMO_NAMESPACE,
+      seed: options.seed ?? 42,
+      now: Date.now(),
+      pools: HISTORY,
+      setClock: (at) => (clock = at),
+      flakyDevice: 'regression-7',
+      // A little more than a day, so the 24 h window is covered whole.
+      hours: 24.25,
+    });
   }
   const simulator = new FarmSimulator({
     cluster,

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { compileServer } from './build.js';
 import { runEvents, type EventsResult } from './events.js';
 import { runFanout, type FanoutResult } from './fanout.js';
+import { runInsights, type InsightsResult } from './insights.js';
 import { startBenchControlPlane } from './kube.js';
 import { buildAssets } from '../cluster/assets.js';
 import { BENCH_DIR, killChildren } from './proc.js';
@@ -19,7 +20,7 @@ import { runStorm, type StormResult } from './storm.js';
 import { runViewers, type ViewersResult } from './viewers.js';
 import { mb, ms, table, type Summary } from './stats.js';
 
-const TARGETS = { fanoutClients: 10_000, p99Ms: 250, rssMB: 400, renderMs: 5, viewersCpuPercent: 20, viewersP99Ratio: 1.25, stormP99RiseMs: 250, stormSnapshotsS: 2 };
+const TARGETS = { insightsRenderMs: 20, insightsChangeMs: 1, fanoutClients: 10_000, p99Ms: 250, rssMB: 400, renderMs: 5, viewersCpuPercent: 20, viewersP99Ratio: 1.25, stormP99RiseMs: 250, stormSnapshotsS: 2 };
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -37,9 +38,10 @@ const HELP = `Usage: npm run bench -- [options]
   --storm <n>            clients connecting at once in the connect-storm bench (default 2000)
   --storm-devices <n>    devices in the pool of the connect-storm bench (default 500)
   --storm-viewers <n>    viewers already connected during the storm (default 1000)
+  --insights-renders <n> measured /insights renders per window and case (default 200)
   --events <n>           unrelated Events in the Events bench (default 5000)
   --kube-clients <n,n…>  SSE clients per fan-out run through the real apiserver (default 10000)
-  --only <fanout|fanout-kube|render|sessions|viewers|storm|events> run one part
+  --only <fanout|fanout-kube|render|sessions|viewers|storm|events|insights> run one part
   --tsx-server           run the server under tsx instead of compiled (adds ~60 MB RSS)
   --markdown             print the result tables as Markdown
   --json <file>          also write every figure to a JSON file
@@ -63,7 +65,8 @@ interface Options {
   renders: number;
   renderWarmup: number;
   devRender: boolean;
-  only: 'fanout' | 'fanout-kube' | 'render' | 'sessions' | 'viewers' | 'storm' | 'events' | undefined;
+  only: 'fanout' | 'fanout-kube' | 'render' | 'sessions' | 'viewers' | 'storm' | 'events' | 'insights' | undefined;
+  insightsRenders: number;
   kubeClients: number[];
   events: number;
   storm: number;
@@ -92,6 +95,7 @@ function options(): Options | null {
       'render-warmup': { type: 'string', default: '50' },
       'no-dev-render': { type: 'boolean', default: false },
       only: { type: 'string' },
+      'insights-renders': { type: 'string', default: '200' },
       sessions: { type: 'string', default: '50000' },
       events: { type: 'string', default: '5000' },
       viewers: { type: 'string', default: '1000' },
@@ -112,7 +116,7 @@ function options(): Options | null {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} ${raw}: expected a whole number ≥ ${min}`);
     return n;
   };
-  const parts = ['fanout', 'fanout-kube', 'render', 'sessions', 'viewers', 'storm', 'events'];
+  const parts = ['fanout', 'fanout-kube', 'render', 'sessions', 'viewers', 'storm', 'events', 'insights'];
   if (values.only !== undefined && !parts.includes(values.only)) throw new Error(`--only ${values.only}: expected one of ${parts.join(', ')}`);
   return {
     clients: values.clients.split(',').map((c) => int('clients', c.trim(), 1)),
@@ -126,6 +130,7 @@ function options(): Options | null {
     renderWarmup: int('render-warmup', values['render-warmup'], 0),
     devRender: !values['no-dev-render'],
     only: values.only as Options['only'],
+    insightsRenders: int('insights-renders', values['insights-renders'], 1),
     sessions: int('sessions', values.sessions, 1),
     events: int('events', values.events, 0),
     viewers: int('viewers', values.viewers, 1),
@@ -185,7 +190,7 @@ async function main(): Promise<number> {
   const renders: RenderResult[] = [];
 
   let serverScript = join(BENCH_DIR, 'server.ts');
-  if (!o.tsxServer && o.only !== 'sessions' && o.only !== 'events') {
+  if (!o.tsxServer && o.only !== 'sessions' && o.only !== 'events' && o.only !== 'insights') {
     log('compiling the server (tsc), so that it runs as in production…');
     try {
       const compiled = await compileServer();
@@ -296,6 +301,16 @@ async function main(): Promise<number> {
       log(`  FAILED: ${(err as Error).message}`);
     }
   }
+  let insights: InsightsResult | undefined;
+  if (o.only === undefined || o.only === 'insights') {
+    log(`insights: ${o.sessions} finished TestSessions over 7 days in 5 pools of 40 devices, in process`);
+    try {
+      insights = await runInsights({ sessions: o.sessions, renders: o.insightsRenders, changes: 10_000, log });
+    } catch (err) {
+      failures.push(`insights: ${(err as Error).message}`);
+      log(`  FAILED: ${(err as Error).message}`);
+    }
+  }
   clearTimeout(watchdog);
   const loadAfter = os.loadavg();
 
@@ -393,6 +408,23 @@ async function main(): Promise<number> {
     out.push(table(['mode', 'measured as', 'n', 'p50 ms', 'p99 ms', 'mean ms', 'CPU ms/render'], rows, o.markdown));
   }
 
+  if (insights) {
+    const x = insights;
+    out.push('', `Insights: ${x.sessions} TestSessions over 7 days, ${x.pools} pools; GET /insights by app.inject in process (${(x.bytes / 1024).toFixed(0)} KiB at 24 h), production templates`);
+    const row = (what: string, s: Summary, target: string) => [what, String(s.count), ms(s.p50), ms(s.p99), ms(s.max), target];
+    out.push(
+      table(
+        ['what', 'n', 'p50', 'p99', 'max', 'target'],
+        [
+          ...(Object.entries(x.render) as Array<[string, Summary]>).map(([k, s]) => row(`render ${k} (ms)`, s, `p50 < ${TARGETS.insightsRenderMs} ms`)),
+          ...(Object.entries(x.renderCpu) as Array<[string, Summary]>).map(([k, s]) => row(`render ${k}, CPU (ms)`, s, '')),
+          row('one change, insights only (µs)', x.changeInsightsUs, `p50 < ${TARGETS.insightsChangeMs * 1000} µs`),
+          row('one change, whole store (µs)', x.changeStoreUs, ''),
+        ],
+        o.markdown,
+      ),
+    );
+  }
   if (sessions) {
     const s = sessions;
     out.push(
@@ -514,6 +546,10 @@ async function main(): Promise<number> {
     out.push(`  storm of ${storm.storm.connected}: viewers' p99 rises < ${TARGETS.stormP99RiseMs} ms: ${verdict(rise < TARGETS.stormP99RiseMs)} (+${ms(rise)} ms)`);
     out.push(`  storm of ${storm.storm.connected}: every snapshot within ${TARGETS.stormSnapshotsS} s: ${verdict(storm.storm.ms < TARGETS.stormSnapshotsS * 1000)} (${(storm.storm.ms / 1000).toFixed(2)} s)`);
   }
+  if (insights) {
+    for (const [k, r] of Object.entries(insights.render)) out.push(`  /insights render ${k} < ${TARGETS.insightsRenderMs} ms: p50 ${verdict(r.p50 < TARGETS.insightsRenderMs)} (${ms(r.p50)} ms)`);
+    out.push(`  one session change to the insights < ${TARGETS.insightsChangeMs} ms: p50 ${verdict(insights.changeInsightsUs.p50 < TARGETS.insightsChangeMs * 1000)} (${insights.changeInsightsUs.p50.toFixed(1)} µs), max ${(insights.changeInsightsUs.max / 1000).toFixed(2)} ms`);
+  }
   if (failures.length) {
     out.push('', 'FAILED:');
     for (const f of failures) out.push(`  ${f}`);
@@ -521,7 +557,7 @@ async function main(): Promise<number> {
   process.stdout.write(`${out.join('\n')}\n`);
 
   if (o.json) {
-    writeFileSync(o.json, `${JSON.stringify({ started: started.toISOString(), machine: m, loadAfter, options: o, fanouts, kubeFanouts, renders, sessions, events, viewers, storm, failures }, null, 2)}\n`);
+    writeFileSync(o.json, `${JSON.stringify({ started: started.toISOString(), machine: m, loadAfter, options: o, fanouts, kubeFanouts, renders, sessions, events, viewers, storm, insights, failures }, null, 2)}\n`);
   }
   return failures.length ? 1 : 0;
 }

@@ -61,7 +61,9 @@ describe('npm start with no cluster', () => {
     expect(output).not.toContain('anyone who can reach');
   });
 
-  it('says in the terminal that it runs the embedded demo, and why', () => {
+  it('says in the terminal that it runs the embedded demo, and why', async () => {
+    // Logged once listening; the demo's first list (a day of history) may come in between.
+    await waitFor('the demo warning', () => output.includes('EMBEDDED DEMO'), { timeoutMs: 10_000, detail: () => output.slice(-2000) });
     expect(output).toContain('EMBEDDED DEMO');
     expect(output).toContain('no kubeconfig or in-cluster service account was found');
   });

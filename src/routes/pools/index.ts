@@ -32,6 +32,7 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
       title: `${name} · Pools`,
       topics: [topics.pool(namespace, name)],
       header: catalog.poolHeader(namespace, name).data,
+      verdict: catalog.poolVerdict(namespace, name).data,
       grid: grid.data,
       filter: poolFilterView(poolHref(namespace, name), namespace, name, parseStateFilter(request.query.state), pool && countDevices(pool.devices)),
       // What the operator said about the pool, newest first. Read at page load only: no

@@ -44,7 +44,6 @@ export class SessionActions {
 
     const object = plannedSession(r, requestId);
     try {
-      await this.cluster.create('sessions', r.namespace, object, { dryRun: true });
       return { object: await this.cluster.create('sessions', r.namespace, object), created: true };
     } catch (err) {
       if (err instanceof ClusterError && err.status === 409 && requestId) {
