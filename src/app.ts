@@ -13,6 +13,7 @@ import type { Config } from './config.js';
 import { FarmStore } from './farm/store.js';
 import { registerCompression } from './http/compression.js';
 import { frameworkErrorHandler, registerErrorHandlers } from './http/errors.js';
+import { registerIdentity } from './http/identity.js';
 import { registerLimits, type RateLimited } from './http/limits.js';
 import { registerReadAccess } from './http/read-access.js';
 import { registerSecurityHeaders } from './http/security.js';
@@ -138,6 +139,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // Before everything else: a flood is refused before any other work.
   await registerLimits(app, config.limits, rateLimited);
   registerSecurityHeaders(app, config.streamOrigins);
+  // Who asks, before anything acts on it: without a trusted identity, 401 here.
+  registerIdentity(app, config.auth, cluster);
   registerWriteGuard(app, { readOnly: config.readOnly });
   // Before @fastify/view, which then keeps this reply.locals (a getter) instead of its own.
   registerViewHelpers(app, { assetVersion: assetVersion() });

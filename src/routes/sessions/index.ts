@@ -8,7 +8,7 @@ import { sessionHref } from '../../live/fragments.js';
 import { checkSessionRequest } from '../../farm/session-request.js';
 import { toYaml } from '../../http/yaml.js';
 import { flashDeleted, takeFlash } from '../../http/flash.js';
-import { newRequestId, plannedSession, SessionActions } from './actions.js';
+import { actionsFor, newRequestId, plannedSession } from './actions.js';
 import { emptyForm, errorSummary, fieldId, formErrors, formToRequest, readForm, type SessionForm } from './form.js';
 import { wantsFragment } from '../../http/negotiate.js';
 import { topics } from '../../live/fragments.js';
@@ -22,8 +22,8 @@ const RESULTS_ID = 'sessions-results';
 type SessionParams = { Params: { namespace: string; name: string } };
 
 export default async function sessionRoutes(app: FastifyInstance): Promise<void> {
-  const { store, catalog, cluster, config } = app.farm;
-  const actions = new SessionActions(cluster, store, config.namespaces);
+  const { store, catalog, config } = app.farm;
+  const actions = (request: FastifyRequest) => actionsFor(app, request);
 
   // The form posts urlencoded fields; repeated names become lists. Small bodies only.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => {
@@ -48,7 +48,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
   app.post('/sessions', { bodyLimit: 64 * 1024 }, async (request, reply) => {
     const form = readForm(request.body);
     try {
-      const { object } = await actions.create(formToRequest(form), form.requestId || undefined);
+      const { object } = await actions(request).create(formToRequest(form), form.requestId || undefined);
       const ns = object.metadata.namespace ?? form.namespace;
       await sessionArrives(store, ns, object.metadata.name);
       // A full navigation, so the session page loads with its own stream and history entry.
@@ -62,20 +62,20 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
 
   app.post<SessionParams>('/sessions/:namespace/:name/cancel', async (request, reply) => {
     const { namespace, name } = request.params;
-    await actions.cancel(namespace, name);
+    await actions(request).cancel(namespace, name);
     return reply.view('/partials/flash', { level: 'info', message: `Stop requested for ${name}: the operator ends it as Cancelled.` });
   });
 
   app.post<SessionParams>('/sessions/:namespace/:name/retry', async (request, reply) => {
     const { namespace, name } = request.params;
-    const created = await actions.retry(namespace, name);
+    const created = await actions(request).retry(namespace, name);
     await sessionArrives(store, namespace, created.metadata.name);
     return reply.header('HX-Redirect', sessionHref(namespace, created.metadata.name)).code(201).send('');
   });
 
   app.post<SessionParams>('/sessions/:namespace/:name/delete', async (request, reply) => {
     const { namespace, name } = request.params;
-    await actions.delete(namespace, name);
+    await actions(request).delete(namespace, name);
     // The list it lands on must not show it any more, and says what was deleted.
     await sessionLeaves(store, namespace, name);
     flashDeleted(reply, namespace, name, '/sessions');

@@ -1,0 +1,297 @@
+// Issue 12 "Who acts": the dashboard installed with deploy/overlays/oauth2-proxy (its
+// ServiceAccount may read and impersonate, never write) acts as the person the sign-in
+// proxy names: the API server's RBAC decides each write, refusals say why, created sessions
+// carry the person, Events name them, and one audit line per write records it all. Spoofed
+// identities (headers from elsewhere, Impersonate-* from a client, a forged token) get 401
+// and write nothing. Token users of the control plane: alice may edit sessions in team-a
+// and read team-b; bob may only read team-b; the group qa-leads may stop sessions in team-b.
+import { Writable } from 'node:stream';
+import { ApiException, CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminKubeConfig, clusterInfo, freshNamespace, kubeConfigFor, waitFor } from '../helpers/cluster.js';
+import { apply, can, dashboardContainer, deployedConfig, relocate, render, serviceAccountKubeconfig, startDeployedDashboard, waitForRbac, type Manifest } from '../helpers/deploy.js';
+import { createPool, createSession, createTemplate, devices, setDevices, setSessionStatus } from '../helpers/farm.js';
+
+const SESSIONS = { group: 'droidfarm.io', version: 'v1alpha1', plural: 'testsessions' };
+const rbac = () => adminKubeConfig().makeApiClient(RbacAuthorizationV1Api);
+const custom = () => adminKubeConfig().makeApiClient(CustomObjectsApi);
+type Stored = { metadata: { name: string; annotations?: Record<string, string> }; spec: { cancelRequested?: boolean } };
+
+async function getSession(namespace: string, name: string): Promise<Stored | undefined> {
+  try {
+    return (await custom().getNamespacedCustomObject({ ...SESSIONS, namespace, name })) as Stored;
+  } catch (err) {
+    if (err instanceof ApiException && err.code === 404) return undefined;
+    throw err;
+  }
+}
+
+async function listSessions(namespace: string): Promise<Stored[]> {
+  return ((await custom().listNamespacedCustomObject({ ...SESSIONS, namespace })) as { items: Stored[] }).items;
+}
+
+async function eventsAbout(namespace: string, name: string): Promise<Array<{ reason?: string; message?: string; source?: { component?: string } }>> {
+  const list = await adminKubeConfig().makeApiClient(CoreV1Api).listNamespacedEvent({ namespace });
+  return list.items.filter((e) => e.involvedObject.name === name && e.involvedObject.kind === 'TestSession');
+}
+
+async function bind(namespace: string, name: string, rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>, subjects: Array<{ kind: 'User' | 'Group'; name: string }>): Promise<void> {
+  await rbac().createNamespacedRole({ namespace, body: { metadata: { name }, rules } });
+  await rbac().createNamespacedRoleBinding({
+    namespace,
+    body: {
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: subjects.map((s) => ({ ...s, apiGroup: 'rbac.authorization.k8s.io' })),
+    },
+  });
+}
+
+const READ = [
+  { apiGroups: ['droidfarm.io'], resources: ['devicetemplates', 'devicepools', 'testsessions'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['get', 'list', 'watch'] },
+];
+const EDIT = [...READ, { apiGroups: ['droidfarm.io'], resources: ['testsessions'], verbs: ['create', 'patch', 'delete'] }];
+
+/** Log lines of the dashboard, as JSON objects. */
+function captureLog(): { lines: Array<Record<string, unknown>>; stream: Writable } {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString().split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, stream };
+}
+
+export interface IdentityFarm {
+  teamA: string;
+  teamB: string;
+  system: string;
+  objects: Manifest[];
+  sa: { path: string; kc: KubeConfig; user: string };
+}
+
+/** Both teams' namespaces with a pool each, the RBAC above, and the overlay installed beside the others. */
+export async function identityFarm(prefix: string): Promise<IdentityFarm> {
+  const [teamA, teamB, system] = await Promise.all([freshNamespace(`${prefix}-team-a`), freshNamespace(`${prefix}-team-b`), freshNamespace(`${prefix}-system`)]);
+  const objects = relocate(await render('deploy/overlays/oauth2-proxy'), { namespaces: { 'droidfarm-system': system }, suffix: `-${system}` });
+  await apply({ objects });
+  for (const ns of [teamA, teamB]) {
+    await createTemplate(ns);
+    await createPool(ns, 'alpha', 2);
+    await setDevices(ns, 'alpha', devices('alpha', 2));
+  }
+  await bind(teamA, 'session-editor', EDIT, [{ kind: 'User', name: 'alice' }]);
+  await bind(teamB, 'reader', READ, [{ kind: 'User', name: 'alice' }, { kind: 'User', name: 'bob' }]);
+  await bind(teamB, 'stopper', [{ apiGroups: ['droidfarm.io'], resources: ['testsessions'], verbs: ['get', 'patch'] }], [{ kind: 'Group', name: 'qa-leads' }]);
+  const sa = await serviceAccountKubeconfig(system, 'droidfarm-dashboard');
+  const session = (verb: string) => ({ group: 'droidfarm.io', resource: 'testsessions', verb });
+  await waitForRbac(sa.kc, teamA, [session('list'), session('watch')], [session('create'), session('patch'), session('delete')]);
+  await waitForRbac(kubeConfigFor('alice'), teamA, [session('delete')]);
+  await waitForRbac(kubeConfigFor('bob'), teamB, [session('list')], [session('create')]);
+  return { teamA, teamB, system, objects, sa };
+}
+
+describe('deploy/overlays/oauth2-proxy: the dashboard acts as the person who signed in', () => {
+  let farm: IdentityFarm;
+  let app: FastifyInstance;
+  let log: ReturnType<typeof captureLog>;
+  const as = (user: string | undefined, opts: InjectOptions, groups?: string): InjectOptions => ({
+    ...opts,
+    headers: { ...(user ? { 'x-forwarded-user': user } : {}), ...(groups ? { 'x-forwarded-groups': groups } : {}), accept: 'application/json', ...(opts.headers ?? {}) },
+  });
+  const postJson = (user: string | undefined, url: string, body: unknown = {}, extra: Partial<InjectOptions> = {}) =>
+    app.inject(as(user, { method: 'POST', url, payload: JSON.stringify(body), ...extra, headers: { 'content-type': 'application/json', ...((extra.headers as Record<string, string>) ?? {}) } }));
+
+  beforeAll(async () => {
+    farm = await identityFarm('who');
+    await createSession(farm.teamA, 'a-running', { pool: 'alpha' });
+    await setSessionStatus(farm.teamA, 'a-running', { phase: 'Running' });
+    await createSession(farm.teamA, 'a-done', { pool: 'alpha' });
+    await setSessionStatus(farm.teamA, 'a-done', { phase: 'Succeeded' });
+    await createSession(farm.teamB, 'b-running', { pool: 'alpha' });
+    await setSessionStatus(farm.teamB, 'b-running', { phase: 'Running' });
+    await createSession(farm.teamB, 'b-done', { pool: 'alpha' });
+    await setSessionStatus(farm.teamB, 'b-done', { phase: 'Succeeded' });
+    log = captureLog();
+    const config = deployedConfig(dashboardContainer(farm.objects), farm.sa.path, ['--namespace', farm.teamA, '--namespace', farm.teamB]);
+    expect(config.auth.mode).toBe('proxy');
+    expect(config.host).toBe('127.0.0.1');
+    app = await startDeployedDashboard(config, { logger: { level: 'info', stream: log.stream } });
+    await waitFor('the dashboard to have read both teams', () => app.farm.store.syncStatus().synced && app.farm.store.getSession(farm.teamB, 'b-done') && app.farm.store.getSession(farm.teamA, 'a-done'), { timeoutMs: 20_000 });
+  }, 90_000);
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it("the ServiceAccount cannot create, patch or delete any farm object by itself, only read and impersonate", async () => {
+    for (const verb of ['create', 'patch', 'delete', 'update']) {
+      for (const resource of ['testsessions', 'devicepools', 'devicetemplates']) {
+        expect(await can(farm.sa.kc, { group: 'droidfarm.io', resource, verb }, farm.teamA), `${verb} ${resource}`).toBe(false);
+      }
+      for (const resource of ['pods', 'secrets', 'configmaps']) expect(await can(farm.sa.kc, { group: '', resource, verb }, farm.teamA), `${verb} ${resource}`).toBe(false);
+    }
+    expect(await can(farm.sa.kc, { group: '', resource: 'users', verb: 'impersonate' })).toBe(true);
+    expect(await can(farm.sa.kc, { group: '', resource: 'serviceaccounts', verb: 'impersonate' }, farm.teamA)).toBe(false);
+    const direct = await farm.sa.kc
+      .makeApiClient(CustomObjectsApi)
+      .deleteNamespacedCustomObject({ ...SESSIONS, namespace: farm.teamA, name: 'a-done' })
+      .then(
+        () => 200,
+        (err: unknown) => (err as ApiException<string>).code,
+      );
+    expect(direct).toBe(403);
+  });
+
+  it('answers 401 with a coded error and a page that says what to do when nobody is signed in', async () => {
+    const json = await app.inject({ url: '/api/v1/sessions', headers: { accept: 'application/json' } });
+    expect(json.statusCode).toBe(401);
+    expect(json.json().error.code).toBe('DF_ERR_UNAUTHENTICATED');
+    expect(json.json().error.message).toMatch(/sign-in/);
+    const page = await app.inject({ url: '/sessions', headers: { accept: 'text/html' } });
+    expect(page.statusCode).toBe(401);
+    expect(page.headers['content-type']).toContain('text/html');
+    expect(page.body).toContain('DF_ERR_UNAUTHENTICATED');
+    expect(page.body).toContain('Not signed in');
+    // Probes answer anyone: the kubelet has no identity.
+    expect((await app.inject('/healthz')).statusCode).toBe(200);
+  });
+
+  it('spoofing writes nothing: headers from an untrusted address, Impersonate-* from a client', async () => {
+    const before = (await listSessions(farm.teamA)).length;
+    const fromOutside = await postJson('alice', '/api/v1/sessions', { namespace: farm.teamA, pool: 'alpha' }, { remoteAddress: '10.1.2.3' });
+    expect(fromOutside.statusCode).toBe(401);
+    expect(fromOutside.json().error.message).toContain('10.1.2.3 is not a --trusted-proxy address');
+    const impersonating = await postJson('bob', '/api/v1/sessions', { namespace: farm.teamA, pool: 'alpha' }, { headers: { 'impersonate-user': 'alice' } });
+    expect(impersonating.statusCode).toBe(401);
+    expect(impersonating.json().error.message).toContain('Impersonate-*');
+    const deleteOutside = await app.inject(as('alice', { method: 'DELETE', url: `/api/v1/sessions/${farm.teamA}/a-done`, remoteAddress: '192.168.7.7' }));
+    expect(deleteOutside.statusCode).toBe(401);
+    const reserved = await postJson('system:admin', '/api/v1/sessions', { namespace: farm.teamA, pool: 'alpha' });
+    expect(reserved.statusCode).toBe(401);
+    expect((await listSessions(farm.teamA)).length).toBe(before);
+    expect(await getSession(farm.teamA, 'a-done')).toBeDefined();
+  });
+
+  it('creates as alice where her RBAC allows it; the session carries her name and the log line says so', async () => {
+    const res = await postJson('alice', '/api/v1/sessions', { namespace: farm.teamA, pool: 'alpha', name: 'by-alice' }, { headers: { 'x-request-id': 'ignored' } });
+    expect(res.statusCode, res.body).toBe(201);
+    const stored = await getSession(farm.teamA, 'by-alice');
+    expect(stored?.metadata.annotations?.['droidfarm.io/requested-by']).toBe('alice');
+    const line = log.lines.find((l) => l.audit === 'write' && l.verb === 'create' && l.name === 'by-alice');
+    expect(line).toMatchObject({ user: 'alice', groups: [], via: 'proxy', namespace: farm.teamA, result: 'ok', resource: 'testsessions.droidfarm.io' });
+    expect(typeof line?.requestId).toBe('string');
+  });
+
+  it("refuses what RBAC refuses, with the API server's reason, and writes nothing", async () => {
+    const bobCreates = await postJson('bob', '/api/v1/sessions', { namespace: farm.teamB, pool: 'alpha', name: 'by-bob' });
+    expect(bobCreates.statusCode).toBe(403);
+    expect(bobCreates.json().error.code).toBe('DF_ERR_KUBE_FORBIDDEN');
+    expect(bobCreates.json().error.message).toMatch(/^You \(bob\) may not create TestSession in .*: Kubernetes RBAC refused it \(.*User "bob" cannot create resource "testsessions"/);
+    expect(await getSession(farm.teamB, 'by-bob')).toBeUndefined();
+    const aliceDeletes = await app.inject(as('alice', { method: 'DELETE', url: `/api/v1/sessions/${farm.teamB}/b-done` }));
+    expect(aliceDeletes.statusCode).toBe(403);
+    expect(aliceDeletes.json().error.message).toContain('User "alice" cannot delete resource "testsessions"');
+    expect(await getSession(farm.teamB, 'b-done')).toBeDefined();
+    // From the page's form: the refusal is shown beside the button (the flash fragment).
+    const fromPage = await app.inject(
+      as('alice', {
+        method: 'POST',
+        url: `/sessions/${farm.teamB}/b-done/delete`,
+        headers: { 'hx-request': 'true', 'sec-fetch-site': 'same-origin', accept: 'text/html' },
+      }),
+    );
+    expect(fromPage.statusCode).toBe(403);
+    expect(fromPage.body).toContain('You (alice) may not delete TestSession');
+    const refused = log.lines.find((l) => l.audit === 'write' && l.verb === 'create' && l.user === 'bob');
+    expect(refused).toMatchObject({ result: 'DF_ERR_KUBE_FORBIDDEN', status: 403 });
+    expect(await eventsAbout(farm.teamB, 'b-done')).toEqual([]);
+  });
+
+  it('stop, retry and delete as alice: each records an Event naming her, which the timeline shows', async () => {
+    const stop = await postJson('alice', `/api/v1/sessions/${farm.teamA}/a-running/cancel`);
+    expect(stop.statusCode, stop.body).toBe(200);
+    expect((await getSession(farm.teamA, 'a-running'))?.spec.cancelRequested).toBe(true);
+    const retry = await postJson('alice', `/api/v1/sessions/${farm.teamA}/a-done/retry`);
+    expect(retry.statusCode, retry.body).toBe(201);
+    const retried = await getSession(farm.teamA, retry.json().name as string);
+    expect(retried?.metadata.annotations?.['droidfarm.io/requested-by']).toBe('alice');
+    await waitFor('the stop Event in the timeline', async () => {
+      const page = await app.inject(as('alice', { url: `/sessions/${farm.teamA}/a-running`, headers: { accept: 'text/html' } }));
+      return page.body.includes('Stop requested by alice');
+    });
+    const del = await app.inject(as('alice', { method: 'DELETE', url: `/api/v1/sessions/${farm.teamA}/a-done` }));
+    expect(del.statusCode, del.body).toBe(202);
+    const messages = async (name: string) => (await eventsAbout(farm.teamA, name)).map((e) => `${e.reason}: ${e.message} (${e.source?.component})`);
+    expect(await messages('a-running')).toContain('StopRequested: Stop requested by alice (droidfarm-dashboard)');
+    expect((await messages('a-done')).sort()).toEqual([`Deleted: Deleted by alice (droidfarm-dashboard)`, `Retried: Retried by alice as ${retry.json().name} (droidfarm-dashboard)`]);
+    const lines = log.lines.filter((l) => l.audit === 'write' && l.user === 'alice' && l.result === 'ok').map((l) => `${l.verb} ${l.name}`);
+    expect(lines).toEqual(expect.arrayContaining(['stop a-running', 'retry a-done', 'delete a-done']));
+  });
+
+  it('passes the groups on: qa-leads may stop in team-b, bob alone may not', async () => {
+    const alone = await postJson('carol', `/api/v1/sessions/${farm.teamB}/b-running/cancel`);
+    expect(alone.statusCode).toBe(403);
+    const withGroup = await app.inject(
+      as('carol', { method: 'POST', url: `/api/v1/sessions/${farm.teamB}/b-running/cancel`, payload: '{}', headers: { 'content-type': 'application/json' } }, 'testers, qa-leads, system:masters'),
+    );
+    expect(withGroup.statusCode, withGroup.body).toBe(200);
+    expect((await getSession(farm.teamB, 'b-running'))?.spec.cancelRequested).toBe(true);
+    const line = log.lines.find((l) => l.audit === 'write' && l.user === 'carol' && l.result === 'ok');
+    // system:* names are never passed on: an IdP must not make anyone system:masters.
+    expect(line?.groups).toEqual(['testers', 'qa-leads']);
+  });
+});
+
+describe('--auth bearer: Kubernetes tokens for scripts and CI', () => {
+  let farm: IdentityFarm;
+  let app: FastifyInstance;
+
+  beforeAll(async () => {
+    farm = await identityFarm('bearer');
+    const config = deployedConfig(dashboardContainer(farm.objects), farm.sa.path, ['--namespace', farm.teamA, '--namespace', farm.teamB, '--auth', 'bearer']);
+    expect(config.auth.mode).toBe('bearer');
+    app = await startDeployedDashboard(config);
+    await waitFor('the dashboard to have read both teams', () => app.farm.store.syncStatus().synced && app.farm.store.getPool(farm.teamB, 'alpha'), { timeoutMs: 20_000 });
+  }, 90_000);
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  const create = (token: string, namespace: string, name: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/api/v1/sessions',
+      remoteAddress: '10.9.8.7',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({ namespace, pool: 'alpha', name }),
+    });
+
+  it("acts as the token's owner, from any address", async () => {
+    const res = await create(clusterInfo().users.alice!.token, farm.teamA, 'by-token');
+    expect(res.statusCode, res.body).toBe(201);
+    expect((await getSession(farm.teamA, 'by-token'))?.metadata.annotations?.['droidfarm.io/requested-by']).toBe('alice');
+    const bob = await create(clusterInfo().users.bob!.token, farm.teamB, 'bob-token');
+    expect(bob.statusCode).toBe(403);
+  });
+
+  it('refuses a forged token with 401 and writes nothing; proxy headers from elsewhere do not count', async () => {
+    const forged = await create('0'.repeat(48), farm.teamA, 'forged');
+    expect(forged.statusCode).toBe(401);
+    expect(forged.json().error.code).toBe('DF_ERR_UNAUTHENTICATED');
+    expect(forged.headers['www-authenticate']).toMatch(/^Bearer/);
+    const headersOnly = await app.inject({
+      method: 'POST',
+      url: '/api/v1/sessions',
+      remoteAddress: '10.9.8.7',
+      headers: { 'x-forwarded-user': 'alice', 'content-type': 'application/json' },
+      payload: JSON.stringify({ namespace: farm.teamA, pool: 'alpha', name: 'headers-only' }),
+    });
+    expect(headersOnly.statusCode).toBe(401);
+    expect(await getSession(farm.teamA, 'forged')).toBeUndefined();
+    expect(await getSession(farm.teamA, 'headers-only')).toBeUndefined();
+  });
+});
