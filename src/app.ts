@@ -13,6 +13,7 @@ import type { Config } from './config.js';
 import { FarmStore } from './farm/store.js';
 import { registerCompression } from './http/compression.js';
 import { frameworkErrorHandler, registerErrorHandlers } from './http/errors.js';
+import { AccessReviews, type AccessOptions } from './http/access.js';
 import { registerIdentity } from './http/identity.js';
 import { registerLimits, type RateLimited } from './http/limits.js';
 import { registerReadAccess } from './http/read-access.js';
@@ -57,6 +58,8 @@ export interface FarmServices {
   rateLimited: Record<RateLimited, number>;
   /** Set when the process is shutting down: /readyz fails from then on. */
   draining: boolean;
+  /** What signed-in people may do and see (cached SubjectAccessReviews). */
+  access: AccessReviews;
 }
 
 declare module 'fastify' {
@@ -75,6 +78,8 @@ export interface AppOptions {
   live?: Partial<Pick<BrokerOptions, 'coalesceMs' | 'heartbeatMs' | 'staleCheckMs' | 'limits'>>;
   /** Tuning for tests of the runner log panel. */
   logs?: Partial<LogLimits>;
+  /** Tuning for tests of the access-review cache. */
+  access?: AccessOptions;
 }
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -134,7 +139,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...options.live,
   });
   const feed = new JsonFeed(store, options.live?.limits ? { limits: options.live.limits } : {});
-  app.decorate('farm', { config, store, cluster, sync, catalog, broker, feed, logs, metrics, admission, rateLimited, draining: false } satisfies FarmServices);
+  const access = new AccessReviews(cluster, options.access ?? {});
+  app.decorate('farm', { config, store, cluster, sync, catalog, broker, feed, logs, metrics, admission, rateLimited, draining: false, access } satisfies FarmServices);
 
   // Before everything else: a flood is refused before any other work.
   await registerLimits(app, config.limits, rateLimited);

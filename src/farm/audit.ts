@@ -18,6 +18,8 @@ export interface Actor {
   log: FastifyBaseLogger;
   /** The dashboard's own cluster, for the Events. */
   events: Cluster;
+  /** The API server refused the person (403): what was cached about their rights is stale. */
+  onForbidden?: () => void;
 }
 
 export function actorName(identity: Identity | undefined): string {

@@ -6,15 +6,16 @@
 // and write nothing. Token users of the control plane: alice may edit sessions in team-a
 // and read team-b; bob may only read team-b; the group qa-leads may stop sessions in team-b.
 import { Writable } from 'node:stream';
-import { ApiException, CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminKubeConfig, clusterInfo, freshNamespace, kubeConfigFor, waitFor } from '../helpers/cluster.js';
-import { apply, can, dashboardContainer, deployedConfig, relocate, render, serviceAccountKubeconfig, startDeployedDashboard, waitForRbac, type Manifest } from '../helpers/deploy.js';
-import { createPool, createSession, createTemplate, devices, setDevices, setSessionStatus } from '../helpers/farm.js';
+import { adminKubeConfig, clusterInfo, waitFor } from '../helpers/cluster.js';
+import { startDashboard } from '../helpers/dashboard.js';
+import { can, dashboardContainer, deployedConfig, startDeployedDashboard } from '../helpers/deploy.js';
+import { createSession, setSessionStatus } from '../helpers/farm.js';
+import { identityFarm, type IdentityFarm } from '../helpers/identity.js';
 
 const SESSIONS = { group: 'droidfarm.io', version: 'v1alpha1', plural: 'testsessions' };
-const rbac = () => adminKubeConfig().makeApiClient(RbacAuthorizationV1Api);
 const custom = () => adminKubeConfig().makeApiClient(CustomObjectsApi);
 type Stored = { metadata: { name: string; annotations?: Record<string, string> }; spec: { cancelRequested?: boolean } };
 
@@ -36,24 +37,6 @@ async function eventsAbout(namespace: string, name: string): Promise<Array<{ rea
   return list.items.filter((e) => e.involvedObject.name === name && e.involvedObject.kind === 'TestSession');
 }
 
-async function bind(namespace: string, name: string, rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>, subjects: Array<{ kind: 'User' | 'Group'; name: string }>): Promise<void> {
-  await rbac().createNamespacedRole({ namespace, body: { metadata: { name }, rules } });
-  await rbac().createNamespacedRoleBinding({
-    namespace,
-    body: {
-      metadata: { name },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-      subjects: subjects.map((s) => ({ ...s, apiGroup: 'rbac.authorization.k8s.io' })),
-    },
-  });
-}
-
-const READ = [
-  { apiGroups: ['droidfarm.io'], resources: ['devicetemplates', 'devicepools', 'testsessions'], verbs: ['get', 'list', 'watch'] },
-  { apiGroups: [''], resources: ['events'], verbs: ['get', 'list', 'watch'] },
-];
-const EDIT = [...READ, { apiGroups: ['droidfarm.io'], resources: ['testsessions'], verbs: ['create', 'patch', 'delete'] }];
-
 /** Log lines of the dashboard, as JSON objects. */
 function captureLog(): { lines: Array<Record<string, unknown>>; stream: Writable } {
   const lines: Array<Record<string, unknown>> = [];
@@ -64,35 +47,6 @@ function captureLog(): { lines: Array<Record<string, unknown>>; stream: Writable
     },
   });
   return { lines, stream };
-}
-
-export interface IdentityFarm {
-  teamA: string;
-  teamB: string;
-  system: string;
-  objects: Manifest[];
-  sa: { path: string; kc: KubeConfig; user: string };
-}
-
-/** Both teams' namespaces with a pool each, the RBAC above, and the overlay installed beside the others. */
-export async function identityFarm(prefix: string): Promise<IdentityFarm> {
-  const [teamA, teamB, system] = await Promise.all([freshNamespace(`${prefix}-team-a`), freshNamespace(`${prefix}-team-b`), freshNamespace(`${prefix}-system`)]);
-  const objects = relocate(await render('deploy/overlays/oauth2-proxy'), { namespaces: { 'droidfarm-system': system }, suffix: `-${system}` });
-  await apply({ objects });
-  for (const ns of [teamA, teamB]) {
-    await createTemplate(ns);
-    await createPool(ns, 'alpha', 2);
-    await setDevices(ns, 'alpha', devices('alpha', 2));
-  }
-  await bind(teamA, 'session-editor', EDIT, [{ kind: 'User', name: 'alice' }]);
-  await bind(teamB, 'reader', READ, [{ kind: 'User', name: 'alice' }, { kind: 'User', name: 'bob' }]);
-  await bind(teamB, 'stopper', [{ apiGroups: ['droidfarm.io'], resources: ['testsessions'], verbs: ['get', 'patch'] }], [{ kind: 'Group', name: 'qa-leads' }]);
-  const sa = await serviceAccountKubeconfig(system, 'droidfarm-dashboard');
-  const session = (verb: string) => ({ group: 'droidfarm.io', resource: 'testsessions', verb });
-  await waitForRbac(sa.kc, teamA, [session('list'), session('watch')], [session('create'), session('patch'), session('delete')]);
-  await waitForRbac(kubeConfigFor('alice'), teamA, [session('delete')]);
-  await waitForRbac(kubeConfigFor('bob'), teamB, [session('list')], [session('create')]);
-  return { teamA, teamB, system, objects, sa };
 }
 
 describe('deploy/overlays/oauth2-proxy: the dashboard acts as the person who signed in', () => {
@@ -112,6 +66,8 @@ describe('deploy/overlays/oauth2-proxy: the dashboard acts as the person who sig
     await setSessionStatus(farm.teamA, 'a-running', { phase: 'Running' });
     await createSession(farm.teamA, 'a-done', { pool: 'alpha' });
     await setSessionStatus(farm.teamA, 'a-done', { phase: 'Succeeded' });
+    await createSession(farm.teamA, 'a-ended', { pool: 'alpha' });
+    await setSessionStatus(farm.teamA, 'a-ended', { phase: 'Failed' });
     await createSession(farm.teamB, 'b-running', { pool: 'alpha' });
     await setSessionStatus(farm.teamB, 'b-running', { phase: 'Running' });
     await createSession(farm.teamB, 'b-done', { pool: 'alpha' });
@@ -211,6 +167,29 @@ describe('deploy/overlays/oauth2-proxy: the dashboard acts as the person who sig
     expect(await eventsAbout(farm.teamB, 'b-done')).toEqual([]);
   });
 
+  it('shows who is signed in, and each button enabled or disabled with the reason, from cached SubjectAccessReviews', async () => {
+    const page = (user: string, ns: string, name: string) => app.inject({ url: `/sessions/${ns}/${name}`, headers: { 'x-forwarded-user': user, accept: 'text/html' } });
+    const mine = await page('alice', farm.teamA, 'a-ended');
+    expect(mine.statusCode).toBe(200);
+    expect(mine.body).toMatch(/signed in as <strong[^>]*>alice<\/strong> <span[^>]*>\(sign-in proxy\)/);
+    const deleteButton = (html: string) => /<button type="button" data-action="delete"[^>]*>/.exec(html)?.[0] ?? '';
+    expect(deleteButton(mine.body)).toMatch(/hx-post=/);
+    expect(deleteButton(mine.body)).not.toMatch(/\sdisabled[\s>]/);
+    const theirs = await page('alice', farm.teamB, 'b-done');
+    expect(deleteButton(theirs.body)).toContain('disabled aria-describedby="why-delete"');
+    expect(theirs.body).toContain(`<p id="why-delete" class="w-full text-xs text-slate-600" data-denied="delete">you (alice) cannot delete testsessions in ${farm.teamB}</p>`);
+    expect(theirs.body).toContain(`data-deny-retry="you (alice) cannot create testsessions in ${farm.teamB}"`);
+    // Cached per person, verb and namespace: the same pages again ask the API server nothing.
+    const reviews = app.farm.access.reviews;
+    await page('alice', farm.teamA, 'a-ended');
+    await page('alice', farm.teamB, 'b-done');
+    expect(app.farm.access.reviews).toBe(reviews);
+    // Another person is another question.
+    const bobs = await page('bob', farm.teamB, 'b-done');
+    expect(bobs.body).toContain(`you (bob) cannot delete testsessions in ${farm.teamB}`);
+    expect(app.farm.access.reviews).toBe(reviews + 3);
+  });
+
   it('stop, retry and delete as alice: each records an Event naming her, which the timeline shows', async () => {
     const stop = await postJson('alice', `/api/v1/sessions/${farm.teamA}/a-running/cancel`);
     expect(stop.statusCode, stop.body).toBe(200);
@@ -243,6 +222,21 @@ describe('deploy/overlays/oauth2-proxy: the dashboard acts as the person who sig
     const line = log.lines.find((l) => l.audit === 'write' && l.user === 'carol' && l.result === 'ok');
     // system:* names are never passed on: an IdP must not make anyone system:masters.
     expect(line?.groups).toEqual(['testers', 'qa-leads']);
+  });
+});
+
+describe('--auth none', () => {
+  it('says in the header that everyone acts as the dashboard, and asks no review', async () => {
+    const app = await startDashboard({ namespaces: ['default'] });
+    try {
+      const page = await app.inject({ url: '/sessions', headers: { accept: 'text/html' } });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain('no sign-in: everyone acts as the dashboard');
+      expect(page.body).not.toContain('signed in as');
+      expect(app.farm.access.reviews).toBe(0);
+    } finally {
+      await app.close();
+    }
   });
 });
 

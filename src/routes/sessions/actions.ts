@@ -44,6 +44,7 @@ export class SessionActions {
       return result;
     } catch (err) {
       const code = err instanceof AppError || err instanceof ClusterError ? err.code : 'DF_ERR_INTERNAL';
+      if ((err instanceof AppError || err instanceof ClusterError) && err.status === 403) this.actor.onForbidden?.();
       auditLine(this.actor, verb, object(), code, err instanceof AppError || err instanceof ClusterError ? { status: err.status } : {});
       throw err;
     }
@@ -174,7 +175,13 @@ export class SessionActions {
 export function actionsFor(app: FastifyInstance, request: FastifyRequest): SessionActions {
   const { cluster, store, config } = app.farm;
   const identity = request.identity;
-  return new SessionActions(identity ? cluster.as(identity) : cluster, store, config.namespaces, { identity, requestId: request.id, log: request.log, events: cluster });
+  return new SessionActions(identity ? cluster.as(identity) : cluster, store, config.namespaces, {
+    identity,
+    requestId: request.id,
+    log: request.log,
+    events: cluster,
+    ...(identity ? { onForbidden: () => app.farm.access.forget(identity) } : {}),
+  });
 }
 
 /** The object create() sends for a request: with a request id, its name derives from it. */

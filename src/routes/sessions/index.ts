@@ -16,6 +16,7 @@ import { SESSION_PHASES } from '../../farm/types.js';
 import { DEFAULT_LIMIT, filterQuery, findSessions, parseSessionFilters, type RawQuery, type SessionFilters } from './filters.js';
 import { sessionRow } from '../../view/session-row.js';
 import { outOfBand } from '../../live/oob.js';
+import { deniedActions } from '../../http/access.js';
 
 const RESULTS_ID = 'sessions-results';
 
@@ -129,7 +130,9 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     if (!detail.data.exists && store.syncStatus().synced) throw notFound(`TestSession ${namespace}/${name}`);
     // The runner log has a topic of its own: the page's one stream subscribes to both.
     const log = catalog.sessionLog(namespace, name);
+    const denied = request.identity ? await deniedActions(app.farm.access, request.identity, namespace) : undefined;
     return reply.view('/pages/session', {
+      denied,
       title: `${name} · Sessions`,
       topics: [topics.session(namespace, name), ...(log ? [topics.log(namespace, name)] : [])],
       detail: detail.data,
