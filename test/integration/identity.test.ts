@@ -5,6 +5,7 @@
 // identities (headers from elsewhere, Impersonate-* from a client, a forged token) get 401
 // and write nothing. Token users of the control plane: alice may edit sessions in team-a
 // and read team-b; bob may only read team-b; the group qa-leads may stop sessions in team-b.
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { ApiException, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { FastifyInstance, InjectOptions } from 'fastify';
@@ -12,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminKubeConfig, clusterInfo, waitFor } from '../helpers/cluster.js';
 import { startDashboard } from '../helpers/dashboard.js';
 import { can, dashboardContainer, deployedConfig, startDeployedDashboard } from '../helpers/deploy.js';
-import { createSession, setSessionStatus } from '../helpers/farm.js';
+import { createSession, devices, setDevices, setSessionStatus } from '../helpers/farm.js';
+import { openStream } from '../helpers/sse.js';
 import { identityFarm, type IdentityFarm } from '../helpers/identity.js';
 
 const SESSIONS = { group: 'droidfarm.io', version: 'v1alpha1', plural: 'testsessions' };
@@ -187,7 +189,77 @@ describe('deploy/overlays/oauth2-proxy: the dashboard acts as the person who sig
     // Another person is another question.
     const bobs = await page('bob', farm.teamB, 'b-done');
     expect(bobs.body).toContain(`you (bob) cannot delete testsessions in ${farm.teamB}`);
-    expect(app.farm.access.reviews).toBe(reviews + 3);
+    expect(app.farm.access.reviews).toBe(reviews + 4); // three buttons, and whether he may list sessions there
+  });
+
+  it('shows bob only team-b, in JSON and pages; alice sees both', async () => {
+    const get = (user: string, url: string, accept = 'application/json') => app.inject({ url, headers: { 'x-forwarded-user': user, accept } });
+    const namespaces = async (user: string, url: string) => new Set(((await get(user, url)).json() as { items: Array<{ namespace: string }> }).items.map((i) => i.namespace));
+    for (const url of ['/api/v1/pools', '/api/v1/sessions', '/api/v1/templates']) {
+      expect(await namespaces('bob', url), url).toEqual(new Set([farm.teamB]));
+      expect(await namespaces('alice', url), url).toEqual(new Set([farm.teamA, farm.teamB]));
+    }
+    for (const url of [`/api/v1/sessions/${farm.teamA}/a-ended`, `/api/v1/pools/${farm.teamA}/alpha`, `/api/v1/pools/${farm.teamA}/alpha/devices`]) {
+      const res = await get('bob', url);
+      expect(res.statusCode, url).toBe(403);
+      expect(res.json().error.message, url).toMatch(new RegExp(`^You \\(bob\\) may not list (testsessions|devicepools) in ${farm.teamA}`));
+    }
+    expect((await get('bob', `/api/v1/sessions/${farm.teamB}/b-done`)).statusCode).toBe(200);
+    for (const url of ['/', '/pools', '/sessions', '/sessions/new']) {
+      const page = await get('bob', url, 'text/html');
+      expect(page.statusCode, url).toBe(200);
+      expect(page.body, url).toContain(farm.teamB);
+      expect(page.body, url).not.toContain(farm.teamA);
+      expect((await get('alice', url, 'text/html')).body, url).toContain(farm.teamA);
+    }
+    for (const url of [`/sessions/${farm.teamA}/a-ended`, `/pools/${farm.teamA}/alpha`, `/pools/${farm.teamA}/alpha/devices/alpha-0`]) {
+      expect((await get('bob', url, 'text/html')).statusCode, url).toBe(403);
+    }
+    // A list across namespaces is shared by everyone who watches it: bob's has no live stream
+    // until he picks his namespace; alice, who sees every namespace here, keeps hers.
+    const bobsList = (await get('bob', '/sessions', 'text/html')).body;
+    expect(bobsList).not.toContain('/live?');
+    expect(bobsList).toContain('Pick a namespace to follow it live.');
+    expect((await get('bob', `/sessions?namespace=${farm.teamB}`, 'text/html')).body).toContain('/live?');
+    expect((await get('alice', '/sessions', 'text/html')).body).toContain('/live?');
+  });
+
+  it('shows bob only team-b in both live streams, from shared renders', async () => {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const bob = { 'x-forwarded-user': 'bob' };
+    const refused = await openStream(`${base}/live?topic=${encodeURIComponent(`pool:${farm.teamA}/alpha`)}`, bob);
+    expect(refused.status).toBe(403);
+    refused.close();
+    const farmStream = await openStream(`${base}/live?topic=farm`, bob);
+    const alice = await openStream(`${base}/live?topic=farm`, { 'x-forwarded-user': 'alice' });
+    const carol = await openStream(`${base}/live?topic=farm`, { 'x-forwarded-user': 'bob', 'x-forwarded-groups': 'testers' });
+    const feed = await openStream(`${base}/api/v1/events`, bob);
+    try {
+      expect(farmStream.status).toBe(200);
+      const snapshot = await farmStream.next((e) => e.data.includes('farm-pools'));
+      expect(snapshot.data).toContain(farm.teamB);
+      expect(snapshot.data).not.toContain(farm.teamA);
+      expect((await alice.next((e) => e.data.includes('farm-pools'))).data).toContain(farm.teamA);
+      await carol.next((e) => e.data.includes('farm-pools'));
+      // One scoped topic per distinct view of the farm, not per person: bob alone and bob
+      // with a group that grants nothing more see the same namespaces and share one.
+      // (alice sees every namespace this dashboard watches: she has the plain "farm" topic.)
+      expect(app.farm.catalog.scopedTopicCount).toBe(1);
+      // A change in each team: bob's streams carry team-b's only.
+      await createSession(farm.teamA, 'live-a', { pool: 'alpha' });
+      await createSession(farm.teamB, 'live-b', { pool: 'alpha' });
+      await feed.next((e) => e.event === 'session' && e.data.includes('live-b'));
+      await setDevices(farm.teamA, 'alpha', devices('alpha', 3));
+      await setDevices(farm.teamB, 'alpha', devices('alpha', 3));
+      await feed.next((e) => e.event === 'device' && e.data.includes(farm.teamB) && e.data.includes('alpha-2'));
+      await alice.next((e) => e.data.includes(farm.teamA) && e.data.includes('pool-card'), { timeoutMs: 10_000 });
+      await farmStream.next((e) => e.data.includes(farm.teamB) && e.data.includes('pool-card'), { timeoutMs: 10_000 });
+      expect(feed.events.filter((e) => e.data.includes(farm.teamA)).map((e) => e.data.slice(0, 300))).toEqual([]);
+      expect(farmStream.events.filter((e) => e.data.includes(farm.teamA))).toEqual([]);
+    } finally {
+      for (const s of [farmStream, alice, carol, feed]) s.close();
+    }
   });
 
   it('stop, retry and delete as alice: each records an Event naming her, which the timeline shows', async () => {

@@ -6,6 +6,7 @@ import type { SessionView } from '../../farm/types.js';
 import { badRequest, notFound, unsupportedMediaType } from '../../http/errors.js';
 import { toSessionView as sessionView } from '../../kube/slim.js';
 import { actionsFor } from '../sessions/actions.js';
+import { requireVisible, visibleNamespaces } from '../../http/visibility.js';
 import { findSessions, parseSessionFilters, type RawQuery } from '../sessions/filters.js';
 
 type SessionParams = { Params: { namespace: string; name: string } };
@@ -18,12 +19,13 @@ export default async function sessionApiRoutes(app: FastifyInstance): Promise<vo
   const toJSON = (view: SessionView) => sessionJSON(view, { showEnvValues: config.showRunnerEnv });
 
   app.get<{ Querystring: RawQuery }>('/api/v1/sessions', async (request) => {
-    const page = findSessions(store, parseSessionFilters(request.query));
+    const page = findSessions(store, parseSessionFilters(request.query), await visibleNamespaces(app, request, 'sessions'));
     return { items: page.items.map(sessionSummaryJSON), continue: page.next ?? null };
   });
 
   app.get<{ Params: { namespace: string; name: string } }>('/api/v1/sessions/:namespace/:name', async (request) => {
     const { namespace, name } = request.params;
+    await requireVisible(app, request, 'sessions', namespace);
     const session = store.getSession(namespace, name);
     if (!session) throw notFound(`TestSession ${namespace}/${name}`);
     return toJSON(session);

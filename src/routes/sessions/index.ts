@@ -17,6 +17,7 @@ import { DEFAULT_LIMIT, filterQuery, findSessions, parseSessionFilters, type Raw
 import { sessionRow } from '../../view/session-row.js';
 import { outOfBand } from '../../live/oob.js';
 import { deniedActions } from '../../http/access.js';
+import { requireVisible, visibleNamespaces } from '../../http/visibility.js';
 
 const RESULTS_ID = 'sessions-results';
 
@@ -83,9 +84,10 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     return reply.header('HX-Redirect', '/sessions').send('');
   });
 
-  function renderForm(reply: FastifyReply, form: SessionForm, errors: Record<string, string[]>, summary = '') {
+  async function renderForm(reply: FastifyReply, form: SessionForm, errors: Record<string, string[]>, summary = '') {
     const request = reply.request;
-    const pools = store.listPools().filter((p) => !config.namespaces.length || config.namespaces.includes(p.namespace));
+    const visible = await visibleNamespaces(app, request, 'pools');
+    const pools = store.listPools().filter((p) => (!config.namespaces.length || config.namespaces.includes(p.namespace)) && (!visible || visible.has(p.namespace)));
     return reply.view('/pages/session-new', {
       title: 'New session · Sessions',
       form,
@@ -95,37 +97,43 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
       fieldId,
       preview: preview(form, request),
       pools: pools.map((p) => ({ namespace: p.namespace, name: p.name, idle: p.devices.filter((d) => d.state === 'Idle').length, total: p.devices.length })),
-      namespaces: [...new Set([...config.namespaces, ...pools.map((p) => p.namespace)])].sort(),
+      namespaces: [...new Set([...config.namespaces.filter((ns) => !visible || visible.has(ns)), ...pools.map((p) => p.namespace)])].sort(),
     });
   }
 
   app.get<{ Querystring: RawQuery }>('/sessions', async (request, reply) => {
     let filters: SessionFilters;
     let results: Record<string, unknown>;
+    const visible = await visibleNamespaces(app, request, 'sessions');
     try {
       filters = parseSessionFilters(request.query);
-      results = listData(filters);
+      if (filters.namespace) await requireVisible(app, request, 'sessions', filters.namespace);
+      results = listData(filters, false, visible);
     } catch (err) {
       if (!(err instanceof AppError) || err.status !== 400) throw err;
       // Keep what the viewer typed and say what is wrong next to it.
       filters = { namespace: '', pool: '', phases: [], labelSelector: '', q: '', limit: DEFAULT_LIMIT, continue: '', ...looseFilters(request.query) };
-      results = { ...listData({ ...filters, labelSelector: '', continue: '', namespace: '', pool: '', phases: [] }, true), error: err.message, errorFields: err.fields.map((f) => f.field) };
+      results = { ...listData({ ...filters, labelSelector: '', continue: '', namespace: '', pool: '', phases: [] }, true, visible), error: err.message, errorFields: err.fields.map((f) => f.field) };
       reply.code(400);
     }
     // The filter form and the page links swap only the results (the URL is pushed), and the
     // page's stream moves to the new query's topic: htmx closes the old connection.
+    // Someone who sees only some namespaces gets a live list of one namespace at a time:
+    // the list topics are shared by everyone, and one across namespaces would show them all.
+    const live = visible && !filters.namespace ? [] : [topics.sessions(filters)];
     if (wantsFragment(request) && request.headers['hx-target'] === RESULTS_ID) {
-      const [html, live] = await Promise.all([
+      const [html, liveHtml] = await Promise.all([
         app.view('/partials/sessions-results', results),
-        app.view('/partials/live-connection', { topics: [topics.sessions(filters)] }),
+        app.view('/partials/live-connection', { topics: live }),
       ]);
-      return reply.type('text/html; charset=utf-8').send(`${html}\n${outOfBand(live)}`);
+      return reply.type('text/html; charset=utf-8').send(`${html}\n${outOfBand(liveHtml)}`);
     }
-    return renderList(reply, filters, results);
+    return renderList(reply, filters, results, live, visible);
   });
 
   app.get<{ Params: { namespace: string; name: string } }>('/sessions/:namespace/:name', async (request, reply) => {
     const { namespace, name } = request.params;
+    await requireVisible(app, request, 'sessions', namespace);
     const detail = catalog.sessionDetail(namespace, name);
     if (!detail.data.exists && store.syncStatus().synced) throw notFound(`TestSession ${namespace}/${name}`);
     // The runner log has a topic of its own: the page's one stream subscribes to both.
@@ -140,9 +148,9 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     });
   });
 
-  function listData(filters: SessionFilters, empty = false): Record<string, unknown> {
+  function listData(filters: SessionFilters, empty = false, visible?: ReadonlySet<string>): Record<string, unknown> {
     const now = Date.now();
-    const page = empty ? { items: [], next: undefined } : findSessions(store, filters);
+    const page = empty ? { items: [], next: undefined } : findSessions(store, filters, visible);
     return {
       id: RESULTS_ID,
       synced: store.syncStatus().synced,
@@ -151,17 +159,18 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
       next: page.next ? `/sessions${filterQuery(filters, page.next)}` : '',
       first: filters.continue ? `/sessions${filterQuery(filters)}` : '',
       filtered: Boolean(filters.namespace || filters.pool || filters.phases.length || filters.labelSelector || filters.q),
-      total: store.sessionCount(),
+      total: visible ? countIn(store, visible) : store.sessionCount(),
     };
   }
 
-  function renderList(reply: FastifyReply, filters: SessionFilters, results: Record<string, unknown>) {
-    const pools = store.listPools();
-    const namespaces = [...new Set([...pools.map((p) => p.namespace), ...app.farm.config.namespaces])].sort();
+  function renderList(reply: FastifyReply, filters: SessionFilters, results: Record<string, unknown>, live: string[], visible: ReadonlySet<string> | undefined) {
+    const pools = store.listPools().filter((p) => !visible || visible.has(p.namespace));
+    const namespaces = [...new Set([...pools.map((p) => p.namespace), ...app.farm.config.namespaces])].filter((ns) => !visible || visible.has(ns)).sort();
     return reply.view('/pages/sessions', {
       title: 'Sessions',
       flash: takeFlash(reply.request, reply, '/sessions'),
-      topics: [topics.sessions(filters)],
+      topics: live,
+      scoped: visible !== undefined,
       filters,
       activeFilters: [filters.namespace, filters.pool, filters.labelSelector, filters.q].filter(Boolean).length + filters.phases.length,
       phases: SESSION_PHASES,
@@ -228,4 +237,11 @@ function sessionLeaves(store: FarmStore, namespace: string, name: string, timeou
 function looseFilters(q: RawQuery): Partial<SessionFilters> {
   const first = (v: string | string[] | undefined) => (Array.isArray(v) ? (v[0] ?? '') : (v ?? '')).slice(0, 1024);
   return { namespace: first(q.namespace), pool: first(q.pool), labelSelector: first(q.labelSelector), q: first(q.q) };
+}
+
+/** Sessions in the namespaces a person may see (the list's "of N sessions"). */
+function countIn(store: FarmStore, namespaces: ReadonlySet<string>): number {
+  let n = 0;
+  for (const s of store.allSessions()) if (namespaces.has(s.namespace)) n++;
+  return n;
 }
