@@ -321,11 +321,15 @@ export class FragmentCatalog {
     // The scoped farm-wide topics: sums recomputed for each scope, one pool's card or row
     // only where its namespace is in scope.
     const ns = change.kind === 'pool' ? change.view.namespace : change.kind === 'device' ? change.pool.namespace : undefined;
+    const sessionNs = change.kind === 'session' ? change.view.namespace : undefined;
     const scopedOut: TopicFragment[] = [];
     for (const topic of this.activeScoped) {
       const { base, id } = splitScoped(topic)!;
       const scope = this.scopes.get(id);
       if (!scope) continue;
+      // A change outside the scope leaves its sums as they were: nothing to render for it.
+      if (ns !== undefined && scope.pools && !scope.pools.has(ns)) continue;
+      if (sessionNs !== undefined && scope.sessions && !scope.sessions.has(sessionNs)) continue;
       const seen = new Set<string>();
       for (const tf of out) {
         if (tf.topic !== base || seen.has(tf.fragment.id)) continue;

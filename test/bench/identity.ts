@@ -184,11 +184,14 @@ async function fanout(label: string, userOf: (i: number) => string): Promise<num
   await new Promise((r) => setTimeout(r, 500));
   const devices = makeDevices(40);
   const sentAt = new Map<number, number>();
+  let renderedBefore = 0;
+  const cpuBefore = process.cpuUsage();
   const WARMUP = 3;
   for (let round = 0; round < ROUNDS + WARMUP; round++) {
     // A device in team-0 (which everyone sees) goes Unhealthy: the attention strip, summed per scope, changes.
     const i = (round * 7) % devices.length;
     devices[i] = { ...devices[i]!, state: 'Unhealthy', message: `bench-round-${round}-` };
+    if (round === WARMUP) renderedBefore = app.farm.broker.stats().fragmentsRendered;
     if (round >= WARMUP) sentAt.set(round, performance.now());
     await cluster.patch('pools', ns(0), 'farm', { status: statusOf(devices) }, { subresource: 'status' });
     await new Promise((r) => setTimeout(r, 300));
@@ -197,6 +200,8 @@ async function fanout(label: string, userOf: (i: number) => string): Promise<num
     await new Promise((r) => setTimeout(r, 200));
   }
   await new Promise((r) => setTimeout(r, 1000));
+  const renders = (app.farm.broker.stats().fragmentsRendered - renderedBefore) / (2 * ROUNDS);
+  const cpu = process.cpuUsage(cpuBefore);
   const delays: number[] = [];
   let missing = 0;
   for (const v of viewers) {
@@ -208,7 +213,10 @@ async function fanout(label: string, userOf: (i: number) => string): Promise<num
     v.close();
   }
   const scopes = app.farm.catalog.scopedTopicCount;
-  console.log(`${label}: ${VIEWERS} viewers, ${scopes} scoped topics; p50 ${p(delays, 0.5).toFixed(1)} ms, p99 ${p(delays, 0.99).toFixed(1)} ms, missing ${missing}`);
+  console.log(
+    `${label}: ${VIEWERS} viewers, ${scopes} scoped topics; p50 ${p(delays, 0.5).toFixed(1)} ms, p99 ${p(delays, 0.99).toFixed(1)} ms, missing ${missing}; ` +
+      `${renders.toFixed(1)} fragments rendered per change; process CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms over all rounds (server and viewers)`,
+  );
   await app.close();
   return delays;
 }

@@ -83,18 +83,19 @@ describe('scoped farm-wide topics', () => {
     expect(names(a, 'farm-pools')).toEqual(['alpha']);
     expect(names(b, 'farm-pools')).toEqual(['beta']);
     expect(names('farm', 'farm-pools')).toEqual(['alpha', 'beta']);
-    // A change in team-b reaches b's topic (its sum and its card), never a's.
+    // A change in team-b reaches b's topic (its sums and its card), never a's.
     catalog.onTopic(a, true);
     catalog.onTopic(b, true);
     expect(catalog.scopedTopicCount).toBe(2);
     const changed = pool('team-b', 'beta', 'Unhealthy');
     const affected = catalog.affected({ kind: 'pool', type: 'modified', key: 'team-b/beta', view: changed });
-    expect(affected.filter((t) => t.topic === a).map((t) => t.fragment.id).sort()).toEqual(['farm-attention', 'farm-totals']);
+    // Nothing for a's topic: its sums do not include team-b.
+    expect(affected.filter((t) => t.topic === a)).toEqual([]);
     const card = affected.find((t) => t.topic === 'farm' && !['farm-totals', 'farm-attention'].includes(t.fragment.id))!.fragment.id;
     expect(affected.filter((t) => t.topic === b).map((t) => t.fragment.id).sort()).toEqual(['farm-attention', 'farm-totals', card].sort());
     // Sums per scope render apart: the broker keys its per-flush render cache by renderKey.
     const keys = affected.filter((t) => t.fragment.id === 'farm-totals').map((t) => t.fragment.renderKey ?? t.fragment.id);
-    expect(new Set(keys).size).toBe(3);
+    expect(new Set(keys).size).toBe(2); // the plain topic's and b's
     catalog.onTopic(a, false);
     catalog.onTopic(b, false);
     expect(catalog.scopedTopicCount).toBe(0);
