@@ -114,6 +114,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     streams: () => ({ pages: broker.stats(), json: feed.stats() }),
     watches: () => sync.statuses(),
     limits: () => ({ admission: admission.stats(), logs: { upstreams: logs.stats().upstreams, refused: logs.refusedCount }, rateLimited, config: config.limits }),
+    access: () => ({ reviews: access.reviews, entries: access.size, scopedTopics: catalog.scopedTopicCount }),
   });
   const render: Render = metrics.timed((template, data) => app.view(template, data));
   // Log chunks go out through the broker, which tells the followers when a log topic is watched.

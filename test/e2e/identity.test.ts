@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seriousViolations } from '../helpers/axe.js';
 import { launchBrowser, newPage } from '../helpers/browser.js';
 import { waitFor } from '../helpers/cluster.js';
 import { dashboardContainer, deployedConfig, startDeployedDashboard } from '../helpers/deploy.js';
@@ -66,6 +67,7 @@ describe('permission-aware buttons in Chromium', () => {
         expect(await page.getByRole('button', { name: 'Delete' }).isDisabled()).toBe(true);
         expect(await page.locator('#why-delete').textContent()).toBe(reason);
         expect(await page.locator('#why-delete').count()).toBe(1);
+        expect(await seriousViolations(page)).toEqual([]);
         expect(problems).toEqual([]);
       } finally {
         await close();

@@ -190,6 +190,9 @@ describe('deploy/overlays/oauth2-proxy: the dashboard acts as the person who sig
     const bobs = await page('bob', farm.teamB, 'b-done');
     expect(bobs.body).toContain(`you (bob) cannot delete testsessions in ${farm.teamB}`);
     expect(app.farm.access.reviews).toBe(reviews + 4); // three buttons, and whether he may list sessions there
+    const metrics = await app.inject('/metrics');
+    expect(metrics.body).toContain(`droidfarm_access_reviews_total ${reviews + 4}`);
+    expect(metrics.body).toMatch(/droidfarm_access_review_cache_entries \d+/);
   });
 
   it('shows bob only team-b, in JSON and pages; alice sees both', async () => {
