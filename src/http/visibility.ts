@@ -27,7 +27,7 @@ export function knownNamespaces(app: FastifyInstance): string[] {
   const out = new Set<string>();
   for (const p of store.listPools()) out.add(p.namespace);
   for (const t of store.listTemplates()) out.add(t.namespace);
-  for (const s of store.allSessions()) out.add(s.namespace);
+  for (const n of store.sessionNamespaces()) out.add(n);
   return [...out];
 }
 

@@ -159,7 +159,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
       next: page.next ? `/sessions${filterQuery(filters, page.next)}` : '',
       first: filters.continue ? `/sessions${filterQuery(filters)}` : '',
       filtered: Boolean(filters.namespace || filters.pool || filters.phases.length || filters.labelSelector || filters.q),
-      total: visible ? countIn(store, visible) : store.sessionCount(),
+      total: visible ? store.sessionCountIn(visible) : store.sessionCount(),
     };
   }
 
@@ -237,11 +237,4 @@ function sessionLeaves(store: FarmStore, namespace: string, name: string, timeou
 function looseFilters(q: RawQuery): Partial<SessionFilters> {
   const first = (v: string | string[] | undefined) => (Array.isArray(v) ? (v[0] ?? '') : (v ?? '')).slice(0, 1024);
   return { namespace: first(q.namespace), pool: first(q.pool), labelSelector: first(q.labelSelector), q: first(q.q) };
-}
-
-/** Sessions in the namespaces a person may see (the list's "of N sessions"). */
-function countIn(store: FarmStore, namespaces: ReadonlySet<string>): number {
-  let n = 0;
-  for (const s of store.allSessions()) if (namespaces.has(s.namespace)) n++;
-  return n;
 }
