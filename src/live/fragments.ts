@@ -10,7 +10,7 @@ import { DEVICE_STATES, type DeviceState, type DeviceView, type PoolView } from 
 import { timeView } from '../http/format.js';
 import { checkURL, type UrlPolicy, type UrlVerdict } from '../http/url-policy.js';
 import { stateCountId } from '../view/pool-filter.js';
-import { isSessionListTopic, listFilters, SessionLists, sessionListTopic } from '../view/session-list.js';
+import { isSessionListTopic, listFilters, SessionLists, sessionListTopic, splitListScope, withListScope } from '../view/session-list.js';
 import { domId } from './dom-id.js';
 import { logTopic, type LogPanelData } from './log-follower.js';
 import { sessionDetailData } from './session-detail.js';
@@ -124,21 +124,40 @@ export class FragmentCatalog {
     private readonly now: () => number = Date.now,
     private readonly logs?: LogPanelSource,
   ) {
-    this.lists = new SessionLists(store, now);
+    this.lists = new SessionLists(store, now, (id) => this.scopes.get(id)?.sessions ?? (this.scopes.has(id) ? undefined : new Set<string>()));
     this.attention = new FarmAttention(store);
   }
 
   /** The broker says a topic gained its first subscriber (true) or lost its last (false). */
   onTopic(topic: string, active: boolean): void {
-    if (isSessionListTopic(topic)) this.lists.onTopic(topic, active);
+    if (isSessionListTopic(topic)) {
+      this.lists.onTopic(topic, active);
+      const { scopeId } = splitListScope(topic);
+      if (scopeId === undefined) return;
+      if (active) this.activeLists.add(topic);
+      else {
+        this.activeLists.delete(topic);
+        this.forgetScope(scopeId);
+      }
+      return;
+    }
     const scoped = splitScoped(topic);
     if (!scoped) return;
     if (active) this.activeScoped.add(topic);
     else {
       this.activeScoped.delete(topic);
-      if (![...this.activeScoped].some((t) => splitScoped(t)?.id === scoped.id)) this.scopes.delete(scoped.id);
+      this.forgetScope(scoped.id);
     }
   }
+
+  /** Drops a scope nobody subscribes to any more. */
+  private forgetScope(id: string): void {
+    if ([...this.activeScoped].some((t) => splitScoped(t)?.id === id)) return;
+    if ([...this.activeLists].some((t) => splitListScope(t).scopeId === id)) return;
+    this.scopes.delete(id);
+  }
+
+  private readonly activeLists = new Set<string>();
 
   private readonly scopes = new Map<string, Scope>();
   private readonly activeScoped = new Set<string>();
@@ -146,6 +165,11 @@ export class FragmentCatalog {
   /** Scoped farm-wide topics with subscribers: one per distinct view of the farm. */
   get scopedTopicCount(): number {
     return this.activeScoped.size;
+  }
+
+  /** The session list topic a person with this scope subscribes to instead of `topic`. */
+  scopedListTopic(topic: string, scope: Scope): string {
+    return withListScope(topic, splitScoped(this.scopedTopic('farm', scope))!.id);
   }
 
   /** The topic a person with this scope subscribes to instead of "farm" or "pools". */

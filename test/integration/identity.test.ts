@@ -218,13 +218,8 @@ describe('deploy/overlays/oauth2-proxy: the dashboard acts as the person who sig
     for (const url of [`/sessions/${farm.teamA}/a-ended`, `/pools/${farm.teamA}/alpha`, `/pools/${farm.teamA}/alpha/devices/alpha-0`]) {
       expect((await get('bob', url, 'text/html')).statusCode, url).toBe(403);
     }
-    // A list across namespaces is shared by everyone who watches it: bob's has no live stream
-    // until he picks his namespace; alice, who sees every namespace here, keeps hers.
-    const bobsList = (await get('bob', '/sessions', 'text/html')).body;
-    expect(bobsList).not.toContain('/live?');
-    expect(bobsList).toContain('Pick a namespace to follow it live.');
-    expect((await get('bob', `/sessions?namespace=${farm.teamB}`, 'text/html')).body).toContain('/live?');
-    expect((await get('alice', '/sessions', 'text/html')).body).toContain('/live?');
+    expect((await get('bob', '/sessions', 'text/html')).body).toContain('The TestSessions of the namespaces you may see, newest first, live.');
+    expect((await get('alice', '/sessions', 'text/html')).body).toContain('Every TestSession, newest first, live.');
   });
 
   it('shows bob only team-b in both live streams, from shared renders', async () => {
@@ -234,12 +229,18 @@ describe('deploy/overlays/oauth2-proxy: the dashboard acts as the person who sig
     const refused = await openStream(`${base}/live?topic=${encodeURIComponent(`pool:${farm.teamA}/alpha`)}`, bob);
     expect(refused.status).toBe(403);
     refused.close();
+    const listTopic = /sse-connect="\/live\?topic=([^"]+)"/.exec((await app.inject({ url: '/sessions', headers: { ...bob, accept: 'text/html' } })).body)![1]!.replaceAll('&amp;', '&');
+    const forged = await openStream(`${base}/live?topic=${listTopic}${encodeURIComponent('&scope=abc')}`, bob);
+    expect(forged.status).toBe(400);
+    forged.close();
+    const list = await openStream(`${base}/live?topic=${listTopic}`, bob);
     const farmStream = await openStream(`${base}/live?topic=farm`, bob);
     const alice = await openStream(`${base}/live?topic=farm`, { 'x-forwarded-user': 'alice' });
     const carol = await openStream(`${base}/live?topic=farm`, { 'x-forwarded-user': 'bob', 'x-forwarded-groups': 'testers' });
     const feed = await openStream(`${base}/api/v1/events`, bob);
     try {
       expect(farmStream.status).toBe(200);
+      expect(list.status).toBe(200);
       const snapshot = await farmStream.next((e) => e.data.includes('farm-pools'));
       expect(snapshot.data).toContain(farm.teamB);
       expect(snapshot.data).not.toContain(farm.teamA);
@@ -248,11 +249,12 @@ describe('deploy/overlays/oauth2-proxy: the dashboard acts as the person who sig
       // One scoped topic per distinct view of the farm, not per person: bob alone and bob
       // with a group that grants nothing more see the same namespaces and share one.
       // (alice sees every namespace this dashboard watches: she has the plain "farm" topic.)
-      expect(app.farm.catalog.scopedTopicCount).toBe(1);
+      expect(app.farm.catalog.scopedTopicCount).toBe(1); // bob's farm topic (his list is a session list topic)
       // A change in each team: bob's streams carry team-b's only.
       await createSession(farm.teamA, 'live-a', { pool: 'alpha' });
       await createSession(farm.teamB, 'live-b', { pool: 'alpha' });
       await feed.next((e) => e.event === 'session' && e.data.includes('live-b'));
+      await list.next((e) => e.data.includes('live-b'), { timeoutMs: 10_000 });
       await setDevices(farm.teamA, 'alpha', devices('alpha', 3));
       await setDevices(farm.teamB, 'alpha', devices('alpha', 3));
       await feed.next((e) => e.event === 'device' && e.data.includes(farm.teamB) && e.data.includes('alpha-2'));
@@ -260,8 +262,9 @@ describe('deploy/overlays/oauth2-proxy: the dashboard acts as the person who sig
       await farmStream.next((e) => e.data.includes(farm.teamB) && e.data.includes('pool-card'), { timeoutMs: 10_000 });
       expect(feed.events.filter((e) => e.data.includes(farm.teamA)).map((e) => e.data.slice(0, 300))).toEqual([]);
       expect(farmStream.events.filter((e) => e.data.includes(farm.teamA))).toEqual([]);
+      expect(list.events.filter((e) => e.data.includes(farm.teamA) || e.data.includes('live-a'))).toEqual([]);
     } finally {
-      for (const s of [farmStream, alice, carol, feed]) s.close();
+      for (const s of [farmStream, alice, carol, feed, list]) s.close();
     }
   });
 

@@ -3,8 +3,8 @@
 // the hijacked raw response, which @fastify/compress never sees), streams are capped in
 // all and per client address, and the broker owns the connection from there.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { notVisible, requireVisible, userScope, visibleNamespaces } from '../../http/visibility.js';
-import { listFilters } from '../../view/session-list.js';
+import { requireVisible, userScope } from '../../http/visibility.js';
+import { listFilters, splitListScope } from '../../view/session-list.js';
 import { badRequest } from '../../http/errors.js';
 import { isTopic } from '../../live/fragments.js';
 
@@ -22,7 +22,8 @@ export default async function liveRoutes(app: FastifyInstance): Promise<void> {
   app.get('/live', async (request, reply) => {
     const raw = (request.query as { topic?: string | string[] }).topic;
     const topics = [...new Set(Array.isArray(raw) ? raw : raw ? [raw] : [])];
-    if (topics.length === 0 || topics.length > MAX_TOPICS || !topics.every(isTopic)) {
+    // Scoped topics are the server's to choose (below), never a browser's.
+    if (topics.length === 0 || topics.length > MAX_TOPICS || !topics.every((t) => isTopic(t) && splitListScope(t).scopeId === undefined)) {
       throw badRequest(`Subscribe to 1 to ${MAX_TOPICS} topics such as farm, pools, pool:<namespace>/<name> or device:<namespace>/<pool>/<device>.`);
     }
     const subscribed = await scopedTopics(app, request, topics);
@@ -38,9 +39,8 @@ export default async function liveRoutes(app: FastifyInstance): Promise<void> {
 
 /**
  * What a signed-in person subscribes to: a topic about one namespace only where they may
- * list its kind (else 403); the farm-wide topics as their scoped variant, shared by
- * everyone who sees the same namespaces; a session list across namespaces only when they
- * see them all (the list page offers no live stream then, see routes/sessions).
+ * list its kind (else 403); the farm-wide topics and a session list across namespaces as
+ * their scoped variant, shared by everyone who sees the same namespaces.
  */
 async function scopedTopics(app: FastifyInstance, request: FastifyRequest, topics: string[]): Promise<string[]> {
   if (!request.identity) return topics;
@@ -53,9 +53,13 @@ async function scopedTopics(app: FastifyInstance, request: FastifyRequest, topic
     }
     const filters = listFilters(topic);
     if (filters) {
-      if (filters.namespace) await requireVisible(app, request, 'sessions', filters.namespace);
-      else if (await visibleNamespaces(app, request, 'sessions')) throw notVisible(request.identity, 'sessions', 'every namespace');
-      out.push(topic);
+      if (filters.namespace) {
+        await requireVisible(app, request, 'sessions', filters.namespace);
+        out.push(topic);
+        continue;
+      }
+      const scope = await userScope(app, request);
+      out.push(scope?.sessions ? app.farm.catalog.scopedListTopic(topic, scope) : topic);
       continue;
     }
     const [kind = '', rest = ''] = topic.split(/:(.*)/s);

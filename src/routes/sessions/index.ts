@@ -118,9 +118,8 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     }
     // The filter form and the page links swap only the results (the URL is pushed), and the
     // page's stream moves to the new query's topic: htmx closes the old connection.
-    // Someone who sees only some namespaces gets a live list of one namespace at a time:
-    // the list topics are shared by everyone, and one across namespaces would show them all.
-    const live = visible && !filters.namespace ? [] : [topics.sessions(filters)];
+    // Someone who sees only some namespaces subscribes to the same topic: /live scopes it.
+    const live = [topics.sessions(filters)];
     if (wantsFragment(request) && request.headers['hx-target'] === RESULTS_ID) {
       const [html, liveHtml] = await Promise.all([
         app.view('/partials/sessions-results', results),
