@@ -54,8 +54,9 @@ export function registerIdentity(app: FastifyInstance, auth: AuthConfig, cluster
   });
 
   async function identify(request: FastifyRequest): Promise<void> {
-    const path = request.url.split('?')[0] ?? '/';
-    if (ANONYMOUS.some((p) => path === p || (p.endsWith('/') && path.startsWith(p)))) return;
+    // The route that matched, not the raw URL: no spelling of a path can borrow a probe's pass.
+    const route = request.routeOptions.url;
+    if (route !== undefined && ANONYMOUS.some((p) => route === p || (p.endsWith('/') && route.startsWith(p)))) return;
     if (Object.keys(request.headers).some((h) => h.startsWith('impersonate-'))) {
       throw unauthenticated(auth.mode, 'it carried Impersonate-* headers, which the dashboard never accepts from a client (it impersonates the person it authenticated itself)');
     }

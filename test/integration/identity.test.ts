@@ -114,8 +114,14 @@ describe('deploy/overlays/oauth2-proxy: the dashboard acts as the person who sig
     expect(page.headers['content-type']).toContain('text/html');
     expect(page.body).toContain('DF_ERR_UNAUTHENTICATED');
     expect(page.body).toContain('Not signed in');
-    // Probes answer anyone: the kubelet has no identity.
+    // Probes, metrics and assets answer anyone (the kubelet has no identity); by the route
+    // that matched, so no spelling of another path borrows their pass.
     expect((await app.inject('/healthz')).statusCode).toBe(200);
+    expect((await app.inject('/metrics')).statusCode).toBe(200);
+    expect((await app.inject('/static/app.js')).statusCode).toBe(200);
+    for (const url of ['/static/../api/v1/pools', '/healthz/../api/v1/pools', '/api/v1/pools?x=/static/']) {
+      expect((await app.inject({ url, headers: { accept: 'application/json' } })).statusCode, url).toBe(401);
+    }
   });
 
   it('spoofing writes nothing: headers from an untrusted address, Impersonate-* from a client', async () => {
