@@ -511,3 +511,37 @@
     }, POLL_AFTER_MS);
   });
 })();
+
+// Permission-aware buttons: the session page says (#session-access, from the server's
+// SubjectAccessReviews for the signed-in person) which actions they may not take and why.
+// The live re-render of the session is shared by every viewer, so it carries no person:
+// this disables those buttons again after each swap and shows the reason beside them.
+(function () {
+  'use strict';
+  function applyAccess() {
+    var access = document.getElementById('session-access');
+    if (!access) return;
+    ['stop', 'retry', 'delete'].forEach(function (action) {
+      var why = access.getAttribute('data-deny-' + action);
+      if (!why) return;
+      document.querySelectorAll('button[data-action="' + action + '"]').forEach(function (button) {
+        var id = 'why-' + action;
+        button.disabled = true;
+        button.setAttribute('aria-describedby', id);
+        if (!document.getElementById(id) && button.parentElement) {
+          var p = document.createElement('p');
+          p.id = id;
+          p.className = 'w-full text-xs text-slate-600';
+          p.setAttribute('data-denied', action);
+          p.textContent = why;
+          button.parentElement.appendChild(p);
+        }
+      });
+    });
+  }
+  ['htmx:afterSwap', 'htmx:oobAfterSwap', 'htmx:afterSettle'].forEach(function (name) {
+    document.addEventListener(name, applyAccess);
+  });
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', applyAccess);
+  else applyAccess();
+})();

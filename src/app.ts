@@ -15,6 +15,8 @@ import { ConfigError, type Config } from './config.js';
 import { FarmStore } from './farm/store.js';
 import { registerCompression } from './http/compression.js';
 import { frameworkErrorHandler, registerErrorHandlers } from './http/errors.js';
+import { AccessReviews, type AccessOptions } from './http/access.js';
+import { registerIdentity } from './http/identity.js';
 import { registerLimits, type RateLimited } from './http/limits.js';
 import { registerReadAccess } from './http/read-access.js';
 import { registerSecurityHeaders } from './http/security.js';
@@ -64,6 +66,8 @@ export interface FarmServices {
   rateLimited: Record<RateLimited, number>;
   /** Set when the process is shutting down: /readyz fails from then on. */
   draining: boolean;
+  /** What signed-in people may do and see (cached SubjectAccessReviews). */
+  access: AccessReviews;
 }
 
 declare module 'fastify' {
@@ -82,6 +86,8 @@ export interface AppOptions {
   live?: Partial<Pick<BrokerOptions, 'coalesceMs' | 'heartbeatMs' | 'staleCheckMs' | 'limits'>>;
   /** Tuning for tests of the runner log panel. */
   logs?: Partial<LogLimits>;
+  /** Tuning for tests of the access-review cache. */
+  access?: AccessOptions;
 }
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -124,6 +130,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     watches: () => sync.statuses(),
     insights: () => catalog.insights.report({ window: '1h' }, Date.now()),
     limits: () => ({ admission: admission.stats(), logs: { upstreams: podLogs.upstreams, refused: podLogs.refused }, rateLimited, config: config.limits }),
+    access: () => ({ reviews: access.reviews, entries: access.size, scopedTopics: catalog.scopedTopicCount }),
   });
   const render: Render = metrics.timed((template, data) => app.view(template, data));
   // Log chunks go out through the broker, which tells the followers when a log topic is watched.
@@ -150,13 +157,16 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...options.live,
   });
   const feed = new JsonFeed(store, options.live?.limits ? { limits: options.live.limits } : {});
-  app.decorate('farm', { config, store, cluster, sync, catalog, broker, feed, logs, podLogs, metrics, admission, rateLimited, routes, draining: false } satisfies FarmServices);
+  const access = new AccessReviews(cluster, options.access ?? {});
+  app.decorate('farm', { config, store, cluster, sync, catalog, broker, feed, logs, podLogs, metrics, admission, rateLimited, routes, draining: false, access } satisfies FarmServices);
 
   // Before everything else: a request for another host name is not this dashboard's
   // (DNS rebinding), and a flood is refused before any other work.
   registerHostGuard(app, config.allowedHosts);
   await registerLimits(app, config.limits, rateLimited);
   registerSecurityHeaders(app, config.streamOrigins);
+  // Who asks, before anything acts on it: without a trusted identity, 401 here.
+  registerIdentity(app, config.auth, cluster);
   registerWriteGuard(app, { readOnly: config.readOnly });
   // Before @fastify/view, which then keeps this reply.locals (a getter) instead of its own.
   registerViewHelpers(app, { assetVersion: assetVersion(config.production, store.errors) });

@@ -1,8 +1,8 @@
 // One typed configuration from command-line flags and environment variables (flags win).
 // Everything is validated here, at start-up, so a bad setting stops the process with a
 // message that says which flag or variable to fix, instead of failing later at random.
-import { isIP } from 'node:net';
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { checkKubeconfig, ConfigError, flagHelp, parseFlags } from './flags.js';
@@ -43,6 +43,20 @@ export interface Config {
   production: boolean;
   /** What a stranger can start, at most (docs/metrics.md shows how close each is). */
   limits: Limits;
+  /** Who acts: nobody in particular (none), a trusted proxy's headers, or a Kubernetes token. */
+  auth: AuthConfig;
+}
+
+export type AuthMode = 'none' | 'proxy' | 'bearer';
+
+export interface AuthConfig {
+  mode: AuthMode;
+  /** Addresses (CIDRs) whose identity headers are believed; from anywhere else they are stripped. */
+  trustedProxies: string[];
+  /** Header names, lowercase, as Node gives them. */
+  userHeader: string;
+  groupsHeader: string;
+  emailHeader: string;
 }
 
 /** One --allowed-host: a host name or IP, and a port when one was given (then only that port). */
@@ -120,6 +134,20 @@ export const OPTIONS = {
   'max-log-follows': { type: 'string', env: 'DROIDFARM_MAX_LOG_FOLLOWS', help: 'runner-log requests to the API server open at once (default 200)' },
   'write-rate-limit': { type: 'string', env: 'DROIDFARM_WRITE_RATE_LIMIT', help: 'writes per client address per minute (default 60)' },
   'not-found-rate-limit': { type: 'string', env: 'DROIDFARM_NOT_FOUND_RATE_LIMIT', help: 'requests for pages that do not exist per client address per minute (default 300)' },
+  auth: {
+    type: 'string',
+    env: 'DROIDFARM_AUTH',
+    help: 'who acts: none (default; everyone acts as the dashboard), proxy (identity headers from --trusted-proxy) or bearer (Kubernetes tokens, checked with a TokenReview)',
+  },
+  'trusted-proxy': {
+    type: 'string',
+    multiple: true,
+    env: 'DROIDFARM_TRUSTED_PROXIES',
+    help: 'address or CIDR whose identity headers are believed; repeatable (env: comma-separated); default loopback (a sidecar in the pod)',
+  },
+  'user-header': { type: 'string', env: 'DROIDFARM_USER_HEADER', help: 'header with the user name from the proxy (default X-Forwarded-User)' },
+  'groups-header': { type: 'string', env: 'DROIDFARM_GROUPS_HEADER', help: 'header with the comma-separated groups from the proxy (default X-Forwarded-Groups)' },
+  'email-header': { type: 'string', env: 'DROIDFARM_EMAIL_HEADER', help: 'header with the e-mail from the proxy (default X-Forwarded-Email)' },
   'log-level': { type: 'string', env: 'LOG_LEVEL', help: 'fatal, error, warn, info (default), debug, trace or silent' },
   'log-format': { type: 'string', env: 'LOG_FORMAT', help: 'pretty (default in a terminal) or json (default otherwise, for log collectors)' },
   help: { type: 'boolean', env: undefined, help: 'print this help and exit' },
@@ -234,7 +262,48 @@ export function loadConfig({ argv, env, home = homedir(), fileExists = existsSyn
     logFormat,
     production: env.NODE_ENV === 'production',
     limits: parseLimits(str),
+    auth: parseAuth(str, list),
   };
+}
+
+const AUTH_MODES: readonly AuthMode[] = ['none', 'proxy', 'bearer'];
+const HEADER_NAME = /^[A-Za-z0-9-]{1,64}$/;
+/** Loopback: the proxy is a sidecar in the same pod (deploy/overlays/oauth2-proxy). */
+export const LOOPBACK = ['127.0.0.0/8', '::1/128'];
+
+function parseAuth(str: (name: OptionName) => string | undefined, list: (name: OptionName) => string[]): AuthConfig {
+  const mode = (str('auth') ?? 'none') as AuthMode;
+  if (!AUTH_MODES.includes(mode)) throw new ConfigError(`--auth ${JSON.stringify(mode)} is not one of ${AUTH_MODES.join(', ')}.`);
+  const proxies = list('trusted-proxy');
+  for (const cidr of proxies) {
+    if (!parseCidr(cidr)) throw new ConfigError(`--trusted-proxy ${JSON.stringify(cidr)} is not an address or CIDR: use e.g. 10.0.0.0/8, 127.0.0.1 or ::1/128.`);
+  }
+  const header = (name: 'user-header' | 'groups-header' | 'email-header', fallback: string): string => {
+    const raw = str(name) ?? fallback;
+    if (!HEADER_NAME.test(raw)) throw new ConfigError(`--${name} ${JSON.stringify(raw)} is not a header name (letters, digits and '-').`);
+    if (/^(impersonate-|authorization$|cookie$|host$)/i.test(raw)) throw new ConfigError(`--${name} ${raw} cannot carry an identity: pick the header your proxy sets, e.g. ${fallback}.`);
+    return raw.toLowerCase();
+  };
+  return {
+    mode,
+    trustedProxies: proxies.length ? proxies : LOOPBACK,
+    userHeader: header('user-header', 'X-Forwarded-User'),
+    groupsHeader: header('groups-header', 'X-Forwarded-Groups'),
+    emailHeader: header('email-header', 'X-Forwarded-Email'),
+  };
+}
+
+/** "10.0.0.0/8", "127.0.0.1", "::1/128" → the address and the prefix length; null when malformed. */
+export function parseCidr(raw: string): { address: string; prefix: number; family: 4 | 6 } | null {
+  const [address = '', bits, ...rest] = raw.split('/');
+  if (rest.length) return null;
+  const family = isIP(address);
+  if (family === 0) return null;
+  const max = family === 4 ? 32 : 128;
+  if (bits !== undefined && !/^\d{1,3}$/.test(bits)) return null;
+  const prefix = bits === undefined ? max : Number(bits);
+  if (prefix > max) return null;
+  return { address, prefix, family: family as 4 | 6 };
 }
 
 function parseLimits(str: (name: OptionName) => string | undefined): Limits {
@@ -310,7 +379,7 @@ export function hostAllowed(hostHeader: string | undefined, allowed: readonly Al
   return allowed.some((a) => a.hostname === hostname && (a.port === undefined || a.port === port));
 }
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** Why a stream origin is the dashboard itself (an allowed host name, or its own address and port), if it is. */
 function ownOrigin(origin: string, own: { host: string; port: number; allowedHosts: readonly AllowedHost[] }): string | undefined {
@@ -322,7 +391,7 @@ function ownOrigin(origin: string, own: { host: string; port: number; allowedHos
   if (port !== String(own.port)) return undefined;
   const everywhere = own.host === '0.0.0.0' || own.host === '::';
   const bound = own.host.includes(':') ? `[${own.host}]` : own.host.toLowerCase();
-  if (hostname === bound || (everywhere || LOOPBACK.has(bound) ? LOOPBACK.has(hostname) : false)) return `--host ${own.host} --port ${own.port}`;
+  if (hostname === bound || (everywhere || LOOPBACK_NAMES.has(bound) ? LOOPBACK_NAMES.has(hostname) : false)) return `--host ${own.host} --port ${own.port}`;
   return undefined;
 }
 

@@ -87,7 +87,7 @@ async function main(): Promise<void> {
       return startupLine(config.cluster, app.farm.cluster.description, dashboardURL(config.host, port));
     },
   });
-  const exposure = exposureWarning(config.host, config.cluster, config.readOnly);
+  const exposure = exposureWarning(config.host, config.cluster, config.readOnly, config.auth.mode);
   if (exposure) app.log.warn(exposure);
   if (config.cluster.mode === 'demo') {
     const why = config.cluster.reason === 'forced' ? '--demo was given' : 'no kubeconfig or in-cluster service account was found';

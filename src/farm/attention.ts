@@ -30,12 +30,14 @@ export class FarmAttention {
     store.subscribe((change) => this.apply(change));
   }
 
-  view(now: number, shown = 5): AttentionView {
+  /** With a scope, only what its person may see: pools (and their queues) and failures by namespace. */
+  view(now: number, shown = 5, scope?: { pools?: ReadonlySet<string> | undefined; sessions?: ReadonlySet<string> | undefined }): AttentionView {
     const unhealthy: AttentionView['unhealthy'] = [];
     let unhealthyTotal = 0;
     let staleHeartbeats = 0;
     const waiting: AttentionView['waiting'] = [];
     for (const pool of this.store.listPools()) {
+      if (scope?.pools && !scope.pools.has(pool.namespace)) continue;
       let idle = 0;
       for (const d of pool.devices) {
         if (d.state === 'Idle') idle++;
@@ -51,7 +53,7 @@ export class FarmAttention {
     let failedLastHour = 0;
     for (const [k, at] of this.failures) {
       if (now - at > HOUR_MS) this.failures.delete(k);
-      else failedLastHour++;
+      else if (!scope?.sessions || scope.sessions.has(k.slice(0, k.indexOf('/')))) failedLastHour++;
     }
     waiting.sort((a, b) => b.sessions - a.sessions);
     return { unhealthy, unhealthyTotal, staleHeartbeats, waiting, failedLastHour, calm: unhealthyTotal === 0 && staleHeartbeats === 0 && waiting.length === 0 && failedLastHour === 0 };

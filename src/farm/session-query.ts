@@ -6,6 +6,8 @@ import type { OrderKey, SessionOrder } from './session-order.js';
 
 export interface SessionQuery {
   namespace?: string | undefined;
+  /** Only sessions in these namespaces (what the person may see); undefined: all. */
+  namespaces?: ReadonlySet<string> | undefined;
   pool?: string | undefined;
   phases?: SessionPhase[];
   selector?: string | undefined;
@@ -57,6 +59,7 @@ export function sessionMatcher(q: Omit<SessionQuery, 'limit' | 'cursor'>): (s: S
   const phases = q.phases && q.phases.length > 0 ? new Set(q.phases) : undefined;
   return (s) =>
     (!q.namespace || s.namespace === q.namespace) &&
+    (!q.namespaces || q.namespaces.has(s.namespace)) &&
     (!q.pool || s.spec.poolName === q.pool) &&
     (!phases || phases.has(s.phase)) &&
     (!text || s.name.toLowerCase().includes(text)) &&

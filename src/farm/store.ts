@@ -183,6 +183,20 @@ export class FarmStore {
     return [...keys].map((k) => this.sessions.get(k)!).filter(Boolean);
   }
 
+  /** The namespaces that hold sessions, from the per-pool index (never a walk of every session). */
+  sessionNamespaces(): Set<string> {
+    const out = new Set<string>();
+    for (const k of this.sessionsByPool.keys()) out.add(k.slice(0, k.indexOf('/')));
+    return out;
+  }
+
+  /** How many sessions these namespaces hold, from the per-pool index. */
+  sessionCountIn(namespaces: ReadonlySet<string>): number {
+    let n = 0;
+    for (const [k, members] of this.sessionsByPool) if (namespaces.has(k.slice(0, k.indexOf('/')))) n += members.size;
+    return n;
+  }
+
   /** Every session, in no particular order (for totals such as /metrics). */
   allSessions(): IterableIterator<SessionView> {
     return this.sessions.values();

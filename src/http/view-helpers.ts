@@ -3,7 +3,9 @@
 // page is rendered, never in a hook: errors raised before a route runs (the write guard in
 // onRequest, a body too large) skip preHandler hooks, and their error page needs these too.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthMode } from '../config.js';
 import type { SyncStatus } from '../farm/store.js';
+import type { Identity } from './identity.js';
 
 export interface PageLocals {
   assetVersion: string;
@@ -12,6 +14,10 @@ export interface PageLocals {
   cluster: string;
   sync: SyncStatus;
   path: string;
+  /** How people sign in (none: everyone acts as the dashboard). */
+  auth: AuthMode;
+  /** Who this request acts as; undefined with --auth none. */
+  identity: Identity | undefined;
 }
 
 declare module 'fastify' {
@@ -38,6 +44,8 @@ export function registerViewHelpers(app: FastifyInstance, { assetVersion }: { as
       cluster: cluster.description,
       sync: store.syncStatus(),
       path: request.url.split('?')[0] ?? '/',
+      auth: config.auth.mode,
+      identity: request.identity,
     };
   });
   // What a route or hook assigns to reply.locals is kept and merged over the computed part.

@@ -5,10 +5,11 @@ import { createInterface } from 'node:readline';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
-import { fetch, type Response } from 'undici';
+import { fetch, request as undiciRequest, Response } from 'undici';
 import { ClusterError, type KubeStatus } from './errors.js';
 import { resourcePath, type ResourceName } from './resources.js';
-import type { Cluster, KubeObject, NewKubeObject, ListResult, LogOptions, Preconditions, SelectorOptions, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './types.js';
+import { ACCESS_REVIEW_PATH, accessDecision, accessReviewBody, TOKEN_REVIEW_PATH, tokenOwner, tokenReviewBody } from './reviews.js';
+import type { AccessDecision, AccessQuestion, Cluster, KubeObject, NewKubeObject, ListResult, LogOptions, Preconditions, SelectorOptions, Subject, TokenOwner, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './types.js';
 
 const REQUEST_TIMEOUT_MS = 30_000;
 const FIELD_MANAGER = 'droidfarm-dashboard';
@@ -63,11 +64,29 @@ interface RequestSpec {
 export class KubeCluster implements Cluster {
   readonly description: string;
   private readonly server: string;
-  private readonly closing = new AbortController();
+  private readonly closing: AbortController;
 
-  constructor(private readonly kc: KubeConfig) {
+  constructor(
+    private readonly kc: KubeConfig,
+    /** Set on the clusters as() returns: every request impersonates this person. */
+    private readonly subject?: Subject,
+    closing?: AbortController,
+  ) {
     this.server = kc.getCurrentCluster()!.server;
     this.description = this.server;
+    this.closing = closing ?? new AbortController();
+  }
+
+  as(subject: Subject): Cluster {
+    return new KubeCluster(this.kc, { user: subject.user, groups: [...subject.groups] }, this.closing);
+  }
+
+  async reviewToken(token: string): Promise<TokenOwner> {
+    return tokenOwner(await this.json({ method: HttpMethod.POST, path: TOKEN_REVIEW_PATH, body: tokenReviewBody(token) }));
+  }
+
+  async reviewAccess(subject: Subject, question: AccessQuestion): Promise<AccessDecision> {
+    return accessDecision(await this.json({ method: HttpMethod.POST, path: ACCESS_REVIEW_PATH, body: accessReviewBody(subject, question) }));
   }
 
   async list(resource: ResourceName, namespace: string | undefined, options: SelectorOptions = {}): Promise<ListResult> {
@@ -220,7 +239,9 @@ export class KubeCluster implements Cluster {
 
     let response: Response;
     try {
-      response = await fetch(url, {
+      response = this.subject
+        ? await this.impersonated(url, spec, headers, ctx.getDispatcher(), AbortSignal.any(signals))
+        : await fetch(url, {
         method: spec.method,
         headers,
         body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
@@ -241,6 +262,31 @@ export class KubeCluster implements Cluster {
       throw ClusterError.fromStatus(response.status, status, text.trim() || `HTTP ${response.status} from ${spec.method} ${spec.path}`);
     }
     return response;
+  }
+
+  /**
+   * An impersonating request, sent with undici's request() over HTTP/1.1: fetch(), and
+   * undici's HTTP/2 client, fold several Impersonate-Group headers into one "a, b" field,
+   * which the apiserver reads as one group. Only plain calls impersonate (writes and the
+   * reads that decide them), never streams.
+   */
+  private async impersonated(url: URL, spec: RequestSpec, headers: Record<string, string>, dispatcher: ReturnType<RequestContext['getDispatcher']>, signal: AbortSignal): Promise<Response> {
+    if (spec.stream) throw new Error('impersonated streams are not supported');
+    const raw: string[] = [];
+    for (const [k, v] of Object.entries(headers)) raw.push(k, v);
+    raw.push('Impersonate-User', this.subject!.user);
+    for (const g of this.subject!.groups) raw.push('Impersonate-Group', g);
+    const res = await undiciRequest(url, {
+      method: spec.method as 'GET',
+      headers: raw,
+      body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
+      ...(dispatcher ? { dispatcher: dispatcher as never } : {}),
+      signal,
+      // Read by undici's Agent per request: a connection that never negotiates HTTP/2.
+      ...({ allowH2: false } as object),
+    });
+    const text = await res.body.text();
+    return new Response([204, 205, 304].includes(res.statusCode) ? null : text, { status: res.statusCode });
   }
 }
 

@@ -10,7 +10,7 @@ import { PassThrough, type Writable } from 'node:stream';
 import { parseSelector } from '../farm/labels.js';
 import { ClusterError } from './errors.js';
 import { apiVersionOf, RESOURCES, type ResourceName } from './resources.js';
-import type { Cluster, KubeObject, NewKubeObject, ListResult, LogOptions, Preconditions, SelectorOptions, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './types.js';
+import type { AccessDecision, AccessQuestion, Cluster, KubeObject, NewKubeObject, ListResult, LogOptions, Preconditions, SelectorOptions, Subject, TokenOwner, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './types.js';
 
 interface StoredEvent {
   revision: number;
@@ -209,6 +209,21 @@ export class MemoryCluster implements Cluster {
   /** Forgets history before the current version, like an etcd compaction: old watches get 410. */
   compact(): void {
     this.history = [];
+  }
+
+  /** The demo has no RBAC and no audit log: everyone acts as the one user it has. */
+  as(_subject: Subject): Cluster {
+    return this;
+  }
+
+  /** The demo issues no tokens: every one is refused. */
+  async reviewToken(_token: string): Promise<TokenOwner> {
+    return { authenticated: false, error: 'the embedded demo has no Kubernetes tokens' };
+  }
+
+  /** The demo has no RBAC: everything is allowed. */
+  async reviewAccess(_subject: Subject, _question: AccessQuestion): Promise<AccessDecision> {
+    return { allowed: true, reason: 'the embedded demo has no RBAC' };
   }
 
   async close(): Promise<void> {

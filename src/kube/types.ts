@@ -90,6 +90,30 @@ export interface LogOptions {
   signal?: AbortSignal;
 }
 
+/** A person as Kubernetes knows them: what impersonation and access reviews are about. */
+export interface Subject {
+  user: string;
+  groups: readonly string[];
+}
+
+/** What a SubjectAccessReview asks: may the subject `verb` `resource` (in `namespace`)? */
+export interface AccessQuestion {
+  verb: string;
+  group: string;
+  resource: string;
+  /** Undefined: cluster-wide. */
+  namespace?: string | undefined;
+}
+
+export interface AccessDecision {
+  allowed: boolean;
+  /** The authorizer's reason, when it gave one (RBAC says who granted it). */
+  reason: string;
+}
+
+/** A TokenReview's answer: who the token belongs to, or why it does not count. */
+export type TokenOwner = { authenticated: true; user: string; groups: string[] } | { authenticated: false; error: string };
+
 export interface Cluster {
   /** Shown in logs and on the page: the API server URL, or "embedded demo". */
   readonly description: string;
@@ -108,6 +132,15 @@ export interface Cluster {
   delete(resource: ResourceName, namespace: string, name: string, options?: WriteOptions & { gracePeriodSeconds?: number; preconditions?: Preconditions }): Promise<void>;
   /** Streams a pod's log into `out` (which is ended when the log ends or is aborted). */
   podLog(namespace: string, pod: string, out: Writable, options?: LogOptions): Promise<void>;
+  /**
+   * The same cluster, acting as `subject` (Impersonate-User / Impersonate-Group on every
+   * request), so Kubernetes RBAC decides and its audit log names the person.
+   */
+  as(subject: Subject): Cluster;
+  /** Who a bearer token belongs to (authentication.k8s.io TokenReview). */
+  reviewToken(token: string): Promise<TokenOwner>;
+  /** Whether `subject` may do something (authorization.k8s.io SubjectAccessReview). */
+  reviewAccess(subject: Subject, question: AccessQuestion): Promise<AccessDecision>;
   /** Ends every open watch and request; the cluster is unusable afterwards. */
   close(): Promise<void>;
 }

@@ -284,11 +284,12 @@ export class Broker {
       this.inFlight = seq;
       try {
         for (const fragment of fragments.values()) {
-          let out = rendered.get(fragment.id);
+          const renderKey = fragment.renderKey ?? fragment.id;
+          let out = rendered.get(renderKey);
           if (out === undefined) {
             out = await this.renderOne(fragment);
             if (out === undefined) continue;
-            rendered.set(fragment.id, out);
+            rendered.set(renderKey, out);
           }
           html.set(fragment.id, out);
         }

@@ -13,7 +13,7 @@ import { checkURL, type UrlPolicy, type UrlVerdict } from '../http/url-policy.js
 import { stateCountId } from '../view/pool-filter.js';
 import { insightsTopic, isInsightsTopic, topicQuery } from '../view/insights-query.js';
 import { insightsView } from '../view/insights-view.js';
-import { isSessionListTopic, listFilters, SessionLists, sessionListTopic } from '../view/session-list.js';
+import { isSessionListTopic, listFilters, SessionLists, sessionListTopic, splitListScope, withListScope } from '../view/session-list.js';
 import { domId } from './dom-id.js';
 import { logTopic, type LogPanelData } from './log-panel.js';
 import { sessionDetailData } from './session-detail.js';
@@ -25,7 +25,23 @@ export interface Fragment {
   data: Record<string, unknown>;
   /** htmx's out-of-band swap, when not "replace the element of the same id" (e.g. "beforeend:#inbox"). */
   swap?: string;
+  /** What the broker renders it once per flush under, when not its id (a scoped sum shares its id). */
+  renderKey?: string;
 }
+
+/**
+ * What one person may see, for the farm-wide topics: namespaces per kind (undefined: all).
+ * People with the same scope share one scoped topic ("farm~<id>"), rendered once for all of
+ * them: the cost grows with the number of distinct scopes, not of people.
+ */
+export interface Scope {
+  pools?: ReadonlySet<string> | undefined;
+  sessions?: ReadonlySet<string> | undefined;
+}
+
+const SCOPED_BASES = new Set(['farm', 'pools']);
+/** Fragments of the farm-wide topics that sum over pools: recomputed per scope. */
+const AGGREGATES = new Set(['farm-totals', 'farm-attention', 'farm-pools', 'pools-table']);
 
 export interface TopicFragment {
   topic: string;
@@ -73,6 +89,14 @@ export const poolHref = (ns: string, name: string): string => `/pools/${encodeUR
 export const deviceHref = (ns: string, pool: string, device: string): string => `${poolHref(ns, pool)}/devices/${encodeURIComponent(device)}`;
 export const sessionHref = (ns: string, name: string): string => `/sessions/${encodeURIComponent(ns)}/${encodeURIComponent(name)}`;
 
+/** "farm~<id>" → its base topic and scope id; undefined for any other topic. */
+export function splitScoped(topic: string): { base: string; id: string } | undefined {
+  const i = topic.indexOf('~');
+  if (i < 0) return undefined;
+  const base = topic.slice(0, i);
+  return SCOPED_BASES.has(base) ? { base, id: topic.slice(i + 1) } : undefined;
+}
+
 function fragment(id: string, template: string, data: Record<string, unknown>): Fragment {
   return { id, template, data: { ...data, id } };
 }
@@ -111,7 +135,7 @@ export class FragmentCatalog {
     private readonly now: () => number = Date.now,
     private readonly logs?: LogPanelSource,
   ) {
-    this.lists = new SessionLists(store, now);
+    this.lists = new SessionLists(store, now, (id) => this.scopes.get(id)?.sessions ?? (this.scopes.has(id) ? undefined : new Set<string>()));
     this.attention = new FarmAttention(store);
     // Subscribed before the broker, so its figures are up to date when affected() runs.
     this.insights = new FarmInsights(store);
@@ -119,11 +143,61 @@ export class FragmentCatalog {
 
   /** The broker says a topic gained its first subscriber (true) or lost its last (false). */
   onTopic(topic: string, active: boolean): void {
-    if (isSessionListTopic(topic)) this.lists.onTopic(topic, active);
     if (isInsightsTopic(topic)) {
       if (active) this.insightsTopics.add(topic);
       else this.insightsTopics.delete(topic);
+      return;
     }
+    if (isSessionListTopic(topic)) {
+      this.lists.onTopic(topic, active);
+      const { scopeId } = splitListScope(topic);
+      if (scopeId === undefined) return;
+      if (active) this.activeLists.add(topic);
+      else {
+        this.activeLists.delete(topic);
+        this.forgetScope(scopeId);
+      }
+      return;
+    }
+    const scoped = splitScoped(topic);
+    if (!scoped) return;
+    if (active) this.activeScoped.add(topic);
+    else {
+      this.activeScoped.delete(topic);
+      this.forgetScope(scoped.id);
+    }
+  }
+
+  /** Drops a scope nobody subscribes to any more. */
+  private forgetScope(id: string): void {
+    if ([...this.activeScoped].some((t) => splitScoped(t)?.id === id)) return;
+    if ([...this.activeLists].some((t) => splitListScope(t).scopeId === id)) return;
+    this.scopes.delete(id);
+  }
+
+  private readonly activeLists = new Set<string>();
+
+  private readonly scopes = new Map<string, Scope>();
+  private readonly activeScoped = new Set<string>();
+
+  /** Scoped farm-wide topics with subscribers: one per distinct view of the farm. */
+  get scopedTopicCount(): number {
+    return this.activeScoped.size;
+  }
+
+  /** The session list topic a person with this scope subscribes to instead of `topic`. */
+  scopedListTopic(topic: string, scope: Scope): string {
+    return withListScope(topic, splitScoped(this.scopedTopic('farm', scope))!.id);
+  }
+
+  /** The topic a person with this scope subscribes to instead of "farm" or "pools". */
+  scopedTopic(base: string, scope: Scope): string {
+    const id = createHash('sha256')
+      .update(JSON.stringify([scope.pools ? [...scope.pools].sort() : null, scope.sessions ? [...scope.sessions].sort() : null]))
+      .digest('base64url')
+      .slice(0, 16);
+    this.scopes.set(id, scope);
+    return `${base}~${id}`;
   }
 
   // ---- insights ----
@@ -159,18 +233,22 @@ export class FragmentCatalog {
 
   // ---- farm overview ----
 
-  farmTotals(): Fragment {
-    const pools = this.store.listPools();
+  farmTotals(scope?: Scope): Fragment {
+    const pools = this.scopedPools(scope);
     return fragment('farm-totals', '/partials/farm-totals', { totals: farmTotals(pools) });
   }
 
+  private scopedPools(scope: Scope | undefined): PoolView[] {
+    const pools = this.store.listPools();
+    return scope?.pools ? pools.filter((p) => scope.pools!.has(p.namespace)) : pools;
+  }
+
   /** The overview's strip of what needs a look; its hrefs are built here, not in the template. */
-  farmAttention(): Fragment {
+  farmAttention(scope?: Scope): Fragment {
     return lazyFragment('farm-attention', '/partials/farm-attention', () => {
       const now = this.now();
-      const a = this.attention.view(now);
-      const bottlenecks = this.store
-        .listPools()
+      const a = this.attention.view(now, 5, scope);
+      const bottlenecks = this.scopedPools(scope)
         .map((p) => ({ namespace: p.namespace, pool: p.name, verdict: this.insights.verdictOf(p.namespace, p.name, now) }))
         .filter((b) => b.verdict.status === 'bottleneck')
         .map((b) => ({ pool: b.pool, summary: b.verdict.summary, href: poolHref(b.namespace, b.pool) }));
@@ -188,8 +266,8 @@ export class FragmentCatalog {
     });
   }
 
-  farmPools(): Fragment {
-    const pools = this.store.listPools().map((p) => this.cardData(p));
+  farmPools(scope?: Scope): Fragment {
+    const pools = this.scopedPools(scope).map((p) => this.cardData(p));
     return fragment('farm-pools', '/partials/farm-pools', { pools, synced: this.store.syncStatus().synced });
   }
 
@@ -200,8 +278,8 @@ export class FragmentCatalog {
 
   // ---- pools list ----
 
-  poolsTable(): Fragment {
-    const pools = this.store.listPools().map((p) => this.cardData(p));
+  poolsTable(scope?: Scope): Fragment {
+    const pools = this.scopedPools(scope).map((p) => this.cardData(p));
     return fragment('pools-table', '/partials/pools-table', { pools, synced: this.store.syncStatus().synced });
   }
 
@@ -292,6 +370,13 @@ export class FragmentCatalog {
   /** Everything a topic's subscriber needs on (re)connect, so it can never be left stale. */
   snapshot(topic: string): Fragment[] {
     const badge = this.liveBadge();
+    const scoped = splitScoped(topic);
+    if (scoped) {
+      // An unknown scope shows nothing rather than everything.
+      const scope = this.scopes.get(scoped.id) ?? { pools: new Set<string>(), sessions: new Set<string>() };
+      if (scoped.base === topics.farm) return [badge, this.farmTotals(scope), this.farmAttention(scope), this.farmPools(scope)];
+      return [badge, this.poolsTable(scope)];
+    }
     if (topic === topics.farm) return [badge, this.farmTotals(), this.farmAttention(), this.farmPools()];
     if (topic === topics.pools) return [badge, this.poolsTable()];
     if (isSessionListTopic(topic)) {
@@ -316,6 +401,36 @@ export class FragmentCatalog {
 
   /** Which fragments of which topics a store change makes out of date. */
   affected(change: FarmChange): TopicFragment[] {
+    const out = this.affectedUnscoped(change);
+    if (this.activeScoped.size === 0) return out;
+    // The scoped farm-wide topics: sums recomputed for each scope, one pool's card or row
+    // only where its namespace is in scope.
+    const ns = change.kind === 'pool' ? change.view.namespace : change.kind === 'device' ? change.pool.namespace : undefined;
+    const sessionNs = change.kind === 'session' ? change.view.namespace : undefined;
+    const scopedOut: TopicFragment[] = [];
+    for (const topic of this.activeScoped) {
+      const { base, id } = splitScoped(topic)!;
+      const scope = this.scopes.get(id);
+      if (!scope) continue;
+      // A change outside the scope leaves its sums as they were: nothing to render for it.
+      if (ns !== undefined && scope.pools && !scope.pools.has(ns)) continue;
+      if (sessionNs !== undefined && scope.sessions && !scope.sessions.has(sessionNs)) continue;
+      const seen = new Set<string>();
+      for (const tf of out) {
+        if (tf.topic !== base || seen.has(tf.fragment.id)) continue;
+        seen.add(tf.fragment.id);
+        if (AGGREGATES.has(tf.fragment.id)) {
+          const f = tf.fragment.id === 'farm-totals' ? this.farmTotals(scope) : tf.fragment.id === 'farm-attention' ? this.farmAttention(scope) : tf.fragment.id === 'farm-pools' ? this.farmPools(scope) : this.poolsTable(scope);
+          scopedOut.push({ topic, fragment: { ...f, renderKey: `${f.id}~${id}` } });
+        } else if (ns !== undefined && (!scope.pools || scope.pools.has(ns))) {
+          scopedOut.push({ topic, fragment: tf.fragment });
+        }
+      }
+    }
+    return [...out, ...scopedOut];
+  }
+
+  private affectedUnscoped(change: FarmChange): TopicFragment[] {
     const out: TopicFragment[] = this.insightsUpdates();
     const add = (topic: string, fragment: Fragment | undefined) => fragment && out.push({ topic, fragment });
     switch (change.kind) {

@@ -14,6 +14,11 @@ import { DEFAULT_REPLAY_BOUNDS, ReplayLog, type ReplayBounds } from './replay-lo
 export interface FeedFilter {
   namespace?: string | undefined;
   pool?: string | undefined;
+  /**
+   * What the subscriber's person may see, per kind (undefined: everything). Checked per
+   * event at the subscriber: each event is still serialised once for every client.
+   */
+  visible?: { pools: ReadonlySet<string> | undefined; sessions: ReadonlySet<string> | undefined } | undefined;
 }
 
 interface FeedEvent {
@@ -22,6 +27,8 @@ interface FeedEvent {
   at: number;
   namespace: string;
   pool: string | undefined;
+  /** Which kind of object: what the subscriber must be allowed to list to get it. */
+  kind: 'pools' | 'sessions';
   objectKey: string;
   text: string;
 }
@@ -69,7 +76,7 @@ export class JsonFeed {
       client.sendBacklog(missed);
     } else {
       const id = eventId(this.bootId, this.seq);
-      client.sendBacklog(formatEvent(id, 'reset', JSON.stringify({ reason: lastEventId ? 'missed events are no longer available' : 'new connection', pools: this.store.listPools().length })));
+      client.sendBacklog(formatEvent(id, 'reset', JSON.stringify({ reason: lastEventId ? 'missed events are no longer available' : 'new connection', pools: this.store.listPools().filter((p) => !filter.visible?.pools || filter.visible.pools.has(p.namespace)).length })));
     }
     if (!client.isEnded) this.clients.set(client, filter);
     return client;
@@ -100,7 +107,7 @@ export class JsonFeed {
     const seq = ++this.seq;
     const id = eventId(this.bootId, seq);
     const text = formatEvent(id, typed.event, JSON.stringify({ id, ...typed.data }));
-    const event: FeedEvent = { seq, bytes: text.length, at: Date.now(), namespace: typed.namespace, pool: typed.pool, objectKey: typed.objectKey, text };
+    const event: FeedEvent = { seq, bytes: text.length, at: Date.now(), namespace: typed.namespace, pool: typed.pool, kind: typed.event === 'session' ? 'sessions' : 'pools', objectKey: typed.objectKey, text };
     this.history.push(event);
     // Keyed by event, not by object: a blocked client keeps every event, in order, up to its byte bound.
     const pending = new Map([[id, event.text]]);
@@ -117,8 +124,9 @@ export class JsonFeed {
   }
 }
 
-function matches(filter: FeedFilter, e: { namespace: string; pool: string | undefined }): boolean {
-  return (!filter.namespace || filter.namespace === e.namespace) && (!filter.pool || filter.pool === e.pool);
+function matches(filter: FeedFilter, e: { namespace: string; pool: string | undefined; kind: 'pools' | 'sessions' }): boolean {
+  const visible = filter.visible?.[e.kind];
+  return (!filter.namespace || filter.namespace === e.namespace) && (!filter.pool || filter.pool === e.pool) && (!visible || visible.has(e.namespace));
 }
 
 function toTyped(change: FarmChange): { event: string; namespace: string; pool: string | undefined; objectKey: string; data: Record<string, unknown> } | undefined {

@@ -44,6 +44,8 @@ export interface DashboardSources {
   streams: () => Record<Stream, StreamStats>;
   watches: () => readonly InformerStatus[];
   limits?: () => LimitFigures;
+  /** Who acts (issue 12): the SubjectAccessReview cache and the scoped farm-wide topics. */
+  access?: () => { reviews: number; entries: number; scopedTopics: number };
   now?: () => number;
 }
 
@@ -135,6 +137,13 @@ export class DashboardMetrics {
       totalsCounter(registry, `${PREFIX}rate_limited_total`, 'Requests refused with 429 by the per-address rate limits: writes, and requests for pages that do not exist (kind not_found).', ['kind'], () =>
         (['writes', 'not_found'] as const).map((kind) => [{ kind }, limits().rateLimited[kind]] as const),
       );
+    }
+
+    if (sources.access) {
+      const access = sources.access;
+      totalsCounter(registry, `${PREFIX}access_reviews_total`, 'SubjectAccessReviews sent to the API server about signed-in people (cached per user, groups, verb, resource and namespace).', [], () => [[{}, access().reviews] as const]);
+      plainGauge(registry, 'access_review_cache_entries', 'Answers kept in the SubjectAccessReview cache (bounded).', () => access().entries);
+      plainGauge(registry, 'live_scoped_topics', 'Farm-wide page topics scoped to one view of the farm (people who see only some namespaces), each rendered once per change.', () => access().scopedTopics);
     }
 
     const watches = () => watchFigures(sources.watches(), now());

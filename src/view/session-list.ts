@@ -44,8 +44,24 @@ export function isSessionListTopic(topic: string): boolean {
   return topic.startsWith(PREFIX);
 }
 
+/**
+ * A list scoped to one view of the farm (issue 12): the list topic with "&scope=<id>"
+ * appended by the server (never by a browser), for people who see only some namespaces.
+ */
+const SCOPE = /[?&]scope=([A-Za-z0-9_-]{1,32})$/;
+
+export function splitListScope(topic: string): { base: string; scopeId: string | undefined } {
+  const m = SCOPE.exec(topic);
+  return m ? { base: topic.slice(0, m.index + (topic[m.index] === '?' ? 1 : 0)), scopeId: m[1] } : { base: topic, scopeId: undefined };
+}
+
+export function withListScope(topic: string, scopeId: string): string {
+  return `${topic}${topic.endsWith('?') ? '' : '&'}scope=${scopeId}`;
+}
+
 /** The filters a list topic stands for, or undefined when it is not a valid query. */
-export function listFilters(topic: string): SessionFilters | undefined {
+export function listFilters(scopedTopic: string): SessionFilters | undefined {
+  const topic = splitListScope(scopedTopic).base;
   if (!isSessionListTopic(topic) || topic.length > 4096) return undefined;
   const raw: Record<string, string | string[]> = {};
   for (const [k, v] of new URLSearchParams(topic.slice(PREFIX.length))) {
@@ -67,6 +83,8 @@ function matcherOf(f: SessionFilters): (s: SessionView) => boolean {
 
 interface ListState {
   filters: SessionFilters;
+  /** A scoped list's namespaces; undefined: all. */
+  namespaces: ReadonlySet<string> | undefined;
   matches: (s: SessionView) => boolean;
   hash: string;
   /** resourceVersion of each row as the last batch left it: the next batch sends only what differs. */
@@ -80,7 +98,15 @@ export class SessionLists {
   constructor(
     private readonly store: FarmStore,
     private readonly now: () => number,
+    /** The namespaces of a scope id (src/live/fragments.ts keeps them). */
+    private readonly scopes: (id: string) => ReadonlySet<string> | undefined = () => undefined,
   ) {}
+
+  /** A scoped topic's namespaces: an unknown scope sees nothing rather than everything. */
+  private namespacesOf(topic: string): ReadonlySet<string> | undefined {
+    const { scopeId } = splitListScope(topic);
+    return scopeId === undefined ? undefined : (this.scopes(scopeId) ?? new Set<string>());
+  }
 
   /** The broker says a list topic gained its first subscriber or lost its last. */
   onTopic(topic: string, active: boolean): void {
@@ -90,9 +116,12 @@ export class SessionLists {
     }
     const filters = listFilters(topic);
     if (!filters || this.lists.has(topic)) return;
+    const namespaces = this.namespacesOf(topic);
+    const matches = matcherOf(filters);
     this.lists.set(topic, {
       filters,
-      matches: matcherOf(filters),
+      namespaces,
+      matches: namespaces ? (s) => namespaces.has(s.namespace) && matches(s) : matches,
       hash: createHash('sha1').update(topic).digest('hex').slice(0, 12),
       // Empty, not the page as the first snapshot showed it: a change made while that
       // snapshot rendered reached no list yet, so the first batch sends every row once.
@@ -106,8 +135,9 @@ export class SessionLists {
     const filters = listFilters(topic);
     if (!filters) return undefined;
     const id = `session-list__${createHash('sha1').update(topic).digest('hex').slice(0, 12)}__snapshot`;
+    const namespaces = this.namespacesOf(topic);
     return this.fragment(id, () => {
-      const page = this.page(filters);
+      const page = this.page(filters, namespaces);
       const now = this.now();
       return { id, order: page.map(sessionRowId), rows: page.map((s) => sessionRow(s, now)), snapshot: true };
     });
@@ -134,7 +164,7 @@ export class SessionLists {
     const id = `session-list__${state.hash}__${state.batch}`;
     return this.fragment(id, () => {
       state.batch++;
-      const page = this.page(state.filters);
+      const page = this.page(state.filters, state.namespaces);
       const sent = new Map<string, string>();
       const rows: SessionRow[] = [];
       const now = this.now();
@@ -149,9 +179,9 @@ export class SessionLists {
     });
   }
 
-  private page(filters: SessionFilters): SessionView[] {
+  private page(filters: SessionFilters, namespaces: ReadonlySet<string> | undefined): SessionView[] {
     try {
-      return findSessions(this.store, filters).items;
+      return findSessions(this.store, filters, namespaces).items;
     } catch (err) {
       // A cursor that no longer decodes: the page says so on its next load. Anything else is a bug.
       if (!(err instanceof AppError && err.status < 500)) this.store.errors.record('session_list', err, 'could not compute a session list page for its viewers');

@@ -4,7 +4,7 @@
 // informer, the store or the broker have seen it. Everything else is the KubeCluster's.
 import type { Writable } from 'node:stream';
 import type { ResourceName } from '../../src/kube/resources.js';
-import type { Cluster, KubeObject, ListResult, LogOptions, NewKubeObject, Preconditions, SelectorOptions, WatchHandle, WatchOptions, WriteOptions } from '../../src/kube/types.js';
+import type { AccessDecision, AccessQuestion, Cluster, KubeObject, ListResult, LogOptions, NewKubeObject, Preconditions, SelectorOptions, Subject, TokenOwner, WatchHandle, WatchOptions, WriteOptions } from '../../src/kube/types.js';
 import { MARKER } from './farm.js';
 import { clockMs } from './proc.js';
 
@@ -57,6 +57,15 @@ export class TimedWatchCluster implements Cluster {
   }
   podLog(namespace: string, pod: string, out: Writable, options?: LogOptions): Promise<void> {
     return this.inner.podLog(namespace, pod, out, options);
+  }
+  as(subject: Subject): Cluster {
+    return this.inner.as(subject);
+  }
+  reviewToken(token: string): Promise<TokenOwner> {
+    return this.inner.reviewToken(token);
+  }
+  reviewAccess(subject: Subject, question: AccessQuestion): Promise<AccessDecision> {
+    return this.inner.reviewAccess(subject, question);
   }
   close(): Promise<void> {
     return this.inner.close();

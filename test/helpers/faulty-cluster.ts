@@ -113,6 +113,15 @@ export class FaultyCluster implements Cluster {
   get delete() {
     return this.memory.delete.bind(this.memory);
   }
+  as(): Cluster {
+    return this;
+  }
+  get reviewToken() {
+    return this.memory.reviewToken.bind(this.memory);
+  }
+  get reviewAccess() {
+    return this.memory.reviewAccess.bind(this.memory);
+  }
   get podLog() {
     return this.memory.podLog.bind(this.memory);
   }

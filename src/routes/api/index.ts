@@ -7,6 +7,7 @@ import { nameParam, namespaceParam } from '../../http/params.js';
 import { naturalCompare, parseStateFilter } from '../../live/fragments.js';
 import { SSE_HEADERS } from '../live/index.js';
 import openApiRoutes from './openapi.js';
+import { isVisible, requireVisible, visibleNamespaces } from '../../http/visibility.js';
 import sessionLogRoutes from './session-logs.js';
 import sessionApiRoutes from './sessions.js';
 
@@ -25,21 +26,25 @@ export default async function apiRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Querystring: { namespace?: string } }>('/api/v1/templates', async (request) => {
     const ns = namespaceParam(request.query.namespace);
-    return { items: store.listTemplates().filter((t) => !ns || t.namespace === ns).map(templateJSON) };
+    const visible = await visibleNamespaces(app, request, 'templates');
+    return { items: store.listTemplates().filter((t) => (!ns || t.namespace === ns) && isVisible(visible, t.namespace)).map(templateJSON) };
   });
 
   app.get<{ Querystring: { namespace?: string } }>('/api/v1/pools', async (request) => {
     const ns = namespaceParam(request.query.namespace);
-    return { items: store.listPools(ns).map(poolJSON) };
+    const visible = await visibleNamespaces(app, request, 'pools');
+    return { items: store.listPools(ns).filter((p) => isVisible(visible, p.namespace)).map(poolJSON) };
   });
 
   app.get<{ Params: PoolParams }>('/api/v1/pools/:namespace/:name', async (request) => {
+    await requireVisible(app, request, 'pools', request.params.namespace);
     const pool = mustGetPool(request.params);
     const now = Date.now();
     return { ...poolJSON(pool), deviceList: [...pool.devices].sort((a, b) => naturalCompare(a.name, b.name)).map((d) => deviceJSON(d, now)) };
   });
 
   app.get<{ Params: PoolParams; Querystring: { state?: string } }>('/api/v1/pools/:namespace/:name/devices', async (request) => {
+    await requireVisible(app, request, 'pools', request.params.namespace);
     const pool = mustGetPool(request.params);
     const states = parseStateFilter(request.query.state);
     if (request.query.state && states.length === 0) throw badRequest('state must be one or more of Booting, Idle, Busy, Unhealthy (comma-separated).');
@@ -51,12 +56,14 @@ export default async function apiRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: { namespace?: string; pool?: string } }>('/api/v1/events', async (request, reply) => {
     const namespace = namespaceParam(request.query.namespace);
     const pool = nameParam(request.query.pool, 'pool', 'DevicePool');
+    // Decided once, at connect: a namespace granted later shows after a reconnect.
+    const [pools, sessions] = await Promise.all([visibleNamespaces(app, request, 'pools'), visibleNamespaces(app, request, 'sessions')]);
     app.farm.admission.admit(request.ip, reply.raw);
     reply.hijack();
     reply.raw.writeHead(200, SSE_HEADERS);
     reply.raw.flushHeaders();
     const lastEventId = request.headers['last-event-id'];
-    app.farm.feed.connect(reply.raw, { namespace, pool }, typeof lastEventId === 'string' ? lastEventId : undefined);
+    app.farm.feed.connect(reply.raw, { namespace, pool, ...(pools || sessions ? { visible: { pools, sessions } } : {}) }, typeof lastEventId === 'string' ? lastEventId : undefined);
   });
 
   function mustGetPool({ namespace, name }: PoolParams) {

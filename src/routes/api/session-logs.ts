@@ -9,6 +9,7 @@ import { FINISHED_PHASES } from '../../farm/types.js';
 import { AppError, badRequest, describeError, notFound } from '../../http/errors.js';
 import { single } from '../../http/params.js';
 import { ClusterError } from '../../kube/errors.js';
+import { requireVisible } from '../../http/visibility.js';
 import { isDnsLabel } from '../../kube/names.js';
 
 interface LogQuery {
@@ -26,6 +27,7 @@ export default async function sessionLogRoutes(app: FastifyInstance): Promise<vo
   app.get<{ Params: { namespace: string; name: string }; Querystring: LogQuery }>('/api/v1/sessions/:namespace/:name/logs', async (request, reply) => {
     const { namespace, name } = request.params;
     const { follow, tailLines, container } = parseLogQuery(request.query);
+    await requireVisible(app, request, 'sessions', namespace);
     const session = store.getSession(namespace, name);
     if (!session) throw notFound(`TestSession ${namespace}/${name}`);
     const pod = session.podName;

@@ -1,11 +1,12 @@
 // TestSessions as JSON: the same filters as /sessions, newest first, paged with `limit` and
 // an opaque `continue` token (like the Kubernetes list API); create, stop, retry, delete.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { sessionJSON, sessionSummaryJSON } from '../../farm/json.js';
 import type { SessionView } from '../../farm/types.js';
 import { badRequest, notFound, unsupportedMediaType } from '../../http/errors.js';
 import { toSessionView as sessionView } from '../../kube/slim.js';
-import { SessionActions } from '../sessions/actions.js';
+import { actionsFor } from '../sessions/actions.js';
+import { requireVisible, visibleNamespaces } from '../../http/visibility.js';
 import { findSessions, parseSessionFilters, type RawQuery } from '../sessions/filters.js';
 
 type SessionParams = { Params: { namespace: string; name: string } };
@@ -13,17 +14,18 @@ type SessionParams = { Params: { namespace: string; name: string } };
 const BODY_LIMIT = 64 * 1024;
 
 export default async function sessionApiRoutes(app: FastifyInstance): Promise<void> {
-  const { store, cluster, config } = app.farm;
-  const actions = new SessionActions(cluster, store, config.namespaces);
+  const { store, config } = app.farm;
+  const actions = (request: FastifyRequest) => actionsFor(app, request);
   const toJSON = (view: SessionView) => sessionJSON(view, { showEnvValues: config.showRunnerEnv });
 
   app.get<{ Querystring: RawQuery }>('/api/v1/sessions', async (request) => {
-    const page = findSessions(store, parseSessionFilters(request.query));
+    const page = findSessions(store, parseSessionFilters(request.query), await visibleNamespaces(app, request, 'sessions'));
     return { items: page.items.map(sessionSummaryJSON), continue: page.next ?? null };
   });
 
   app.get<{ Params: { namespace: string; name: string } }>('/api/v1/sessions/:namespace/:name', async (request) => {
     const { namespace, name } = request.params;
+    await requireVisible(app, request, 'sessions', namespace);
     const session = store.getSession(namespace, name);
     if (!session) throw notFound(`TestSession ${namespace}/${name}`);
     return toJSON(session);
@@ -35,22 +37,22 @@ export default async function sessionApiRoutes(app: FastifyInstance): Promise<vo
     }
     const key = request.headers['idempotency-key'];
     if (Array.isArray(key)) throw badRequest('Idempotency-Key was given more than once.');
-    const { object, created } = await actions.create(request.body, key);
+    const { object, created } = await actions(request).create(request.body, key);
     const view = sessionView(object);
     return reply.code(created ? 201 : 200).header('Location', `/api/v1/sessions/${encodeURIComponent(view.namespace)}/${encodeURIComponent(view.name)}`).send(toJSON(view));
   });
 
   app.delete<SessionParams>('/api/v1/sessions/:namespace/:name', async (request, reply) => {
-    await actions.delete(request.params.namespace, request.params.name);
+    await actions(request).delete(request.params.namespace, request.params.name);
     return reply.code(202).send({ status: 'deleting', namespace: request.params.namespace, name: request.params.name });
   });
 
   app.post<SessionParams>('/api/v1/sessions/:namespace/:name/cancel', async (request) => {
-    return toJSON(sessionView(await actions.cancel(request.params.namespace, request.params.name)));
+    return toJSON(sessionView(await actions(request).cancel(request.params.namespace, request.params.name)));
   });
 
   app.post<SessionParams>('/api/v1/sessions/:namespace/:name/retry', async (request, reply) => {
-    const view = sessionView(await actions.retry(request.params.namespace, request.params.name));
+    const view = sessionView(await actions(request).retry(request.params.namespace, request.params.name));
     return reply.code(201).header('Location', `/api/v1/sessions/${encodeURIComponent(view.namespace)}/${encodeURIComponent(view.name)}`).send(toJSON(view));
   });
 }

@@ -2,7 +2,9 @@
 // look like a dead stream), compression and proxy buffering are off (the stream writes to
 // the hijacked raw response, which @fastify/compress never sees), streams are capped in
 // all and per client address, and the broker owns the connection from there.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { requireVisible, userScope } from '../../http/visibility.js';
+import { listFilters, splitListScope } from '../../view/session-list.js';
 import { badRequest } from '../../http/errors.js';
 import { isTopic } from '../../live/fragments.js';
 
@@ -20,15 +22,50 @@ export default async function liveRoutes(app: FastifyInstance): Promise<void> {
   app.get('/live', async (request, reply) => {
     const raw = (request.query as { topic?: string | string[] }).topic;
     const topics = [...new Set(Array.isArray(raw) ? raw : raw ? [raw] : [])];
-    if (topics.length === 0 || topics.length > MAX_TOPICS || !topics.every(isTopic)) {
+    // Scoped topics are the server's to choose (below), never a browser's.
+    if (topics.length === 0 || topics.length > MAX_TOPICS || !topics.every((t) => isTopic(t) && splitListScope(t).scopeId === undefined)) {
       throw badRequest(`Subscribe to 1 to ${MAX_TOPICS} topics such as farm, pools, pool:<namespace>/<name> or device:<namespace>/<pool>/<device>.`);
     }
+    const subscribed = await scopedTopics(app, request, topics);
     // Counted until the response closes; past a cap, a 503 or 429 with Retry-After.
     app.farm.admission.admit(request.ip, reply.raw);
     reply.hijack();
     reply.raw.writeHead(200, SSE_HEADERS);
     reply.raw.flushHeaders();
     const lastEventId = request.headers['last-event-id'];
-    await app.farm.broker.connect(reply.raw, topics, typeof lastEventId === 'string' ? lastEventId : undefined);
+    await app.farm.broker.connect(reply.raw, subscribed, typeof lastEventId === 'string' ? lastEventId : undefined);
   });
+}
+
+/**
+ * What a signed-in person subscribes to: a topic about one namespace only where they may
+ * list its kind (else 403); the farm-wide topics and a session list across namespaces as
+ * their scoped variant, shared by everyone who sees the same namespaces.
+ */
+async function scopedTopics(app: FastifyInstance, request: FastifyRequest, topics: string[]): Promise<string[]> {
+  if (!request.identity) return topics;
+  const out: string[] = [];
+  for (const topic of topics) {
+    if (topic === 'farm' || topic === 'pools') {
+      const scope = await userScope(app, request);
+      out.push(scope ? app.farm.catalog.scopedTopic(topic, scope) : topic);
+      continue;
+    }
+    const filters = listFilters(topic);
+    if (filters) {
+      if (filters.namespace) {
+        await requireVisible(app, request, 'sessions', filters.namespace);
+        out.push(topic);
+        continue;
+      }
+      const scope = await userScope(app, request);
+      out.push(scope?.sessions ? app.farm.catalog.scopedListTopic(topic, scope) : topic);
+      continue;
+    }
+    const [kind = '', rest = ''] = topic.split(/:(.*)/s);
+    const namespace = rest.split('/')[0] ?? '';
+    await requireVisible(app, request, kind === 'pool' || kind === 'device' ? 'pools' : 'sessions', namespace);
+    out.push(topic);
+  }
+  return out;
 }

@@ -6,6 +6,7 @@ import { countDevices } from '../../farm/devices.js';
 import { timeView } from '../../http/format.js';
 import { parseStateFilter, poolHref, topics } from '../../live/fragments.js';
 import { poolFilterView } from '../../view/pool-filter.js';
+import { requireVisible, userScope } from '../../http/visibility.js';
 
 /** How many of a pool's Events its page lists. */
 const RECENT_EVENTS = 20;
@@ -18,12 +19,13 @@ interface PoolParams {
 export default async function poolRoutes(app: FastifyInstance): Promise<void> {
   const { catalog } = app.farm;
 
-  app.get('/pools', async (_request, reply) =>
-    reply.view('/pages/pools', { title: 'Pools', topics: [topics.pools], table: catalog.poolsTable().data }),
+  app.get('/pools', async (request, reply) =>
+    reply.view('/pages/pools', { title: 'Pools', topics: [topics.pools], table: catalog.poolsTable(await userScope(app, request)).data }),
   );
 
   app.get<{ Params: PoolParams; Querystring: { state?: string | string[] } }>('/pools/:namespace/:name', async (request, reply) => {
     const { namespace, name } = request.params;
+    await requireVisible(app, request, 'pools', namespace);
     const grid = catalog.deviceGrid(namespace, name);
     const pool = app.farm.store.getPool(namespace, name);
     if (!pool && app.farm.store.syncStatus().synced) throw notFound(`DevicePool ${namespace}/${name}`);
@@ -47,6 +49,7 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: PoolParams & { device: string } }>('/pools/:namespace/:name/devices/:device', async (request, reply) => {
     const { namespace, name, device } = request.params;
+    await requireVisible(app, request, 'pools', namespace);
     const facts = catalog.deviceFacts(namespace, name, device);
     if (!facts.data.device && app.farm.store.syncStatus().synced) throw notFound(`Device ${device} of pool ${namespace}/${name}`);
     return reply.view('/pages/device', {

@@ -54,9 +54,10 @@ export function parseSessionFilters(raw: RawQuery): SessionFilters {
 }
 
 /** Runs the filters against the store; a bad selector or cursor becomes a 400. */
-export function findSessions(store: FarmStore, f: SessionFilters): SessionPage {
+export function findSessions(store: FarmStore, f: SessionFilters, namespaces?: ReadonlySet<string>): SessionPage {
   const query: SessionQuery = {
     namespace: f.namespace || undefined,
+    namespaces,
     pool: f.pool || undefined,
     phases: f.phases,
     selector: f.labelSelector || undefined,

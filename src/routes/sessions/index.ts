@@ -8,7 +8,7 @@ import { sessionHref } from '../../live/fragments.js';
 import { checkSessionRequest } from '../../farm/session-request.js';
 import { toYaml } from '../../http/yaml.js';
 import { flashDeleted, takeFlash } from '../../http/flash.js';
-import { newRequestId, plannedSession, SessionActions } from './actions.js';
+import { actionsFor, newRequestId, plannedSession } from './actions.js';
 import { emptyForm, errorSummary, fieldId, formErrors, formToRequest, readForm, type SessionForm } from './form.js';
 import { wantsFragment } from '../../http/negotiate.js';
 import { topics } from '../../live/fragments.js';
@@ -16,14 +16,16 @@ import { SESSION_PHASES } from '../../farm/types.js';
 import { DEFAULT_LIMIT, filterQuery, findSessions, parseSessionFilters, type RawQuery, type SessionFilters } from './filters.js';
 import { sessionRow } from '../../view/session-row.js';
 import { outOfBand } from '../../live/oob.js';
+import { deniedActions } from '../../http/access.js';
+import { requireVisible, visibleNamespaces } from '../../http/visibility.js';
 
 const RESULTS_ID = 'sessions-results';
 
 type SessionParams = { Params: { namespace: string; name: string } };
 
 export default async function sessionRoutes(app: FastifyInstance): Promise<void> {
-  const { store, catalog, cluster, config } = app.farm;
-  const actions = new SessionActions(cluster, store, config.namespaces);
+  const { store, catalog, config } = app.farm;
+  const actions = (request: FastifyRequest) => actionsFor(app, request);
 
   // The form posts urlencoded fields; repeated names become lists. Small bodies only.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => {
@@ -48,7 +50,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
   app.post('/sessions', { bodyLimit: 64 * 1024 }, async (request, reply) => {
     const form = readForm(request.body);
     try {
-      const { object } = await actions.create(formToRequest(form), form.requestId || undefined);
+      const { object } = await actions(request).create(formToRequest(form), form.requestId || undefined);
       const ns = object.metadata.namespace ?? form.namespace;
       await sessionArrives(store, ns, object.metadata.name);
       // A full navigation, so the session page loads with its own stream and history entry.
@@ -62,29 +64,30 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
 
   app.post<SessionParams>('/sessions/:namespace/:name/cancel', async (request, reply) => {
     const { namespace, name } = request.params;
-    await actions.cancel(namespace, name);
+    await actions(request).cancel(namespace, name);
     return reply.view('/partials/flash', { level: 'info', message: `Stop requested for ${name}: the operator ends it as Cancelled.` });
   });
 
   app.post<SessionParams>('/sessions/:namespace/:name/retry', async (request, reply) => {
     const { namespace, name } = request.params;
-    const created = await actions.retry(namespace, name);
+    const created = await actions(request).retry(namespace, name);
     await sessionArrives(store, namespace, created.metadata.name);
     return reply.header('HX-Redirect', sessionHref(namespace, created.metadata.name)).code(201).send('');
   });
 
   app.post<SessionParams>('/sessions/:namespace/:name/delete', async (request, reply) => {
     const { namespace, name } = request.params;
-    await actions.delete(namespace, name);
+    await actions(request).delete(namespace, name);
     // The list it lands on must not show it any more, and says what was deleted.
     await sessionLeaves(store, namespace, name);
     flashDeleted(reply, namespace, name, '/sessions');
     return reply.header('HX-Redirect', '/sessions').send('');
   });
 
-  function renderForm(reply: FastifyReply, form: SessionForm, errors: Record<string, string[]>, summary = '') {
+  async function renderForm(reply: FastifyReply, form: SessionForm, errors: Record<string, string[]>, summary = '') {
     const request = reply.request;
-    const pools = store.listPools().filter((p) => !config.namespaces.length || config.namespaces.includes(p.namespace));
+    const visible = await visibleNamespaces(app, request, 'pools');
+    const pools = store.listPools().filter((p) => (!config.namespaces.length || config.namespaces.includes(p.namespace)) && (!visible || visible.has(p.namespace)));
     return reply.view('/pages/session-new', {
       title: 'New session · Sessions',
       form,
@@ -94,42 +97,49 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
       fieldId,
       preview: preview(form, request),
       pools: pools.map((p) => ({ namespace: p.namespace, name: p.name, idle: p.devices.filter((d) => d.state === 'Idle').length, total: p.devices.length })),
-      namespaces: [...new Set([...config.namespaces, ...pools.map((p) => p.namespace)])].sort(),
+      namespaces: [...new Set([...config.namespaces.filter((ns) => !visible || visible.has(ns)), ...pools.map((p) => p.namespace)])].sort(),
     });
   }
 
   app.get<{ Querystring: RawQuery }>('/sessions', async (request, reply) => {
     let filters: SessionFilters;
     let results: Record<string, unknown>;
+    const visible = await visibleNamespaces(app, request, 'sessions');
     try {
       filters = parseSessionFilters(request.query);
-      results = listData(filters);
+      if (filters.namespace) await requireVisible(app, request, 'sessions', filters.namespace);
+      results = listData(filters, false, visible);
     } catch (err) {
       if (!(err instanceof AppError) || err.status !== 400) throw err;
       // Keep what the viewer typed and say what is wrong next to it.
       filters = { namespace: '', pool: '', phases: [], labelSelector: '', q: '', limit: DEFAULT_LIMIT, continue: '', ...looseFilters(request.query) };
-      results = { ...listData({ ...filters, labelSelector: '', continue: '', namespace: '', pool: '', phases: [] }, true), error: err.message, errorFields: err.fields.map((f) => f.field) };
+      results = { ...listData({ ...filters, labelSelector: '', continue: '', namespace: '', pool: '', phases: [] }, true, visible), error: err.message, errorFields: err.fields.map((f) => f.field) };
       reply.code(400);
     }
     // The filter form and the page links swap only the results (the URL is pushed), and the
     // page's stream moves to the new query's topic: htmx closes the old connection.
+    // Someone who sees only some namespaces subscribes to the same topic: /live scopes it.
+    const live = [topics.sessions(filters)];
     if (wantsFragment(request) && request.headers['hx-target'] === RESULTS_ID) {
-      const [html, live] = await Promise.all([
+      const [html, liveHtml] = await Promise.all([
         app.view('/partials/sessions-results', results),
-        app.view('/partials/live-connection', { topics: [topics.sessions(filters)] }),
+        app.view('/partials/live-connection', { topics: live }),
       ]);
-      return reply.type('text/html; charset=utf-8').send(`${html}\n${outOfBand(live)}`);
+      return reply.type('text/html; charset=utf-8').send(`${html}\n${outOfBand(liveHtml)}`);
     }
-    return renderList(reply, filters, results);
+    return renderList(reply, filters, results, live, visible);
   });
 
   app.get<{ Params: { namespace: string; name: string } }>('/sessions/:namespace/:name', async (request, reply) => {
     const { namespace, name } = request.params;
+    await requireVisible(app, request, 'sessions', namespace);
     const detail = catalog.sessionDetail(namespace, name);
     if (!detail.data.exists && store.syncStatus().synced) throw notFound(`TestSession ${namespace}/${name}`);
     // The runner log has a topic of its own: the page's one stream subscribes to both.
     const log = catalog.sessionLog(namespace, name);
+    const denied = request.identity ? await deniedActions(app.farm.access, request.identity, namespace) : undefined;
     return reply.view('/pages/session', {
+      denied,
       title: `${name} · Sessions`,
       topics: [topics.session(namespace, name), ...(log ? [topics.log(namespace, name)] : [])],
       detail: detail.data,
@@ -137,9 +147,9 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     });
   });
 
-  function listData(filters: SessionFilters, empty = false): Record<string, unknown> {
+  function listData(filters: SessionFilters, empty = false, visible?: ReadonlySet<string>): Record<string, unknown> {
     const now = Date.now();
-    const page = empty ? { items: [], next: undefined } : findSessions(store, filters);
+    const page = empty ? { items: [], next: undefined } : findSessions(store, filters, visible);
     return {
       id: RESULTS_ID,
       synced: store.syncStatus().synced,
@@ -148,17 +158,18 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
       next: page.next ? `/sessions${filterQuery(filters, page.next)}` : '',
       first: filters.continue ? `/sessions${filterQuery(filters)}` : '',
       filtered: Boolean(filters.namespace || filters.pool || filters.phases.length || filters.labelSelector || filters.q),
-      total: store.sessionCount(),
+      total: visible ? store.sessionCountIn(visible) : store.sessionCount(),
     };
   }
 
-  function renderList(reply: FastifyReply, filters: SessionFilters, results: Record<string, unknown>) {
-    const pools = store.listPools();
-    const namespaces = [...new Set([...pools.map((p) => p.namespace), ...app.farm.config.namespaces])].sort();
+  function renderList(reply: FastifyReply, filters: SessionFilters, results: Record<string, unknown>, live: string[], visible: ReadonlySet<string> | undefined) {
+    const pools = store.listPools().filter((p) => !visible || visible.has(p.namespace));
+    const namespaces = [...new Set([...pools.map((p) => p.namespace), ...app.farm.config.namespaces])].filter((ns) => !visible || visible.has(ns)).sort();
     return reply.view('/pages/sessions', {
       title: 'Sessions',
       flash: takeFlash(reply.request, reply, '/sessions'),
-      topics: [topics.sessions(filters)],
+      topics: live,
+      scoped: visible !== undefined,
       filters,
       activeFilters: [filters.namespace, filters.pool, filters.labelSelector, filters.q].filter(Boolean).length + filters.phases.length,
       phases: SESSION_PHASES,
