@@ -413,11 +413,14 @@ describe('kubectl apply --server-side -k deploy/ on the real API server', () => 
     expect(await crdGenerations()).toEqual(before);
     await createSession(watched, 'after-apply', { pool: 'alpha' });
     await waitFor('the session created after the apply, through the watch opened before it', () => watcher!.farm.store.getSession(watched, 'after-apply'));
-    expect(watcher.farm.sync.statuses().map((s) => [s.resource, s.restarts])).toEqual([
-      ['templates', 0],
-      ['pools', 0],
-      ['sessions', 0],
-      ['events', 0],
+    // Events: one watch per involvedObject.kind the pages show.
+    expect(watcher.farm.sync.statuses().map((s) => [s.resource, s.fieldSelector ?? '', s.restarts])).toEqual([
+      ['templates', '', 0],
+      ['pools', '', 0],
+      ['sessions', '', 0],
+      ['events', 'involvedObject.kind=TestSession', 0],
+      ['events', 'involvedObject.kind=DevicePool', 0],
+      ['events', 'involvedObject.kind=Pod', 0],
     ]);
 
     // Applying again is a no-op: no object changes (same resourceVersions).
@@ -496,6 +499,8 @@ describe('the dashboard with the ServiceAccount of deploy/, configured as its De
       ['templates', 'all'],
       ['pools', 'all'],
       ['sessions', 'all'],
+      ['events', 'all'],
+      ['events', 'all'],
       ['events', 'all'],
     ]);
     await waitFor('the test farm in the store', () => app.farm.store.getSession(namespace, 'main-running'));
@@ -767,7 +772,8 @@ describe('one permission less: exactly the feature that needs it fails, and the 
     if (missing.verb === 'list' || missing.verb === 'watch') {
       const reason = settled.body.reasons.find((x) => x.includes(refusal))!;
       const state = missing.verb === 'list' ? 'waiting for the first list (list: 403 ' : 'watch failing, retrying (watch: 403 ';
-      expect(reason).toContain(`${watch} in ${namespace}: ${state}`);
+      // Events' watches name their selector: "events (involvedObject.kind=Pod) in …".
+      expect(reason.replace(/ \(involvedObject\.kind=\w+\)/, '')).toContain(`${watch} in ${namespace}: ${state}`);
       expect(reason).toContain(`User "system:serviceaccount:${namespace}:${sa}" ${refusal} ${where}`);
     }
     if (missing.verb === 'list' || missing.verb === 'watch') {
