@@ -7,7 +7,7 @@ import type { PoolView } from '../types.js';
 import { factsOf } from './facts.js';
 import { PoolHistory } from './history.js';
 import { figuresOf, poolExtras, slotOf, type FarmInsightsReport, type PoolInsights } from './report.js';
-import { emptyTally, flat, mergeInto, type Tally } from './tally.js';
+import { emptyTally, flat, mergeInto, type FinalPhase, type Tally } from './tally.js';
 import { mean, selectPercentile } from './percentile.js';
 import { verdictOf, type Verdict } from './verdict.js';
 import { HOUR_MS, slotsOf, WINDOWS, type WindowName } from './window.js';
@@ -61,6 +61,35 @@ export class FarmInsights {
     if (this.cache.size > 100) this.cache.clear();
     this.cache.set(k, { version: this.version, at: now, report });
     return report;
+  }
+
+  /** One device's last 24 hours: the sessions that ended on it, against the rest of its pool. */
+  deviceHistory(namespace: string, pool: string, device: string, now: number): DeviceHistory {
+    const h = this.history(key(namespace, pool));
+    const from = now - 24 * HOUR_MS;
+    const ended = h.endedOn(device, from, now);
+    const report = this.report({ window: '24h', namespace, pool }, now);
+    const p = report.pools.find((x) => x.pool === pool);
+    const byPhase = { Succeeded: 0, Failed: 0, Cancelled: 0, TimedOut: 0 } as Record<FinalPhase, number>;
+    for (const f of ended) byPhase[f.phase as FinalPhase]++;
+    const decided = byPhase.Succeeded + byPhase.Failed + byPhase.TimedOut;
+    const suspect = p?.suspectDevices.find((d) => d.device === device);
+    let poolN = 0;
+    let poolFailed = 0;
+    for (const d of p ? h.tally(from, now, now).devices : []) {
+      if (d[0] === device) continue;
+      poolN += d[1].n;
+      poolFailed += d[1].failed;
+    }
+    return {
+      sessions: ended.length,
+      byPhase,
+      failureRate: decided ? (byPhase.Failed + byPhase.TimedOut) / decided : null,
+      poolFailureRate: poolN ? poolFailed / poolN : null,
+      suspect: suspect ? { pValue: suspect.pValue } : null,
+      recent: ended.slice(0, 10).map((f) => ({ namespace: f.namespace, name: f.name, phase: f.phase, at: f.endedAt!, runSeconds: f.runSeconds ?? null, reason: f.reason })),
+      coverage: report.coverage,
+    };
   }
 
   /** Where a Pending session stands in its pool's queue, and how long it may wait. */
@@ -243,6 +272,17 @@ interface PoolPart {
   size: number;
   live: { waiting: number; running: number };
   insights: PoolInsights;
+}
+
+export interface DeviceHistory {
+  sessions: number;
+  byPhase: Record<FinalPhase, number>;
+  /** Failed or TimedOut ÷ sessions the device decided (Cancelled ones not counted). */
+  failureRate: number | null;
+  poolFailureRate: number | null;
+  suspect: { pValue: number } | null;
+  recent: Array<{ namespace: string; name: string; phase: string; at: number; runSeconds: number | null; reason: string }>;
+  coverage: FarmInsightsReport['coverage'];
 }
 
 export interface QueuePlace {
