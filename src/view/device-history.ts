@@ -1,6 +1,6 @@
 // A device's last 24 hours as its page shows them (read at page load): what ran on it, how
 // it ended, and its failure rate against the rest of its pool (src/farm/insights).
-import type { DeviceHistory } from '../farm/insights/insights.js';
+import type { DeviceHistory } from '../farm/insights/device-history.js';
 import { duration } from '../farm/insights/verdict.js';
 import { timeView } from '../http/format.js';
 import { sessionHref } from '../live/fragments.js';

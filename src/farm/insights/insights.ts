@@ -7,7 +7,9 @@ import type { PoolView } from '../types.js';
 import { factsOf } from './facts.js';
 import { PoolHistory } from './history.js';
 import { figuresOf, poolExtras, slotOf, type FarmInsightsReport, type PoolInsights } from './report.js';
-import { emptyTally, flat, mergeInto, type FinalPhase, type Tally } from './tally.js';
+import { deviceHistoryOf, type DeviceHistory } from './device-history.js';
+import { queuePlaceOf, type QueuePlace } from './queue-eta.js';
+import { emptyTally, flat, mergeInto, type Tally } from './tally.js';
 import { mean, selectPercentile } from './percentile.js';
 import { verdictOf, type Verdict } from './verdict.js';
 import { HOUR_MS, slotsOf, WINDOWS, type WindowName } from './window.js';
@@ -63,53 +65,15 @@ export class FarmInsights {
     return report;
   }
 
-  /** One device's last 24 hours: the sessions that ended on it, against the rest of its pool. */
+  /** One device's last 24 hours: the sessions that ended on it, against the rest of its pool (device-history.ts). */
   deviceHistory(namespace: string, pool: string, device: string, now: number): DeviceHistory {
-    const h = this.history(key(namespace, pool));
-    const from = now - 24 * HOUR_MS;
-    const ended = h.endedOn(device, from, now);
-    const report = this.report({ window: '24h', namespace, pool }, now);
-    const p = report.pools.find((x) => x.pool === pool);
-    const byPhase = { Succeeded: 0, Failed: 0, Cancelled: 0, TimedOut: 0 } as Record<FinalPhase, number>;
-    for (const f of ended) byPhase[f.phase as FinalPhase]++;
-    const decided = byPhase.Succeeded + byPhase.Failed + byPhase.TimedOut;
-    const suspect = p?.suspectDevices.find((d) => d.device === device);
-    let poolN = 0;
-    let poolFailed = 0;
-    for (const d of p ? h.tally(from, now, now).devices : []) {
-      if (d[0] === device) continue;
-      poolN += d[1].n;
-      poolFailed += d[1].failed;
-    }
-    return {
-      sessions: ended.length,
-      byPhase,
-      failureRate: decided ? (byPhase.Failed + byPhase.TimedOut) / decided : null,
-      poolFailureRate: poolN ? poolFailed / poolN : null,
-      suspect: suspect ? { pValue: suspect.pValue } : null,
-      recent: ended.slice(0, 10).map((f) => ({ namespace: f.namespace, name: f.name, phase: f.phase, at: f.endedAt!, runSeconds: f.runSeconds ?? null, reason: f.reason })),
-      coverage: report.coverage,
-    };
+    return deviceHistoryOf(this.history(key(namespace, pool)), this.report({ window: '24h', namespace, pool }, now), pool, device, now);
   }
 
-  /** Where a Pending session stands in its pool's queue, and how long it may wait. */
+  /** Where a Pending session stands in its pool's queue, and how long it may wait (queue-eta.ts). */
   queuePlace(namespace: string, pool: string, session: string, now: number): QueuePlace | undefined {
     const h = this.histories.get(key(namespace, pool));
-    const me = h?.pending.get(key(namespace, session));
-    if (!h || !me) return undefined;
-    let place = 1;
-    for (const f of h.pending.values()) {
-      if (f.key === me.key) continue;
-      if ((f.createdAt ?? 0) < (me.createdAt ?? 0) || ((f.createdAt ?? 0) === (me.createdAt ?? 0) && f.name < me.name)) place++;
-    }
-    const lastHour = h.tally(now - HOUR_MS, now, now, true);
-    const throughputPerHour = lastHour.finished;
-    return {
-      place,
-      waiting: h.pending.size,
-      finishedLastHour: throughputPerHour,
-      estimatedWaitSeconds: throughputPerHour > 0 ? Math.round((place / throughputPerHour) * 3600) : null,
-    };
+    return h && queuePlaceOf(h, key(namespace, session), now);
   }
 
   private build(query: InsightsQuery, now: number): FarmInsightsReport {
@@ -273,24 +237,3 @@ interface PoolPart {
   live: { waiting: number; running: number };
   insights: PoolInsights;
 }
-
-export interface DeviceHistory {
-  sessions: number;
-  byPhase: Record<FinalPhase, number>;
-  /** Failed or TimedOut ÷ sessions the device decided (Cancelled ones not counted). */
-  failureRate: number | null;
-  poolFailureRate: number | null;
-  suspect: { pValue: number } | null;
-  recent: Array<{ namespace: string; name: string; phase: string; at: number; runSeconds: number | null; reason: string }>;
-  coverage: FarmInsightsReport['coverage'];
-}
-
-export interface QueuePlace {
-  /** 1: next to be assigned. */
-  place: number;
-  waiting: number;
-  finishedLastHour: number;
-  /** place ÷ the last hour's throughput; null when nothing finished in the last hour. */
-  estimatedWaitSeconds: number | null;
-}
-
