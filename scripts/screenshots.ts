@@ -4,6 +4,7 @@
 //   screenshot-farm.png        the farm page, desktop 1440x900
 //   screenshot-farm-phone.png  the farm page, phone 390x844
 //   screenshot-pool.png        the regression pool's device grid, desktop 1440x900
+//   screenshot-insights.png    the farm's insights (a day of demo history), desktop 1440x900
 // The demo is seeded, but it moves: pictures differ a little from run to run.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -29,6 +30,7 @@ const SHOTS: Shot[] = [
   { file: 'screenshot-farm.png', path: '/', viewport: { width: 1440, height: 900 } },
   { file: 'screenshot-farm-phone.png', path: '/', viewport: { width: 390, height: 844 }, phone: true },
   { file: 'screenshot-pool.png', path: `/pools/${DEMO_NAMESPACE}/regression`, viewport: { width: 1440, height: 900 } },
+  { file: 'screenshot-insights.png', path: '/insights', viewport: { width: 1440, height: 900 } },
 ];
 
 const say = (message: string) => console.log(`[screenshots] ${message}`);

@@ -2,6 +2,8 @@
 // and the server share it. Data flows one way: cluster → FarmSync → FarmStore → routes
 // (and the live broker) → browser. Routes read the store only; writes go to the cluster
 // and come back through the watch.
+import { registerHostGuard } from './http/host-guard.js';
+import { InternalErrors } from './metrics/internal-errors.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -9,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import fastifyView from '@fastify/view';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import { FarmStore } from './farm/store.js';
 import { registerCompression } from './http/compression.js';
 import { frameworkErrorHandler, registerErrorHandlers } from './http/errors.js';
@@ -26,6 +28,7 @@ import { LiveAdmission } from './live/admission.js';
 import { Broker, type BrokerOptions, type Render } from './live/broker.js';
 import { FragmentCatalog } from './live/fragments.js';
 import { JsonFeed } from './live/json-feed.js';
+import { PodLogReader } from './kube/pod-logs.js';
 import { LogFollowers, type LogLimits } from './live/log-follower.js';
 import { Metrics } from './metrics/index.js';
 import apiRoutes from './routes/api/index.js';
@@ -49,6 +52,10 @@ export interface FarmServices {
   feed: JsonFeed;
   /** Runner logs: one upstream follow per watched session, and the API's log streams. */
   logs: LogFollowers;
+  /** Every read of a pod's log (the follows' and the API's), counted and capped. */
+  podLogs: PodLogReader;
+  /** The routes served, method and URL pattern, in registration order. */
+  routes: ReadonlyArray<{ method: string; url: string }>;
   /** What GET /metrics reports (docs/metrics.md). */
   metrics: Metrics;
   /** Caps on live streams (total and per address), shared by /live and /api/v1/events. */
@@ -91,8 +98,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
   });
 
+  // Every route as it is registered, for the API's description and its test.
+  const routes: Array<{ method: string; url: string }> = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
+
   const cluster = options.cluster ?? connectCluster(config);
-  const store = new FarmStore();
+  // Failures caught inside the dashboard: logged and counted (droidfarm_internal_errors_total).
+  const store = new FarmStore({ errors: new InternalErrors(app.log) });
   const sync = new FarmSync({
     cluster,
     store,
@@ -109,17 +123,18 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     streams: () => ({ pages: broker.stats(), json: feed.stats() }),
     watches: () => sync.statuses(),
     insights: () => catalog.insights.report({ window: '1h' }, Date.now()),
-    limits: () => ({ admission: admission.stats(), logs: { upstreams: logs.stats().upstreams, refused: logs.refusedCount }, rateLimited, config: config.limits }),
+    limits: () => ({ admission: admission.stats(), logs: { upstreams: podLogs.upstreams, refused: podLogs.refused }, rateLimited, config: config.limits }),
   });
   const render: Render = metrics.timed((template, data) => app.view(template, data));
   // Log chunks go out through the broker, which tells the followers when a log topic is watched.
+  const podLogs = new PodLogReader(cluster, config.limits.logFollows);
   const logs = new LogFollowers({
     store,
-    cluster,
+    reader: podLogs,
     render,
     sink: { publish: (topic, fragments) => broker.publish(topic, fragments), invalidate: (topic) => broker.invalidate(topic) },
     log: app.log,
-    limits: { maxUpstreams: config.limits.logFollows, ...options.logs },
+    ...(options.logs ? { limits: options.logs } : {}),
   });
   const catalog = new FragmentCatalog(store, { origins: config.streamOrigins, linkOrigins: config.linkOrigins, allowHttp: config.allowHttpStreams }, Date.now, logs);
   // The broker renders with the same templates as the pages: one partial per region.
@@ -135,14 +150,16 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ...options.live,
   });
   const feed = new JsonFeed(store, options.live?.limits ? { limits: options.live.limits } : {});
-  app.decorate('farm', { config, store, cluster, sync, catalog, broker, feed, logs, metrics, admission, rateLimited, draining: false } satisfies FarmServices);
+  app.decorate('farm', { config, store, cluster, sync, catalog, broker, feed, logs, podLogs, metrics, admission, rateLimited, routes, draining: false } satisfies FarmServices);
 
-  // Before everything else: a flood is refused before any other work.
+  // Before everything else: a request for another host name is not this dashboard's
+  // (DNS rebinding), and a flood is refused before any other work.
+  registerHostGuard(app, config.allowedHosts);
   await registerLimits(app, config.limits, rateLimited);
   registerSecurityHeaders(app, config.streamOrigins);
   registerWriteGuard(app, { readOnly: config.readOnly });
   // Before @fastify/view, which then keeps this reply.locals (a getter) instead of its own.
-  registerViewHelpers(app, { assetVersion: assetVersion() });
+  registerViewHelpers(app, { assetVersion: assetVersion(config.production, store.errors) });
   await app.register(fastifyView, {
     engine: { eta: createTemplates(join(ROOT, 'views'), config.production) },
     root: join(ROOT, 'views'),
@@ -182,6 +199,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     broker.close();
     feed.close();
     logs.close();
+    podLogs.close();
   });
   app.addHook('onClose', async () => {
     sync.stop();
@@ -191,15 +209,29 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   return app;
 }
 
-/** A short hash of the built assets, appended to their URLs to bust caches on upgrade. */
-function assetVersion(): string {
+/**
+ * A short hash of the built assets, appended to their URLs to bust caches on upgrade. A
+ * missing one would be a page without styles or scripts: in production that is an image
+ * built wrong, and the dashboard refuses to start; in development it says so and goes on.
+ */
+export function assetVersion(production: boolean, errors: InternalErrors, root = ROOT): string {
   const hash = createHash('sha256');
-  for (const file of ['app.css', 'vendor/htmx.min.js', 'vendor/sse.js', 'app.js']) {
+  const missing: string[] = [];
+  for (const file of ASSETS) {
     try {
-      hash.update(readFileSync(join(ROOT, 'public', file)));
-    } catch {
+      hash.update(readFileSync(join(root, 'public', file)));
+    } catch (err) {
+      missing.push(`public/${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
       hash.update(file);
     }
   }
+  if (missing.length) {
+    const message = `built assets are missing: ${missing.join(', ')}. Run \`npm run build\` (or build the image with its Dockerfile).`;
+    if (production) throw new ConfigError(message);
+    errors.record('assets', new Error(message), 'built assets are missing; pages will lack styles or scripts');
+  }
   return hash.digest('hex').slice(0, 10);
 }
+
+/** The files under public/ the pages load; app.css and vendor/ are built (npm run build). */
+export const ASSETS = ['app.css', 'vendor/htmx.min.js', 'vendor/sse.js', 'app.js'] as const;

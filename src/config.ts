@@ -1,10 +1,12 @@
 // One typed configuration from command-line flags and environment variables (flags win).
 // Everything is validated here, at start-up, so a bad setting stops the process with a
 // message that says which flag or variable to fix, instead of failing later at random.
+import { isIP } from 'node:net';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { checkKubeconfig, ConfigError, flagHelp, parseFlags } from './flags.js';
+import { isDnsLabel } from './kube/names.js';
 
 export type ClusterSource =
   | { mode: 'kubeconfig'; kubeconfig: string | undefined; context: string | undefined }
@@ -17,6 +19,11 @@ export interface Config {
   cluster: ClusterSource;
   /** Namespaces to watch; empty means all namespaces. */
   namespaces: string[];
+  /**
+   * The Host names (lowercase, optionally with a port) requests must name, against DNS
+   * rebinding; empty: any. Probes and /metrics are exempt (kubelet and Prometheus use the pod IP).
+   */
+  allowedHosts: AllowedHost[];
   /** Origins (scheme://host[:port]) whose device stream pages may be embedded. */
   streamOrigins: string[];
   /** Origins (scheme://host[:port]) that artifact download links may point to; never framed. */
@@ -38,6 +45,12 @@ export interface Config {
   limits: Limits;
 }
 
+/** One --allowed-host: a host name or IP, and a port when one was given (then only that port). */
+export interface AllowedHost {
+  hostname: string;
+  port: string | undefined;
+}
+
 export interface Limits {
   /** Live streams (/live and /api/v1/events) open at once, in all and from one client address. */
   liveClients: number;
@@ -49,18 +62,18 @@ export interface Limits {
   notFoundPerMinute: number;
 }
 
-export class ConfigError extends Error {
-  readonly code = 'DF_ERR_CONFIG';
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 /** The flags, their environment variables and their help text: the README table follows this. */
 export const OPTIONS = {
   port: { type: 'string', env: 'PORT', help: 'HTTP port to listen on (default 8080)' },
-  host: { type: 'string', env: 'HOST', help: 'address to bind (default 0.0.0.0)' },
+  host: { type: 'string', env: 'HOST', help: 'address to bind: an IP address or a host name (default 0.0.0.0)' },
+  'allowed-host': {
+    type: 'string',
+    multiple: true,
+    env: 'DROIDFARM_ALLOWED_HOSTS',
+    help: 'host name (optionally :port) the dashboard answers for, e.g. dashboard.farm.example; repeatable; others get 421 (DNS rebinding); default any',
+  },
   kubeconfig: { type: 'string', env: 'KUBECONFIG', help: 'path to a kubeconfig file' },
   context: { type: 'string', env: 'DROIDFARM_CONTEXT', help: 'kubeconfig context to use' },
   namespace: {
@@ -116,16 +129,10 @@ type OptionName = keyof typeof OPTIONS;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const LOG_FORMATS = ['json', 'pretty'] as const;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 export function helpText(): string {
-  const lines = ['Usage: droidfarm-dashboard [flags]', ''];
-  for (const [name, opt] of Object.entries(OPTIONS)) {
-    const env = opt.env ? ` (env ${opt.env})` : '';
-    lines.push(`  --${name.padEnd(20)} ${opt.help}${env}`);
-  }
-  return lines.join('\n');
+  return flagHelp('droidfarm-dashboard [flags]', OPTIONS);
 }
 
 export interface Environment {
@@ -140,45 +147,17 @@ export interface Environment {
 
 /** Parses and validates; throws ConfigError. Returns null when --help was asked. */
 export function loadConfig({ argv, env, home = homedir(), fileExists = existsSync, stdoutIsTTY = process.stdout.isTTY === true }: Environment): Config | null {
-  let values: Partial<Record<OptionName, string | boolean | string[]>>;
-  try {
-    const parseOptions: ParseArgsConfig['options'] = Object.fromEntries(
-      Object.entries(OPTIONS).map(([name, o]) => [name, { type: o.type, multiple: 'multiple' in o }]),
-    );
-    values = parseArgs({ args: argv, options: parseOptions, strict: true, allowPositionals: false }).values as typeof values;
-  } catch (err) {
-    throw new ConfigError(`${(err as Error).message}. Run with --help to see the flags.`);
-  }
-  if (values.help) return null;
+  const flags = parseFlags(argv, env, OPTIONS);
+  if (flags.help) return null;
+  const { str, list, bool } = flags;
 
-  const str = (name: OptionName): string | undefined => {
-    const v = values[name];
-    if (typeof v === 'string') return v;
-    const e = OPTIONS[name].env;
-    return e && env[e] !== undefined && env[e] !== '' ? env[e] : undefined;
-  };
-  const list = (name: OptionName): string[] => {
-    const v = values[name];
-    if (Array.isArray(v)) return v.flatMap(splitList);
-    const e = OPTIONS[name].env;
-    return e && env[e] ? splitList(env[e]) : [];
-  };
-  const bool = (name: OptionName): boolean => {
-    if (values[name] === true) return true;
-    const e = OPTIONS[name].env;
-    const raw = e ? env[e] : undefined;
-    if (raw === undefined || raw === '') return false;
-    if (/^(1|true|yes|on)$/i.test(raw)) return true;
-    if (/^(0|false|no|off)$/i.test(raw)) return false;
-    throw new ConfigError(`${e}=${raw} is not a boolean: use true or false.`);
-  };
-
-  const port = parsePort(str('port') ?? '8080', values.port !== undefined ? '--port' : 'PORT');
-  const host = str('host') ?? '0.0.0.0';
+  const port = parsePort(str('port') ?? '8080', flags.source('port'));
+  const host = parseHost(str('host') ?? '0.0.0.0', flags.source('host'));
+  const allowedHosts = list('allowed-host').map(parseAllowedHost);
 
   const namespaces = [...new Set(list('namespace'))];
   for (const ns of namespaces) {
-    if (!DNS_LABEL.test(ns)) {
+    if (!isDnsLabel(ns)) {
       throw new ConfigError(`--namespace ${JSON.stringify(ns)} is not a valid namespace name (lowercase letters, digits and '-', at most 63).`);
     }
   }
@@ -210,11 +189,7 @@ export function loadConfig({ argv, env, home = homedir(), fileExists = existsSyn
   if (bool('demo')) {
     cluster = { mode: 'demo', reason: 'forced' };
   } else if (kubeconfig !== undefined) {
-    // KUBECONFIG may list several files; the first must exist, as kubectl requires.
-    const first = kubeconfig.split(':').find(Boolean);
-    if (!first || !fileExists(first)) {
-      throw new ConfigError(`kubeconfig ${JSON.stringify(kubeconfig)} does not exist: fix --kubeconfig / KUBECONFIG, or unset it to run the embedded demo.`);
-    }
+    checkKubeconfig(kubeconfig, fileExists, 'fix --kubeconfig / KUBECONFIG, or unset it to run the embedded demo');
     cluster = { mode: 'kubeconfig', kubeconfig, context };
   } else if (env.KUBERNETES_SERVICE_HOST && fileExists(IN_CLUSTER_TOKEN)) {
     if (context) throw new ConfigError('--context needs a kubeconfig, but the dashboard is running in-cluster with its service account.');
@@ -226,6 +201,18 @@ export function loadConfig({ argv, env, home = homedir(), fileExists = existsSyn
     cluster = { mode: 'demo', reason: 'no-cluster' };
   }
 
+  // A device stream page in a frame may run scripts and keep its origin (the sandbox allows
+  // both, which WebRTC pages need): from the dashboard's own origin it could lift its own
+  // sandbox and act as the dashboard. (The demo's stand-in pages below are static, CSP-sandboxed.)
+  for (const origin of streamOrigins) {
+    const own = ownOrigin(origin, { host, port, allowedHosts });
+    if (own) {
+      throw new ConfigError(
+        `--stream-origin ${origin} is the dashboard's own origin (${own}): a stream page framed from it could lift its sandbox and act as the dashboard. Serve device streams from another host name.`,
+      );
+    }
+  }
+
   // The demo's stand-in stream pages are served by the dashboard itself.
   if (cluster.mode === 'demo' && streamOrigins.length === 0) streamOrigins.push("'self'");
   // And so are its artifacts (src/routes/demo), which its sessions link to.
@@ -234,6 +221,7 @@ export function loadConfig({ argv, env, home = homedir(), fileExists = existsSyn
   return {
     host,
     port,
+    allowedHosts,
     cluster,
     namespaces,
     streamOrigins,
@@ -241,7 +229,7 @@ export function loadConfig({ argv, env, home = homedir(), fileExists = existsSyn
     allowHttpStreams,
     readOnly: bool('read-only'),
     showRunnerEnv: bool('show-runner-env'),
-    shutdownDelaySeconds: parseSeconds(str('shutdown-delay') ?? '0', values['shutdown-delay'] !== undefined ? '--shutdown-delay' : 'DROIDFARM_SHUTDOWN_DELAY'),
+    shutdownDelaySeconds: parseSeconds(str('shutdown-delay') ?? '0', flags.source('shutdown-delay')),
     logLevel,
     logFormat,
     production: env.NODE_ENV === 'production',
@@ -265,13 +253,6 @@ function parseLimits(str: (name: OptionName) => string | undefined): Limits {
   };
 }
 
-function splitList(raw: string): string[] {
-  return raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
 function parsePort(raw: string, source: string): number {
   if (!/^\d+$/.test(raw) || Number(raw) > 65535) {
     throw new ConfigError(`${source}=${raw} is not a port: use a number from 0 to 65535.`);
@@ -284,6 +265,65 @@ function parseSeconds(raw: string, source: string): number {
     throw new ConfigError(`${source}=${raw} is not valid: use whole seconds from 0 to 60 (keep it below the pod's terminationGracePeriodSeconds).`);
   }
   return Number(raw);
+}
+
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/i;
+
+/** --host: what listen() takes, an IP address or a host name; anything else fails at start, not at bind. */
+function parseHost(raw: string, flag: string): string {
+  if (isIP(raw) !== 0 || HOST_NAME.test(raw)) return raw;
+  const hint = /^\[.*\]$/.test(raw) ? ` Write an IPv6 address without brackets, e.g. --host ${raw.slice(1, -1)}.` : /[:/]/.test(raw) ? ' Give the address only: no scheme, port (use --port) or path.' : '';
+  throw new ConfigError(`${flag} ${JSON.stringify(raw)} is not an IP address or a host name.${hint} Examples: 0.0.0.0 (every interface), 127.0.0.1 (this machine only), :: (IPv6).`);
+}
+
+/** --allowed-host: a host name or IP address, optionally :port, as a Host header names it. */
+function parseAllowedHost(raw: string): AllowedHost {
+  const value = raw.trim().toLowerCase().replace(/\.$/, '');
+  let url: URL | undefined;
+  try {
+    url = /[/@?#\\]/.test(value) ? undefined : new URL(`http://${value}`);
+  } catch {
+    url = undefined;
+  }
+  const hostname = url?.hostname.replace(/\.$/, '');
+  if (!url || !hostname || (!HOST_NAME.test(hostname) && isIP(hostname.replace(/^\[|\]$/g, '')) === 0)) {
+    throw new ConfigError(`--allowed-host ${JSON.stringify(raw)} is not a host name: give the name people open the dashboard at, e.g. dashboard.farm.example or localhost:8080 (no scheme or path).`);
+  }
+  // A port written explicitly (URL drops :80) binds the entry to it.
+  const port = /:\d+$/.test(value) ? (url.port || '80') : undefined;
+  return { hostname, port };
+}
+
+/** Whether a Host header's name (and port) is one of the allowed. */
+export function hostAllowed(hostHeader: string | undefined, allowed: readonly AllowedHost[]): boolean {
+  if (allowed.length === 0) return true;
+  if (!hostHeader) return false;
+  let url: URL;
+  try {
+    if (/[/@?#\\]/.test(hostHeader)) return false;
+    url = new URL(`http://${hostHeader.toLowerCase()}`);
+  } catch {
+    return false;
+  }
+  const hostname = url.hostname.replace(/\.$/, '');
+  const port = url.port || '80';
+  return allowed.some((a) => a.hostname === hostname && (a.port === undefined || a.port === port));
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Why a stream origin is the dashboard itself (an allowed host name, or its own address and port), if it is. */
+function ownOrigin(origin: string, own: { host: string; port: number; allowedHosts: readonly AllowedHost[] }): string | undefined {
+  const url = new URL(origin);
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  const hostname = url.hostname.replace(/\.$/, '');
+  const named = own.allowedHosts.find((a) => a.hostname === hostname && (a.port === undefined || a.port === port));
+  if (named) return `--allowed-host ${named.hostname}${named.port ? `:${named.port}` : ''}`;
+  if (port !== String(own.port)) return undefined;
+  const everywhere = own.host === '0.0.0.0' || own.host === '::';
+  const bound = own.host.includes(':') ? `[${own.host}]` : own.host.toLowerCase();
+  if (hostname === bound || (everywhere || LOOPBACK.has(bound) ? LOOPBACK.has(hostname) : false)) return `--host ${own.host} --port ${own.port}`;
+  return undefined;
 }
 
 function parseOrigin(raw: string, flag: string): string {

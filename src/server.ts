@@ -37,7 +37,17 @@ async function main(): Promise<void> {
   }
 
   const logger = { level: config.logLevel, ...(config.logFormat === 'pretty' ? { stream: prettyDestination(process.stdout) } : {}) };
-  const app = await buildApp(config, { logger, ...(cluster ? { cluster } : {}) });
+  let app: Awaited<ReturnType<typeof buildApp>>;
+  try {
+    app = await buildApp(config, { logger, ...(cluster ? { cluster } : {}) });
+  } catch (err) {
+    // What only shows once the app is built (missing assets in production): said, not a stack.
+    if (err instanceof ConfigError) {
+      process.stderr.write(`droidfarm-dashboard: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -1,9 +1,12 @@
-// What a person or a script may ask for when creating a TestSession, checked against the
-// same rules as the CRD schema (deploy/crds/testsessions.droidfarm.io.yaml) before the
-// apiserver is asked at all, so mistakes come back next to the field that holds them.
-// Unknown fields are refused rather than dropped: a typo must not silently vanish.
+// What a person or a script may ask for when creating a TestSession. The spec is checked by
+// the CRD's own schema (session-spec.ts) before the apiserver is asked at all, so mistakes
+// come back next to the field that holds them; what the CRD does not cover (the namespace,
+// the name, labels, URLs that must really be https) is checked here. Unknown fields are
+// refused rather than dropped: a typo must not silently vanish.
 import type { FieldCause } from '../kube/errors.js';
+import { isDnsLabel, isDnsSubdomain } from '../kube/names.js';
 import { isLabelKey, isLabelValue } from './labels.js';
+import { checkSessionSpec, clip } from './session-spec.js';
 
 export interface SessionRequest {
   namespace: string;
@@ -18,18 +21,9 @@ export interface SessionRequest {
 
 export type Checked = { ok: true; request: SessionRequest } | { ok: false; errors: FieldCause[] };
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const PACKAGE = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$/;
-const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
-const NO_SPACE = /^\S+$/;
-
 const TOP_FIELDS = new Set(['namespace', 'name', 'pool', 'timeoutSeconds', 'apps', 'runner', 'labels']);
-const APP_FIELDS = new Set(['packageName', 'apkURL']);
-const RUNNER_FIELDS = new Set(['image', 'command', 'args', 'env']);
-const ENV_FIELDS = new Set(['name', 'value']);
 
-export const LIMITS = { apps: 20, command: 64, args: 256, env: 64, labels: 64, item: 4096, envValue: 32768 } as const;
+export const LIMITS = { labels: 64 } as const;
 
 /** Checks a request body (parsed JSON, or the form turned into the same shape). */
 export function checkSessionRequest(body: unknown): Checked {
@@ -38,63 +32,19 @@ export function checkSessionRequest(body: unknown): Checked {
     errors.push({ field, message });
   };
   if (!isObject(body)) return { ok: false, errors: [{ field: '', message: 'the body must be a JSON object' }] };
-  unknownFields(body, TOP_FIELDS, '', fail);
+  for (const k of Object.keys(body)) if (!TOP_FIELDS.has(k)) fail(clip(k), `unknown field (allowed: ${[...TOP_FIELDS].join(', ')})`);
 
   const namespace = str(body.namespace, 'namespace', fail, { required: true, max: 63 });
-  if (namespace && !DNS_LABEL.test(namespace)) fail('namespace', 'must be a namespace name: lowercase letters, digits and -');
+  if (namespace && !isDnsLabel(namespace)) fail('namespace', 'must be a namespace name: lowercase letters, digits and -');
   const name = str(body.name, 'name', fail, { max: 253 });
-  if (name && !DNS_SUBDOMAIN.test(name)) fail('name', 'must be lowercase letters, digits, - and . (start and end with a letter or digit)');
-  const pool = str(body.pool, 'pool', fail, { required: true, max: 253 });
-  if (pool && !DNS_SUBDOMAIN.test(pool)) fail('pool', 'must be a DevicePool name');
+  if (name && !isDnsSubdomain(name)) fail('name', 'must be lowercase letters, digits, - and . (start and end with a letter or digit)');
 
-  let timeoutSeconds: number | undefined;
-  if (body.timeoutSeconds !== undefined && body.timeoutSeconds !== null && body.timeoutSeconds !== '') {
-    const t = body.timeoutSeconds;
-    if (typeof t !== 'number' || !Number.isInteger(t)) fail('timeoutSeconds', 'must be a whole number of seconds');
-    else if (t < 60 || t > 86400) fail('timeoutSeconds', 'must be from 60 to 86400 seconds (1 minute to 24 hours)');
-    else timeoutSeconds = t;
-  }
-
-  const apps: SessionRequest['apps'] = [];
-  const appsRaw = list(body.apps, 'apps', LIMITS.apps, fail);
-  appsRaw.forEach((a, i) => {
-    const at = `apps[${i}]`;
-    if (!isObject(a)) return fail(at, 'must be an object with packageName and apkURL');
-    unknownFields(a, APP_FIELDS, at, fail);
-    const packageName = str(a.packageName, `${at}.packageName`, fail, { required: true, max: 255 });
-    if (packageName && !PACKAGE.test(packageName)) fail(`${at}.packageName`, 'must be an Android package name such as com.example.shop');
-    const apkURL = str(a.apkURL, `${at}.apkURL`, fail, { required: true, max: 2048 });
-    if (apkURL && !isHttpsURL(apkURL)) fail(`${at}.apkURL`, 'must be an https:// URL');
-    if (packageName && apps.some((x) => x.packageName === packageName)) fail(`${at}.packageName`, `${packageName} is listed twice`);
-    apps.push({ packageName, apkURL });
-  });
-
-  let runner: SessionRequest['runner'];
-  if (body.runner !== undefined && body.runner !== null) {
-    const r = body.runner;
-    if (!isObject(r)) fail('runner', 'must be an object with image, command, args and env');
-    else {
-      unknownFields(r, RUNNER_FIELDS, 'runner', fail);
-      const image = str(r.image, 'runner.image', fail, { required: true, max: 1024 });
-      if (image && !NO_SPACE.test(image)) fail('runner.image', 'must be a container image reference without spaces');
-      const strings = (v: unknown, field: string, max: number) =>
-        list(v, field, max, fail).map((s, i) => str(s, `${field}[${i}]`, fail, { required: false, max: LIMITS.item, allowEmpty: true }));
-      const command = strings(r.command, 'runner.command', LIMITS.command);
-      const args = strings(r.args, 'runner.args', LIMITS.args);
-      const env: Array<{ name: string; value: string }> = [];
-      list(r.env, 'runner.env', LIMITS.env, fail).forEach((e, i) => {
-        const at = `runner.env[${i}]`;
-        if (!isObject(e)) return fail(at, 'must be an object with name and value');
-        unknownFields(e, ENV_FIELDS, at, fail);
-        const n = str(e.name, `${at}.name`, fail, { required: true, max: 256 });
-        if (n && !ENV_NAME.test(n)) fail(`${at}.name`, 'must be letters, digits, -, . and _, not starting with a digit');
-        if (n && env.some((x) => x.name === n)) fail(`${at}.name`, `${n} is set twice`);
-        const value = str(e.value, `${at}.value`, fail, { max: LIMITS.envValue, allowEmpty: true });
-        env.push({ name: n, value });
-      });
-      runner = { image, command, args, env };
-    }
-  }
+  // The spec as it would be sent; what is empty counts as not given, as on the form.
+  const spec = withoutEmpty({ poolRef: { name: body.pool }, timeoutSeconds: body.timeoutSeconds, apps: body.apps, runner: body.runner }) as Spec;
+  const specErrors = checkSessionSpec(spec);
+  errors.push(...specErrors);
+  // Stricter than the CRD's pattern: a URL a browser and a device can really fetch.
+  if (specErrors.length === 0) spec.apps?.forEach((a, i) => !isHttpsURL(a.apkURL) && fail(`apps[${i}].apkURL`, 'must be an https:// URL'));
 
   const labels: Record<string, string> = {};
   if (body.labels !== undefined && body.labels !== null) {
@@ -112,7 +62,25 @@ export function checkSessionRequest(body: unknown): Checked {
   }
 
   if (errors.length) return { ok: false, errors };
-  return { ok: true, request: { namespace, name, pool, timeoutSeconds, apps, runner, labels } };
+  const runner = spec.runner && { image: spec.runner.image, command: spec.runner.command ?? [], args: spec.runner.args ?? [], env: (spec.runner.env ?? []).map((e) => ({ name: e.name, value: e.value ?? '' })) };
+  return { ok: true, request: { namespace, name, pool: spec.poolRef.name, timeoutSeconds: spec.timeoutSeconds, apps: spec.apps ?? [], runner, labels } };
+}
+
+/** What the CRD's schema accepted (checkSessionSpec passed). */
+interface Spec {
+  poolRef: { name: string };
+  timeoutSeconds?: number;
+  apps?: Array<{ packageName: string; apkURL: string }>;
+  runner?: { image: string; command?: string[]; args?: string[]; env?: Array<{ name: string; value?: string }> };
+}
+
+/** Object fields that are undefined, null or '' left out, at every depth (list items stay). */
+function withoutEmpty(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map((x) => (isObject(x) ? withoutEmpty(x) : x));
+  if (!isObject(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) if (x !== undefined && x !== null && x !== '') out[k] = withoutEmpty(x);
+  return out;
 }
 
 /** The TestSession object this request asks for. */
@@ -148,9 +116,6 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function unknownFields(o: Record<string, unknown>, known: Set<string>, at: string, fail: (f: string, m: string) => void): void {
-  for (const k of Object.keys(o)) if (!known.has(k)) fail(at ? `${at}.${clip(k)}` : clip(k), `unknown field (allowed: ${[...known].join(', ')})`);
-}
 
 function str(v: unknown, field: string, fail: (f: string, m: string) => void, opts: { required?: boolean; max: number; allowEmpty?: boolean }): string {
   if (v === undefined || v === null || v === '') {
@@ -168,18 +133,6 @@ function str(v: unknown, field: string, fail: (f: string, m: string) => void, op
   return v;
 }
 
-function list(v: unknown, field: string, max: number, fail: (f: string, m: string) => void): unknown[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) {
-    fail(field, 'must be a list');
-    return [];
-  }
-  if (v.length > max) {
-    fail(field, `at most ${max} entries`);
-    return [];
-  }
-  return v;
-}
 
 function isHttpsURL(s: string): boolean {
   if (!/^https:\/\/\S+$/.test(s)) return false;
@@ -191,7 +144,3 @@ function isHttpsURL(s: string): boolean {
   }
 }
 
-/** Keeps hostile keys and values short in messages. */
-function clip(s: string): string {
-  return s.length > 64 ? `${s.slice(0, 61)}…` : s;
-}

@@ -2,10 +2,11 @@
 // Eventually consistent with the API server and ordered per object (changes for one object
 // arrive in watch order). Indexed by namespace, pool, device and session, and it announces
 // every change at the finest grain that matters: one device, not its whole pool.
+import { InternalErrors } from '../metrics/internal-errors.js';
 import { countDevices, diffDevices } from './devices.js';
 import { SessionOrder } from './session-order.js';
 import { querySessions, type SessionPage, type SessionQuery } from './session-query.js';
-import type { DeviceView, EventView, PoolView, SessionView, TemplateView } from './types.js';
+import { DEVICE_STATES, type DeviceView, type EventView, type PoolView, type SessionView, type TemplateView } from './types.js';
 
 export type ChangeType = 'added' | 'modified' | 'deleted';
 
@@ -47,6 +48,8 @@ export interface ForbiddenRead {
 export const key = (namespace: string, name: string): string => `${namespace}/${name}`;
 
 export class FarmStore {
+  /** Failures caught inside the dashboard, logged and counted; everyone holding the store reports here. */
+  readonly errors: InternalErrors;
   private readonly templates = new Map<string, TemplateView>();
   private readonly pools = new Map<string, PoolView>();
   private readonly sessions = new Map<string, SessionView>();
@@ -54,8 +57,14 @@ export class FarmStore {
   private readonly sessionOrder = new SessionOrder();
   private readonly events = new Map<string, EventView>();
   private readonly eventsByObject = new Map<string, Set<string>>();
+  /** Runner pods (namespace/pod) → the sessions naming them in status.podName. */
+  private readonly runnerPods = new Map<string, Set<string>>();
   private readonly listeners = new Set<FarmListener>();
   private sync: SyncStatus = { synced: false, stale: false, detail: ['not started'] };
+
+  constructor(options: { errors?: InternalErrors } = {}) {
+    this.errors = options.errors ?? new InternalErrors();
+  }
 
   subscribe(listener: FarmListener): () => void {
     this.listeners.add(listener);
@@ -101,12 +110,14 @@ export class FarmStore {
     const old = this.sessions.get(k);
     if (old) {
       indexRemove(this.sessionsByPool, key(old.namespace, old.spec.poolName), k);
+      if (old.podName) indexRemove(this.runnerPods, key(old.namespace, old.podName), k);
       this.sessionOrder.remove(old);
     }
     if (type === 'deleted') this.sessions.delete(k);
     else {
       this.sessions.set(k, view);
       indexAdd(this.sessionsByPool, key(view.namespace, view.spec.poolName), k);
+      if (view.podName) indexAdd(this.runnerPods, key(view.namespace, view.podName), k);
       this.sessionOrder.insert(view);
     }
     this.emit({ kind: 'session', type, key: k, view, ...(old ? { old } : {}) });
@@ -181,6 +192,21 @@ export class FarmStore {
     return this.sessions.size;
   }
 
+  /** Whether some session runs in this pod: only such pods' Events are kept. */
+  isRunnerPod(namespace: string, pod: string): boolean {
+    return this.runnerPods.has(key(namespace, pod));
+  }
+
+  /** The sessions whose runner pod this is (one, unless a retry reused the name). */
+  sessionsInPod(namespace: string, pod: string): SessionView[] {
+    return [...(this.runnerPods.get(key(namespace, pod)) ?? [])].map((k) => this.sessions.get(k)!).filter(Boolean);
+  }
+
+  /** Events held, for /metrics and the proof that unrelated Events are not kept. */
+  eventCount(): number {
+    return this.events.size;
+  }
+
   /** Events about one object, oldest first. */
   eventsFor(kind: string, namespace: string, name: string): EventView[] {
     const keys = this.eventsByObject.get(involvedKey(kind, namespace, name)) ?? new Set();
@@ -194,8 +220,9 @@ export class FarmStore {
     for (const listener of this.listeners) {
       try {
         listener(change);
-      } catch {
-        // A failing subscriber must not starve the others; it reports its own errors.
+      } catch (err) {
+        // A failing subscriber must not starve the others, nor fail without a word.
+        this.errors.record('store_subscriber', err, 'a store subscriber failed on a change; what it feeds may be stale', { change: change.kind });
       }
     }
   }
@@ -207,7 +234,7 @@ function poolSummaryChanged(a: PoolView, b: PoolView): boolean {
   if (JSON.stringify(a.labels) !== JSON.stringify(b.labels)) return true;
   const ca = countDevices(a.devices);
   const cb = countDevices(b.devices);
-  return ca.Booting !== cb.Booting || ca.Idle !== cb.Idle || ca.Busy !== cb.Busy || ca.Unhealthy !== cb.Unhealthy;
+  return DEVICE_STATES.some((state) => ca[state] !== cb[state]);
 }
 
 function involvedKey(kind: string, namespace: string, name: string): string {

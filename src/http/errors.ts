@@ -113,7 +113,11 @@ export function frameworkErrorHandler(getApp: () => FastifyInstance) {
   return (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
     const { status, body } = describeError(err);
     request.log.info({ code: body.error.code, status }, body.error.message);
-    void sendError(request, reply, status, body, getApp());
+    const app = getApp();
+    sendError(request, reply, status, body, app).catch((err: unknown) => {
+      if (app.farm) app.farm.store.errors.record('error_page', err, 'an error answer failed to go out', { status });
+      else request.log.error({ err, status }, 'an error answer failed to go out');
+    });
   };
 }
 

@@ -3,10 +3,9 @@
 // page it lands on. It holds what happened (a kind and the object), never text: the page
 // words the message, so a cookie set by anything else cannot put words on the page.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isDnsLabel, isDnsSubdomain } from '../kube/names.js';
 
 const COOKIE = 'df_flash';
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 export interface Flash {
   level: 'info' | 'error';
@@ -24,7 +23,7 @@ export function takeFlash(request: FastifyRequest, reply: FastifyReply, path: st
   if (raw === undefined) return undefined;
   reply.header('Set-Cookie', `${COOKIE}=; Path=${path}; Max-Age=0; HttpOnly; SameSite=Strict`);
   const m = /^deleted:([^/]+)\/(.+)$/.exec(raw);
-  if (!m || !NAMESPACE.test(m[1]!) || !NAME.test(m[2]!)) return undefined;
+  if (!m || !isDnsLabel(m[1]!) || !isDnsSubdomain(m[2]!)) return undefined;
   return { level: 'info', message: `Deleted TestSession ${m[2]} from ${m[1]}.` };
 }
 

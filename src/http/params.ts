@@ -1,15 +1,13 @@
 // Query parameters that name Kubernetes objects, checked the way the apiserver would, so a
 // typo gets a 400 that says what is wrong instead of an empty answer.
 import { badRequest } from './errors.js';
-
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+import { isDnsLabel, isDnsSubdomain } from '../kube/names.js';
 
 /** An optional namespace filter; '' means none. */
 export function namespaceParam(value: unknown, field = 'namespace'): string | undefined {
   const v = single(value, field);
   if (v === undefined || v === '') return undefined;
-  if (!NAMESPACE.test(v)) throw badRequest(`${field} must be a namespace name (lowercase letters, digits and '-', at most 63).`, [{ field, message: 'not a namespace name' }]);
+  if (!isDnsLabel(v)) throw badRequest(`${field} must be a namespace name (lowercase letters, digits and '-', at most 63).`, [{ field, message: 'not a namespace name' }]);
   return v;
 }
 
@@ -17,7 +15,7 @@ export function namespaceParam(value: unknown, field = 'namespace'): string | un
 export function nameParam(value: unknown, field: string, kind: string): string | undefined {
   const v = single(value, field);
   if (v === undefined || v === '') return undefined;
-  if (!OBJECT_NAME.test(v)) throw badRequest(`${field} must be a ${kind} name (lowercase letters, digits, '-' and '.').`, [{ field, message: `not a ${kind} name` }]);
+  if (!isDnsSubdomain(v)) throw badRequest(`${field} must be a ${kind} name (lowercase letters, digits, '-' and '.').`, [{ field, message: `not a ${kind} name` }]);
   return v;
 }
 

@@ -10,8 +10,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ForbiddenRead, SyncStatus } from '../farm/store.js';
 import { AppError, sendError } from './errors.js';
 
-/** Routes that never read the farm: probes, metrics, assets. */
-const NO_FARM_READS = ['/healthz', '/readyz', '/metrics', '/static/'];
+/** Routes that never read the farm: probes, metrics, assets, the API's description. */
+const NO_FARM_READS = ['/healthz', '/readyz', '/metrics', '/static/', '/api/v1/openapi.json'];
 
 export function registerReadAccess(app: FastifyInstance): void {
   app.addHook('preHandler', async (request, reply) => {

@@ -21,11 +21,10 @@ import { ClusterError } from './errors.js';
 import { diffRelist } from './relist-diff.js';
 import { RESOURCES, type ResourceName } from './resources.js';
 import type { Cluster, KubeObject, WatchEvent, WatchHandle } from './types.js';
-import type { ForbiddenRead } from '../farm/store.js';
+import type { ChangeType, ForbiddenRead } from '../farm/store.js';
+import type { InternalErrors } from '../metrics/internal-errors.js';
 
 export type { ForbiddenRead };
-
-export type ChangeType = 'added' | 'modified' | 'deleted';
 
 export interface InformerChange<V> {
   type: ChangeType;
@@ -40,6 +39,8 @@ export type InformerState = 'starting' | 'live' | 'retrying' | 'stopped';
 export interface InformerStatus {
   resource: ResourceName;
   namespace: string | undefined;
+  /** The field selector the server applies, when this informer watches a part of the kind. */
+  fieldSelector?: string;
   state: InformerState;
   /** True once the first list has been applied; never goes back to false. */
   synced: boolean;
@@ -69,6 +70,13 @@ export interface InformerOptions<V> {
   cluster: Cluster;
   resource: ResourceName;
   namespace: string | undefined;
+  /** Only what the server's field selector matches is listed and watched. */
+  fieldSelector?: string;
+  /**
+   * Which of the objects the server sends are kept: the rest are never cached nor passed
+   * on (one that stops being kept is passed on as deleted). For what no selector can say.
+   */
+  keep?: (view: V) => boolean;
   /** Makes the slim view kept in memory; must not throw on odd input. */
   toView: (object: KubeObject) => V;
   /** Identity of a view's source object, to skip unchanged objects on relist. */
@@ -80,6 +88,8 @@ export interface InformerOptions<V> {
   /** Restart a watch that delivered nothing, not even a bookmark, for this long. */
   watchdogMs?: number;
   now?: () => number;
+  /** Where a throwing change handler is logged and counted; else only logged. */
+  errors?: InternalErrors;
 }
 
 const DEFAULT_WATCHDOG_MS = 400_000; // longer than the longest server-side watch timeout (360 s)
@@ -109,6 +119,7 @@ export class Informer<V> {
     this.status = {
       resource: options.resource,
       namespace: options.namespace,
+      ...(options.fieldSelector ? { fieldSelector: options.fieldSelector } : {}),
       state: 'starting',
       synced: false,
       resourceVersion: '',
@@ -162,7 +173,7 @@ export class Informer<V> {
     const { cluster, resource, namespace } = this.options;
     let list;
     try {
-      list = await cluster.list(resource, namespace);
+      list = await cluster.list(resource, namespace, this.options.fieldSelector ? { fieldSelector: this.options.fieldSelector } : {});
     } catch (err) {
       this.retry(err, 'list');
       return;
@@ -170,7 +181,10 @@ export class Informer<V> {
     if (this.stopped) return;
     this.succeeded();
     const listed = new Map<string, V | undefined>();
-    for (const object of list.items) listed.set(objectKey(object), this.safeView(object));
+    for (const object of list.items) {
+      const view = this.safeView(object);
+      if (view === undefined || this.kept(view)) listed.set(objectKey(object), view);
+    }
     for (const change of diffRelist(this.cache, listed, this.options.versionOf)) {
       if (change.type === 'deleted') this.cache.delete(change.key);
       else this.cache.set(change.key, change.view);
@@ -206,6 +220,7 @@ export class Informer<V> {
     this.watch = this.options.cluster.watch(this.options.resource, {
       namespace: this.options.namespace,
       resourceVersion: this.status.resourceVersion,
+      ...(this.options.fieldSelector ? { fieldSelector: this.options.fieldSelector } : {}),
       // Live only once the server has accepted the watch: a retry that cannot connect
       // stays 'retrying' (stale) instead of flickering to live on every attempt.
       onOpen: () => {
@@ -301,8 +316,34 @@ export class Informer<V> {
     const view = this.safeView(object);
     if (view === undefined) return;
     const old = this.cache.get(key);
+    if (!this.kept(view)) {
+      if (old !== undefined) {
+        this.cache.delete(key);
+        this.emit({ type: 'deleted', key, view: old, old });
+      }
+      return;
+    }
     this.cache.set(key, view);
     this.emit(old === undefined ? { type: 'added', key, view } : { type: 'modified', key, view, old });
+  }
+
+  private kept(view: V): boolean {
+    return this.options.keep ? this.options.keep(view) : true;
+  }
+
+  /**
+   * Objects read apart from the watch (a targeted list) that `keep` now accepts but
+   * refused when the watch brought them. Only those not cached are added: a cached one
+   * came from the watch, which keeps it current.
+   */
+  admit(objects: readonly KubeObject[]): void {
+    if (this.stopped) return;
+    for (const object of objects) {
+      if (typeof object?.metadata?.name !== 'string') continue;
+      const key = objectKey(object);
+      if (this.cache.has(key)) continue;
+      this.upsert(key, object);
+    }
   }
 
   private safeView(object: KubeObject): V | undefined {
@@ -335,7 +376,9 @@ export class Informer<V> {
     try {
       this.options.onChange(change);
     } catch (err) {
-      this.options.log.error({ err, resource: this.options.resource, key: change.key }, 'change handler failed');
+      const context = { resource: this.options.resource, key: change.key };
+      if (this.options.errors) this.options.errors.record('informer_handler', err, 'change handler failed', context);
+      else this.options.log.error({ err, ...context }, 'change handler failed');
     }
   }
 

@@ -8,7 +8,7 @@ import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node'
 import { fetch, type Response } from 'undici';
 import { ClusterError, type KubeStatus } from './errors.js';
 import { resourcePath, type ResourceName } from './resources.js';
-import type { Cluster, KubeObject, NewKubeObject, ListResult, LogOptions, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './types.js';
+import type { Cluster, KubeObject, NewKubeObject, ListResult, LogOptions, Preconditions, SelectorOptions, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './types.js';
 
 const REQUEST_TIMEOUT_MS = 30_000;
 const FIELD_MANAGER = 'droidfarm-dashboard';
@@ -70,7 +70,7 @@ export class KubeCluster implements Cluster {
     this.description = this.server;
   }
 
-  async list(resource: ResourceName, namespace: string | undefined, options: { labelSelector?: string } = {}): Promise<ListResult> {
+  async list(resource: ResourceName, namespace: string | undefined, options: SelectorOptions = {}): Promise<ListResult> {
     const items: KubeObject[] = [];
     let resourceVersion = '';
     let continueToken: string | undefined;
@@ -79,7 +79,7 @@ export class KubeCluster implements Cluster {
       const page = (await this.json({
         method: HttpMethod.GET,
         path: resourcePath(resource, namespace),
-        query: { limit: 500, continue: continueToken, labelSelector: options.labelSelector },
+        query: { limit: 500, continue: continueToken, labelSelector: options.labelSelector, fieldSelector: options.fieldSelector },
       })) as { items?: KubeObject[]; metadata?: { resourceVersion?: string; continue?: string } };
       items.push(...(page.items ?? []));
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
@@ -105,6 +105,7 @@ export class KubeCluster implements Cluster {
           query: {
             watch: true,
             resourceVersion: options.resourceVersion,
+            fieldSelector: options.fieldSelector,
             allowWatchBookmarks: true,
             // The server ends each watch after this; the informer resumes from the last version.
             timeoutSeconds: 240 + Math.floor(Math.random() * 120),
@@ -147,22 +148,29 @@ export class KubeCluster implements Cluster {
     namespace: string,
     name: string,
     patch: Record<string, unknown>,
-    options: WriteOptions & { subresource?: 'status' } = {},
+    options: WriteOptions & { subresource?: 'status'; preconditions?: Preconditions } = {},
   ): Promise<KubeObject> {
     return (await this.json({
       method: HttpMethod.PATCH,
       path: resourcePath(resource, namespace, name, options.subresource),
       query: { dryRun: options.dryRun ? 'All' : undefined, fieldManager: FIELD_MANAGER, fieldValidation: 'Strict' },
-      body: patch,
+      body: withPreconditions(patch, options.preconditions),
       contentType: 'application/merge-patch+json',
     })) as KubeObject;
   }
 
-  async delete(resource: ResourceName, namespace: string, name: string, options: WriteOptions & { gracePeriodSeconds?: number } = {}): Promise<void> {
+  async delete(
+    resource: ResourceName,
+    namespace: string,
+    name: string,
+    options: WriteOptions & { gracePeriodSeconds?: number; preconditions?: Preconditions } = {},
+  ): Promise<void> {
     await this.json({
       method: HttpMethod.DELETE,
       path: resourcePath(resource, namespace, name),
       query: { dryRun: options.dryRun ? 'All' : undefined, gracePeriodSeconds: options.gracePeriodSeconds },
+      // DeleteOptions.preconditions: the apiserver checks them against the stored object.
+      ...(options.preconditions ? { body: { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: options.preconditions } } : {}),
     });
   }
 
@@ -268,6 +276,19 @@ export function decodeWatchLine(line: string): WatchEvent {
     default:
       throw new WatchLineError(`unknown event type ${JSON.stringify(data.type)}`, line);
   }
+}
+
+/**
+ * A merge patch that carries metadata.uid / metadata.resourceVersion: the apiserver applies
+ * it only to that very object and version, else answers 409 Conflict (a uid in a patch is
+ * a precondition too, as kubectl's own patches use it).
+ */
+function withPreconditions(patch: Record<string, unknown>, preconditions: Preconditions | undefined): Record<string, unknown> {
+  if (!preconditions || (!preconditions.uid && !preconditions.resourceVersion)) return patch;
+  const metadata = { ...((patch.metadata as Record<string, unknown> | undefined) ?? {}) };
+  if (preconditions.uid) metadata.uid = preconditions.uid;
+  if (preconditions.resourceVersion) metadata.resourceVersion = preconditions.resourceVersion;
+  return { ...patch, metadata };
 }
 
 function toClusterError(err: unknown, server: string): ClusterError {

@@ -10,7 +10,7 @@ import { PassThrough, type Writable } from 'node:stream';
 import { parseSelector } from '../farm/labels.js';
 import { ClusterError } from './errors.js';
 import { apiVersionOf, RESOURCES, type ResourceName } from './resources.js';
-import type { Cluster, KubeObject, NewKubeObject, ListResult, LogOptions, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './types.js';
+import type { Cluster, KubeObject, NewKubeObject, ListResult, LogOptions, Preconditions, SelectorOptions, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './types.js';
 
 interface StoredEvent {
   revision: number;
@@ -55,11 +55,12 @@ export class MemoryCluster implements Cluster {
     this.bookmarkIntervalMs = options.bookmarkIntervalMs ?? DEFAULT_BOOKMARK_INTERVAL_MS;
   }
 
-  async list(resource: ResourceName, namespace: string | undefined, options: { labelSelector?: string } = {}): Promise<ListResult> {
+  async list(resource: ResourceName, namespace: string | undefined, options: SelectorOptions = {}): Promise<ListResult> {
     const match = parseSelector(options.labelSelector);
+    const fields = fieldMatcher(options.fieldSelector);
     const items = [...this.bucket(resource).values()]
       .filter((o) => namespace === undefined || o.metadata.namespace === namespace)
-      .filter((o) => match(o.metadata.labels ?? {}))
+      .filter((o) => match(o.metadata.labels ?? {}) && fields(o))
       // Like the API server, whose lists come in etcd key order (namespace, then name):
       // callers that iterate a list must see the same order on either cluster.
       .sort((a, b) => compareKeys(`${a.metadata.namespace ?? ''}/${a.metadata.name}`, `${b.metadata.namespace ?? ''}/${b.metadata.name}`))
@@ -134,9 +135,10 @@ export class MemoryCluster implements Cluster {
     namespace: string,
     name: string,
     patch: Record<string, unknown>,
-    options: WriteOptions & { subresource?: 'status' } = {},
+    options: WriteOptions & { subresource?: 'status'; preconditions?: Preconditions } = {},
   ): Promise<KubeObject> {
     const current = this.mustGet(resource, namespace, name);
+    checkPreconditions(resource, current, options.preconditions);
     let next: KubeObject;
     if (options.subresource === 'status') {
       next = { ...clone(current), status: mergePatch(current.status, patch.status) as Record<string, unknown> };
@@ -152,8 +154,9 @@ export class MemoryCluster implements Cluster {
     return this.commit(resource, 'MODIFIED', next);
   }
 
-  async delete(resource: ResourceName, namespace: string, name: string, options: WriteOptions = {}): Promise<void> {
+  async delete(resource: ResourceName, namespace: string, name: string, options: WriteOptions & { preconditions?: Preconditions } = {}): Promise<void> {
     const current = this.mustGet(resource, namespace, name);
+    checkPreconditions(resource, current, options.preconditions);
     if (options.dryRun) return;
     this.commit(resource, 'DELETED', clone(current));
   }
@@ -259,7 +262,11 @@ export class MemoryCluster implements Cluster {
   }
 
   private matches(w: Watcher, stored: StoredEvent): boolean {
-    return w.resource === stored.resource && (w.namespace === undefined || stored.event.object.metadata.namespace === w.namespace);
+    return (
+      w.resource === stored.resource &&
+      (w.namespace === undefined || stored.event.object.metadata.namespace === w.namespace) &&
+      (w.options.fieldSelector === undefined || fieldMatcher(w.options.fieldSelector)(stored.event.object))
+    );
   }
 
   private bucket(resource: ResourceName): Map<string, KubeObject> {
@@ -272,6 +279,37 @@ export class MemoryCluster implements Cluster {
     const o = this.bucket(resource).get(`${namespace}/${name}`);
     if (!o) throw new ClusterError(404, 'NotFound', `${RESOURCES[resource].plural}${RESOURCES[resource].group ? `.${RESOURCES[resource].group}` : ''} "${name}" not found`);
     return o;
+  }
+}
+
+/**
+ * A field selector as the apiserver evaluates it: `path=value` / `path==value` /
+ * `path!=value` terms joined by commas, all of which must hold; paths are dotted
+ * (involvedObject.kind, metadata.name). Like the apiserver, a missing field is "".
+ */
+export function fieldMatcher(selector: string | undefined): (o: KubeObject) => boolean {
+  if (!selector) return () => true;
+  const terms = selector.split(',').map((term) => {
+    const m = /^([^!=]+)(!=|==|=)(.*)$/.exec(term.trim());
+    if (!m) throw new ClusterError(400, 'BadRequest', `invalid field selector term ${JSON.stringify(term)}`);
+    return { path: m[1]!.split('.'), negate: m[2] === '!=', value: m[3]! };
+  });
+  return (o) =>
+    terms.every(({ path, negate, value }) => {
+      let at: unknown = o;
+      for (const part of path) at = at !== null && typeof at === 'object' ? (at as Record<string, unknown>)[part] : undefined;
+      return (String(at ?? '') === value) !== negate;
+    });
+}
+
+/** The apiserver's answer to a write whose preconditions no longer hold: 409 Conflict. */
+function checkPreconditions(resource: ResourceName, current: KubeObject, preconditions: Preconditions | undefined): void {
+  const what = `${RESOURCES[resource].plural}${RESOURCES[resource].group ? `.${RESOURCES[resource].group}` : ''} "${current.metadata.name}"`;
+  if (preconditions?.uid && preconditions.uid !== current.metadata.uid) {
+    throw new ClusterError(409, 'Conflict', `Operation cannot be fulfilled on ${what}: Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${current.metadata.uid}`);
+  }
+  if (preconditions?.resourceVersion && preconditions.resourceVersion !== current.metadata.resourceVersion) {
+    throw new ClusterError(409, 'Conflict', `Operation cannot be fulfilled on ${what}: the object has been modified; please apply your changes to the latest version and try again`);
   }
 }
 

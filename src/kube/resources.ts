@@ -18,7 +18,17 @@ export const RESOURCES = {
 
 export type ResourceName = keyof typeof RESOURCES;
 
-/** The kinds kept in the store through one shared watch each. */
+/**
+ * The Events the pages show, by involvedObject.kind: one watch each, since a field selector
+ * cannot say "this kind or that". DeviceTemplate Events are shown nowhere; Pod Events are
+ * further narrowed to runner pods in sync.ts.
+ */
+export const EVENT_KINDS = ['TestSession', 'DevicePool', 'Pod'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+export const eventFieldSelector = (kind: EventKind): string => `involvedObject.kind=${kind}`;
+
+/** The kinds kept in the store through one shared watch each (Events: one per EVENT_KINDS). */
 export const WATCHED: readonly ResourceName[] = ['templates', 'pools', 'sessions', 'events'];
 
 export function apiVersionOf(resource: ResourceName): string {

@@ -45,9 +45,17 @@ export type WatchEvent =
   /** The server ended the watch with a Status (410 Gone when the resourceVersion is too old). */
   | { type: 'ERROR'; code: number; reason: string; message: string };
 
+/** Which objects a list or watch returns: Kubernetes' own selectors, evaluated by the server. */
+export interface SelectorOptions {
+  labelSelector?: string;
+  /** Equality only (`a.b=c,d!=e`), as the apiserver supports per kind (Events: involvedObject.*). */
+  fieldSelector?: string;
+}
+
 export interface WatchOptions {
   namespace: string | undefined;
   resourceVersion: string;
+  fieldSelector?: string;
   /** Called once the server has accepted the watch (HTTP 200), before its first event. */
   onOpen?: () => void;
   /** Called for each event, in order. Must not throw. */
@@ -65,6 +73,16 @@ export interface WriteOptions {
   dryRun?: boolean;
 }
 
+/**
+ * Optimistic concurrency for a write: the apiserver refuses it with 409 Conflict when the
+ * object is no longer the one read (another uid: deleted and re-created; another
+ * resourceVersion: changed meanwhile).
+ */
+export interface Preconditions {
+  uid?: string;
+  resourceVersion?: string;
+}
+
 export interface LogOptions {
   container?: string;
   follow?: boolean;
@@ -75,7 +93,7 @@ export interface LogOptions {
 export interface Cluster {
   /** Shown in logs and on the page: the API server URL, or "embedded demo". */
   readonly description: string;
-  list(resource: ResourceName, namespace: string | undefined, options?: { labelSelector?: string }): Promise<ListResult>;
+  list(resource: ResourceName, namespace: string | undefined, options?: SelectorOptions): Promise<ListResult>;
   watch(resource: ResourceName, options: WatchOptions): WatchHandle;
   get(resource: ResourceName, namespace: string, name: string): Promise<KubeObject>;
   create(resource: ResourceName, namespace: string, object: NewKubeObject, options?: WriteOptions): Promise<KubeObject>;
@@ -85,9 +103,9 @@ export interface Cluster {
     namespace: string,
     name: string,
     patch: Record<string, unknown>,
-    options?: WriteOptions & { subresource?: 'status' },
+    options?: WriteOptions & { subresource?: 'status'; preconditions?: Preconditions },
   ): Promise<KubeObject>;
-  delete(resource: ResourceName, namespace: string, name: string, options?: WriteOptions & { gracePeriodSeconds?: number }): Promise<void>;
+  delete(resource: ResourceName, namespace: string, name: string, options?: WriteOptions & { gracePeriodSeconds?: number; preconditions?: Preconditions }): Promise<void>;
   /** Streams a pod's log into `out` (which is ended when the log ends or is aborted). */
   podLog(namespace: string, pod: string, out: Writable, options?: LogOptions): Promise<void>;
   /** Ends every open watch and request; the cluster is unusable afterwards. */

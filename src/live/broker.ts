@@ -5,11 +5,11 @@
 // events it missed), so a reconnect can never leave a stale tile behind. Snapshots are
 // rendered once per topic set and revision and their bytes shared: a fleet reconnecting
 // after a deploy costs one render, not one per client (see SharedSnapshot).
-import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { FarmStore } from '../farm/store.js';
 import { DEFAULT_LIMITS, LiveClient, type ClientLimits, type DropReason } from './client.js';
 import { outOfBand } from './oob.js';
+import { eventId, newBootId, seqOfEventId } from './event-id.js';
 import { formatEvent } from './sse-frame.js';
 import type { Fragment, FragmentCatalog, TopicFragment } from './fragments.js';
 import { DEFAULT_REPLAY_BOUNDS, ReplayLog, type ReplayBounds } from './replay-log.js';
@@ -89,7 +89,7 @@ export const RETRY_MS = 1_000;
 const EVERYONE = '*';
 
 export class Broker {
-  readonly bootId = randomBytes(4).toString('hex');
+  readonly bootId = newBootId();
   private readonly clients = new Set<LiveClient>();
   private readonly byTopic = new Map<string, Set<LiveClient>>();
   private dirty = new Map<string, Map<string, Fragment>>();
@@ -254,7 +254,7 @@ export class Broker {
       this.flushTimer = setTimeout(() => {
         this.flushTimer = undefined;
         this.lastFlushAt = Date.now();
-        void this.flush();
+        this.options.store.errors.watch('live_flush', this.flush(), 'a live flush failed; its changes were not sent');
       }, wait);
     }
   }
@@ -310,10 +310,8 @@ export class Broker {
 
   /** The events a reconnecting client missed, merged, or undefined when a snapshot is needed. */
   private replayFor(topics: readonly string[], lastEventId: string | undefined): Map<string, string> | undefined {
-    const match = lastEventId?.match(/^([0-9a-f]+)-(\d+)$/);
-    if (!match || match[1] !== this.bootId) return undefined;
-    const last = Number(match[2]);
-    if (last > this.seq || !this.replayableSince(topics, last)) return undefined;
+    const last = seqOfEventId(lastEventId, this.bootId);
+    if (last === undefined || last > this.seq || !this.replayableSince(topics, last)) return undefined;
     return this.sentSince(topics, last);
   }
 
@@ -475,7 +473,7 @@ export class Broker {
       this.counters.fragmentsRendered++;
       return outOfBand(await this.options.render(fragment.template, fragment.data), fragment.swap);
     } catch (err) {
-      this.options.log.error({ err, fragment: fragment.id }, 'could not render a live fragment');
+      this.options.store.errors.record('live_render', err, 'could not render a live fragment', { fragment: fragment.id });
       return undefined;
     }
   }
@@ -508,12 +506,12 @@ export class Broker {
     try {
       this.options.onTopicActive?.(topic, active);
     } catch (err) {
-      this.options.log.error({ err, topic }, 'a topic listener failed');
+      this.options.store.errors.record('topic_listener', err, 'a topic listener failed', { topic });
     }
   }
 
   private eventId(seq: number): string {
-    return `${this.bootId}-${seq}`;
+    return eventId(this.bootId, seq);
   }
 }
 

@@ -15,7 +15,7 @@ import { insightsTopic, isInsightsTopic, topicQuery } from '../view/insights-que
 import { insightsView } from '../view/insights-view.js';
 import { isSessionListTopic, listFilters, SessionLists, sessionListTopic } from '../view/session-list.js';
 import { domId } from './dom-id.js';
-import { logTopic, type LogPanelData } from './log-follower.js';
+import { logTopic, type LogPanelData } from './log-panel.js';
 import { sessionDetailData } from './session-detail.js';
 
 export interface Fragment {
@@ -359,6 +359,8 @@ export class FragmentCatalog {
       case 'event': {
         const { kind, namespace, name } = change.view.involved;
         if (kind === 'TestSession') add(topics.session(namespace, name), this.sessionDetail(namespace, name));
+        // A runner pod's Events show on its session's page.
+        if (kind === 'Pod') for (const s of this.store.sessionsInPod(namespace, name)) add(topics.session(s.namespace, s.name), this.sessionDetail(s.namespace, s.name));
         break;
       }
       case 'template':

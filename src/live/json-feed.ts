@@ -2,11 +2,11 @@
 // change as a typed SSE event with an id. A reconnecting client that sends Last-Event-ID
 // gets exactly what it missed while that is still in memory, else a `reset` event telling
 // it to re-read the lists. Slow clients are held to the same bounds as the page streams.
-import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { deviceJSON, poolJSON, sessionSummaryJSON } from '../farm/json.js';
 import type { FarmChange, FarmStore } from '../farm/store.js';
 import { DEFAULT_LIMITS, LiveClient, type ClientLimits, type DropReason } from './client.js';
+import { eventId, newBootId, seqOfEventId } from './event-id.js';
 import { formatEvent } from './sse-frame.js';
 import { RETRY_MS } from './broker.js';
 import { DEFAULT_REPLAY_BOUNDS, ReplayLog, type ReplayBounds } from './replay-log.js';
@@ -27,7 +27,7 @@ interface FeedEvent {
 }
 
 export class JsonFeed {
-  readonly bootId = randomBytes(4).toString('hex');
+  readonly bootId = newBootId();
   private readonly clients = new Map<LiveClient, FeedFilter>();
   private readonly history: ReplayLog<FeedEvent>;
   private seq = 0;
@@ -60,8 +60,7 @@ export class JsonFeed {
     // every change or, once dropped, gets them replayed or a reset when it reconnects.
     const client = new LiveClient(res, [], this.options.limits ?? DEFAULT_LIMITS, (c, reason) => this.forget(c, reason), Date.now, (_id, pending) => [...pending.values()].join(''));
     client.sendControl(`retry: ${RETRY_MS}\n\n`);
-    const match = lastEventId?.match(/^([0-9a-f]+)-(\d+)$/);
-    const last = match && match[1] === this.bootId ? Number(match[2]) : undefined;
+    const last = seqOfEventId(lastEventId, this.bootId);
     const oldest = this.history.oldestSeq ?? this.seq + 1;
     if (last !== undefined && last <= this.seq && last >= oldest - 1) {
       // All of it in one write: Node buffers what the socket cannot take yet.
@@ -69,7 +68,7 @@ export class JsonFeed {
       for (const e of this.history.since(last)) if (matches(filter, e)) missed += e.text;
       client.sendBacklog(missed);
     } else {
-      const id = `${this.bootId}-${this.seq}`;
+      const id = eventId(this.bootId, this.seq);
       client.sendBacklog(formatEvent(id, 'reset', JSON.stringify({ reason: lastEventId ? 'missed events are no longer available' : 'new connection', pools: this.store.listPools().length })));
     }
     if (!client.isEnded) this.clients.set(client, filter);
@@ -99,7 +98,7 @@ export class JsonFeed {
     const typed = toTyped(change);
     if (!typed) return;
     const seq = ++this.seq;
-    const id = `${this.bootId}-${seq}`;
+    const id = eventId(this.bootId, seq);
     const text = formatEvent(id, typed.event, JSON.stringify({ id, ...typed.data }));
     const event: FeedEvent = { seq, bytes: text.length, at: Date.now(), namespace: typed.namespace, pool: typed.pool, objectKey: typed.objectKey, text };
     this.history.push(event);

@@ -6,16 +6,18 @@
 // one per interval and of bounded size, so a chatty pod cannot flood a browser; a bounded
 // tail is kept for the snapshot a viewer gets on (re)connect, and it always equals what
 // the chunks sent so far add up to. Log text is untrusted: control and escape sequences are
-// removed here, and the templates escape the rest.
+// removed (log-text.ts), and the templates escape the rest. Pod logs are read through
+// kube/pod-logs.ts; the panel's words and ids are in log-panel.ts.
 import { LimitError } from '../http/limits.js';
-import { StringDecoder } from 'node:string_decoder';
 import { Writable } from 'node:stream';
 import { key, type FarmChange, type FarmStore } from '../farm/store.js';
 import { FINISHED_PHASES, type SessionPhase } from '../farm/types.js';
 import { Backoff } from '../kube/backoff.js';
 import { ClusterError } from '../kube/errors.js';
-import type { Cluster, LogOptions } from '../kube/types.js';
+import type { PodLogReader } from '../kube/pod-logs.js';
 import { domId } from './dom-id.js';
+import { logHref, panelIds, parseLogTopic, skipNotice, statusMessage, type LogPanelData, type LogState } from './log-panel.js';
+import { joinLines, LineSplitter, newestWithin, startsWithLines } from './log-text.js';
 import { outOfBand } from './oob.js';
 
 export interface LogLimits {
@@ -32,8 +34,6 @@ export interface LogLimits {
   /** How long a follow stays open after its session finished (kwok never ends a follow). */
   endGraceMs: number;
   retry: { initialMs: number; maxMs: number };
-  /** Upstream pods/log requests open at once (page follows and API streams together). */
-  maxUpstreams: number;
 }
 
 export const DEFAULT_LOG_LIMITS: LogLimits = {
@@ -44,31 +44,7 @@ export const DEFAULT_LOG_LIMITS: LogLimits = {
   lineChars: 4096,
   endGraceMs: 5_000,
   retry: { initialMs: 1_000, maxMs: 30_000 },
-  maxUpstreams: 200,
 };
-
-/**
- * unknown: the store has not read the cluster yet; missing: no such session; waiting: no
- * runner pod yet; none: the session finished without one; connecting, following, ended,
- * failed: what became of the follow of its pod.
- */
-export type LogState = 'unknown' | 'missing' | 'waiting' | 'none' | 'connecting' | 'following' | 'ended' | 'failed';
-
-/** What the log panel template shows: its ids, a status line and the tail. */
-export interface LogPanelData {
-  [key: string]: unknown;
-  id: string;
-  statusId: string;
-  linesId: string;
-  namespace: string;
-  name: string;
-  state: LogState;
-  pod: string;
-  message: string;
-  text: string;
-  /** The plain-text log for curl and for the whole story. */
-  href: string;
-}
 
 /** Where log fragments go: the broker. */
 export interface LogSink {
@@ -81,22 +57,12 @@ export type RenderLog = (template: string, data: Record<string, unknown>) => Pro
 
 export interface LogFollowersOptions {
   store: FarmStore;
-  cluster: Cluster;
+  reader: PodLogReader;
   render: RenderLog;
   sink: LogSink;
   log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   limits?: Partial<LogLimits>;
 }
-
-export const LOG_TOPIC_PREFIX = 'log:';
-export const logTopic = (namespace: string, name: string): string => `${LOG_TOPIC_PREFIX}${namespace}/${name}`;
-export const logHref = (namespace: string, name: string): string => `/api/v1/sessions/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/logs`;
-
-const panelIds = (namespace: string, name: string) => ({
-  id: domId('session-log', namespace, name),
-  statusId: domId('session-log-status', namespace, name),
-  linesId: domId('session-log-lines', namespace, name),
-});
 
 interface Follow {
   namespace: string;
@@ -140,13 +106,9 @@ export interface LogFollowerStats {
 export class LogFollowers {
   private readonly follows = new Map<string, Follow>();
   private readonly limits: LogLimits;
-  private upstreams = 0;
-  private refused = 0;
   private chunkSeq = 0;
   private unsubscribe: (() => void) | undefined;
   private closed = false;
-  /** Aborted on shutdown: ends the API's open log streams, which would hold up app.close(). */
-  private readonly closing = new AbortController();
 
   constructor(private readonly options: LogFollowersOptions) {
     this.limits = { ...DEFAULT_LOG_LIMITS, ...options.limits };
@@ -158,18 +120,12 @@ export class LogFollowers {
 
   close(): void {
     this.closed = true;
-    this.closing.abort();
     this.unsubscribe?.();
     for (const f of [...this.follows.values()]) this.unwatch(f);
   }
 
   stats(): LogFollowerStats {
-    return { follows: this.follows.size, upstreams: this.upstreams };
-  }
-
-  /** Upstream requests refused because `maxUpstreams` were open (for /metrics). */
-  get refusedCount(): number {
-    return this.refused;
+    return { follows: this.follows.size, upstreams: this.options.reader.upstreams };
   }
 
   /** The broker calls this when a topic gets its first subscriber (true) or loses its last. */
@@ -222,32 +178,6 @@ export class LogFollowers {
     if (!s) return this.panelData(namespace, name, this.options.store.syncStatus().synced ? 'missing' : 'unknown', '', '', '', []);
     if (!s.podName) return this.panelData(namespace, name, FINISHED_PHASES.has(s.phase) ? 'none' : 'waiting', '', s.phase, '', []);
     return this.panelData(namespace, name, 'connecting', s.podName, s.phase, '', []);
-  }
-
-  /** Fails with a ClusterError when the API will not serve this pod's log (a cheap request that reads nothing). */
-  async checkReadable(namespace: string, pod: string, container?: string): Promise<void> {
-    await this.podLog(namespace, pod, discard(), { tailLines: 0, ...(container ? { container } : {}) });
-  }
-
-  /** A pod's log for the API, until it ends, the client goes (`signal`) or the dashboard shuts down. */
-  async stream(namespace: string, pod: string, out: Writable, options: LogOptions & { signal: AbortSignal }): Promise<void> {
-    await this.podLog(namespace, pod, out, { ...options, signal: AbortSignal.any([options.signal, this.closing.signal]) });
-  }
-
-  /** cluster.podLog, counted, so a test can see that a closed client closed its upstream request too. */
-  async podLog(namespace: string, pod: string, out: Writable, options: LogOptions): Promise<void> {
-    // The one entry point of every upstream request: the cap lives here. A page follow that
-    // is refused shows the message and retries with its backoff; the API answers 503.
-    if (this.upstreams >= this.limits.maxUpstreams) {
-      this.refused++;
-      throw new LimitError(503, 'DF_ERR_LOG_FOLLOWS_FULL', `The dashboard is reading as many runner logs as it may (${this.limits.maxUpstreams}) from the API server; try again in a minute.`, 30);
-    }
-    this.upstreams++;
-    try {
-      await this.options.cluster.podLog(namespace, pod, out, options);
-    } finally {
-      this.upstreams--;
-    }
   }
 
   // ---- lifecycle of one follow ----
@@ -335,7 +265,7 @@ export class LogFollowers {
     // A finished session's log is complete: read it once rather than follow it.
     const finished = FINISHED_PHASES.has(this.options.store.getSession(f.namespace, f.name)?.phase ?? 'Pending');
     try {
-      await this.podLog(f.namespace, f.pod, discard(), { tailLines: 0, signal: abort.signal });
+      await this.options.reader.checkReadable(f.namespace, f.pod, { signal: abort.signal });
       if (!current()) return;
       this.setState(f, 'following', '');
       const sink = new Writable({
@@ -344,7 +274,7 @@ export class LogFollowers {
           done();
         },
       });
-      await this.podLog(f.namespace, f.pod, sink, { follow: !finished, tailLines: this.limits.tailLines, signal: abort.signal });
+      await this.options.reader.read(f.namespace, f.pod, sink, { follow: !finished, tailLines: this.limits.tailLines, signal: abort.signal });
       if (!current()) return;
       this.flushPartial(f);
       f.abort = undefined;
@@ -430,7 +360,7 @@ export class LogFollowers {
     f.lastChunkAt = Date.now();
     // A restarted follow re-reads the tail: when it only continues what viewers have, append.
     // A fresh one replaces whatever a page kept from an earlier follow.
-    const append = !replace || (f.tail.length > 0 && startsWith(lines, f.tail));
+    const append = !replace || (f.tail.length > 0 && startsWithLines(lines, f.tail));
     const body = append && replace ? lines.slice(f.tail.length) : lines;
     if (append && body.length === 0) return;
     const chunk = await this.renderChunk(f, append ? 'beforeend' : 'innerHTML', body);
@@ -498,14 +428,14 @@ export class LogFollowers {
   }
 
   private enqueue(f: Follow, job: () => Promise<void>): void {
-    f.chain = f.chain.then(job).catch((err: unknown) => this.options.log.error({ err, session: `${f.namespace}/${f.name}` }, 'could not send a runner log update'));
+    f.chain = f.chain.then(job).catch((err: unknown) => this.options.store.errors.record('log_update', err, 'could not send a runner log update', { session: `${f.namespace}/${f.name}` }));
   }
 
   private async render(template: string, data: Record<string, unknown>): Promise<string | undefined> {
     try {
       return (await this.options.render(template, data)).trim();
     } catch (err) {
-      this.options.log.error({ err, template }, 'could not render a runner log fragment');
+      this.options.store.errors.record('log_update', err, 'could not render a runner log fragment', { template });
       return undefined;
     }
   }
@@ -514,118 +444,4 @@ export class LogFollowers {
     if (f.stopped || this.closed) return;
     this.options.sink.publish(f.topic, new Map([[id, html]]));
   }
-}
-
-/** What the panel says about the log, in the farm's words. */
-export function statusMessage(state: LogState, pod: string, phase: string, detail: string): string {
-  switch (state) {
-    case 'unknown':
-      return 'Waiting for the first data from the cluster.';
-    case 'missing':
-      return 'This TestSession does not exist (any more), so there is no log to show.';
-    case 'waiting':
-      return `No runner pod yet: the session is ${phase || 'Pending'}. Its log appears here once the runner starts.`;
-    case 'none':
-      return `This session ended (${phase}) without a runner pod, so it has no log.`;
-    case 'connecting':
-      return detail ? `Reconnecting to the log of runner pod ${pod}: ${detail}.` : `Connecting to the log of runner pod ${pod}…`;
-    case 'following':
-      return `Live: the log of runner pod ${pod}.`;
-    case 'ended':
-      return `The log of runner pod ${pod} has ended.`;
-    case 'failed':
-      return `${detail} Retrying in a moment.`;
-  }
-}
-
-export function parseLogTopic(topic: string): { namespace: string; name: string } | undefined {
-  if (!topic.startsWith(LOG_TOPIC_PREFIX)) return undefined;
-  const [namespace, name, ...rest] = topic.slice(LOG_TOPIC_PREFIX.length).split('/');
-  return namespace && name && rest.length === 0 ? { namespace, name } : undefined;
-}
-
-// ---- plain functions on lines ----
-
-// CSI and OSC sequences (colours, cursor moves, titles) and other escapes: a terminal acts
-// on them, a page would show them as noise.
-const ANSI = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])/g;
-// Other control characters (tab stays) and the bidi overrides that can make text lie.
-const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
-
-/** One log line as a page may show it: what a terminal would show, without control codes, cut when too long. */
-export function cleanLine(raw: string, maxChars: number): string {
-  let line = raw;
-  // Progress bars rewrite their line with carriage returns: a terminal shows the last text.
-  if (line.includes('\r')) {
-    line = line.replace(/\r+$/, '');
-    line = line.slice(line.lastIndexOf('\r') + 1);
-  }
-  line = line.replace(ANSI, '').replace(CONTROL, '');
-  return line.length > maxChars ? `${line.slice(0, maxChars)} … [line cut at ${maxChars} characters]` : line;
-}
-
-/** Splits a byte stream into clean lines; a line waits for its newline, and one too long is cut. */
-export class LineSplitter {
-  private readonly decoder = new StringDecoder('utf8');
-  private partial = '';
-  /** The start of the current line was too long and went out cut; drop the rest of it. */
-  private cutting = false;
-
-  constructor(private readonly maxChars: number) {}
-
-  push(chunk: Buffer | string): string[] {
-    const parts = (this.partial + (typeof chunk === 'string' ? chunk : this.decoder.write(chunk))).split('\n');
-    this.partial = parts.pop() ?? '';
-    const out: string[] = [];
-    for (const part of parts) {
-      if (this.cutting) this.cutting = false;
-      else out.push(cleanLine(part, this.maxChars));
-    }
-    if (this.partial.length > this.maxChars) {
-      if (!this.cutting) out.push(cleanLine(this.partial, this.maxChars));
-      this.partial = '';
-      this.cutting = true;
-    }
-    return out;
-  }
-
-  /** The last line when the stream ended without a newline. */
-  end(): string[] {
-    const rest = this.partial + this.decoder.end();
-    const cut = this.cutting;
-    this.partial = '';
-    this.cutting = false;
-    return rest && !cut ? [cleanLine(rest, this.maxChars)] : [];
-  }
-}
-
-/** The newest lines that fit in maxLines and maxBytes (each line counts its newline). */
-export function newestWithin(lines: readonly string[], maxLines: number, maxBytes: number): { kept: string[]; skipped: number; bytes: number } {
-  let bytes = 0;
-  let i = lines.length;
-  while (i > 0 && lines.length - i < maxLines) {
-    const size = Buffer.byteLength(lines[i - 1]!) + 1;
-    if (bytes + size > maxBytes) break;
-    bytes += size;
-    i--;
-  }
-  return { kept: lines.slice(i), skipped: i, bytes };
-}
-
-function startsWith(lines: readonly string[], prefix: readonly string[]): boolean {
-  if (prefix.length > lines.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (lines[i] !== prefix[i]) return false;
-  return true;
-}
-
-function joinLines(lines: readonly string[]): string {
-  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
-}
-
-function skipNotice(count: number, namespace: string, name: string): string {
-  return `[dashboard] … ${count} line${count === 1 ? '' : 's'} not shown: the log grows faster than this page shows it. The whole log: ${logHref(namespace, name)}`;
-}
-
-function discard(): Writable {
-  return new Writable({ write: (_chunk, _encoding, done) => done() });
 }

@@ -7,6 +7,7 @@ import { FINISHED_PHASES, type SessionView } from '../farm/types.js';
 import { formatBytes, formatDuration, timeView, type TimeView } from '../http/format.js';
 import { checkLink, checkURL, type UrlPolicy, type UrlVerdict } from '../http/url-policy.js';
 import { sessionHref } from './fragments.js';
+import { progressView } from '../view/progress.js';
 
 export interface TimelineEntry {
   at: TimeView | undefined;
@@ -69,7 +70,7 @@ export function sessionDetailData(store: FarmStore, policy: UrlPolicy, namespace
     cancelRequested: s.spec.cancelRequested,
     actions: sessionActions(s, finished),
     retryOf: s.retryOf ? { name: s.retryOf, href: sessionHref(namespace, s.retryOf) } : undefined,
-    progress: s.progress && s.progress.total > 0 ? { ...s.progress, percent: Math.min(100, Math.round((100 * s.progress.completed) / s.progress.total)) } : undefined,
+    progress: progressView(s.progress),
     results: s.results,
     poolName: s.spec.poolName,
     poolExists: pool !== undefined,

@@ -8,6 +8,7 @@ import { Gauge, Histogram, type Registry } from 'prom-client';
 import type { FarmChange, FarmStore } from '../farm/store.js';
 import { DEVICE_STATES, FINISHED_PHASES, SESSION_PHASES, type DeviceView, type PoolView, type SessionView } from '../farm/types.js';
 import { PREFIX, RecentKeys, type Labels } from './registry.js';
+import { countDevices } from '../farm/devices.js';
 
 /** Cuttlefish boots take from tens of seconds to several minutes. */
 export const BOOT_BUCKETS = [5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200];
@@ -37,8 +38,7 @@ export function farmFigures(pools: readonly PoolView[], sessions: Iterable<Sessi
   for (const pool of pools) {
     namespaces.add(pool.namespace);
     queues.set(`${pool.namespace}/${pool.name}`, { namespace: pool.namespace, pool: pool.name, pending: 0 });
-    const counts = { Booting: 0, Idle: 0, Busy: 0, Unhealthy: 0 };
-    for (const d of pool.devices) counts[d.state]++;
+    const counts = countDevices(pool.devices);
     for (const state of DEVICE_STATES) devices.push([{ namespace: pool.namespace, pool: pool.name, state }, counts[state]]);
   }
   const phases = new Map<string, Record<string, number>>();

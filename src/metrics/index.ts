@@ -8,7 +8,7 @@ import type { Render } from '../live/broker.js';
 import { DashboardMetrics, type DashboardSources } from './dashboard-metrics.js';
 import { FarmMetrics } from './farm-metrics.js';
 import { registerInsightsMetrics, type InsightsSource } from './insights-metrics.js';
-import { processMetrics } from './registry.js';
+import { PREFIX, processMetrics, totalsCounter } from './registry.js';
 
 export interface MetricsSources extends DashboardSources {
   store: FarmStore;
@@ -26,6 +26,14 @@ export class Metrics {
     this.farm = new FarmMetrics(this.registry, sources.store);
     this.dashboard = new DashboardMetrics(this.registry, sources);
     if (sources.insights) registerInsightsMetrics(this.registry, sources.insights);
+    const errors = sources.store.errors;
+    totalsCounter(
+      this.registry,
+      `${PREFIX}internal_errors_total`,
+      'Failures caught inside the dashboard (each also logged at error level), by where they were caught. Anything above 0 is a bug to report.',
+      ['where'],
+      () => errors.totals().map(([where, n]) => [{ where }, n] as const),
+    );
   }
 
   /** Wraps a fragment render function to time it. */

@@ -6,16 +6,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadAllYaml } from '@kubernetes/client-node';
-import { ConfigError } from '../config.js';
+import { checkKubeconfig, ConfigError, flagHelp, parseFlags } from '../flags.js';
 import { ClusterError } from '../kube/errors.js';
 import { KubeCluster, loadKubeConfig } from '../kube/kube-cluster.js';
 import type { Cluster, NewKubeObject } from '../kube/types.js';
 import { FarmSimulator, type Transition } from './simulator.js';
+import { isDnsLabel } from '../kube/names.js';
 
 const PROGRAM = 'droidfarm-simulate';
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const EXAMPLE_TEMPLATES = join(import.meta.dirname, '..', '..', 'deploy', 'examples', 'devicetemplates.yaml');
 
 export interface SimulateConfig {
@@ -33,7 +32,7 @@ export interface SimulateConfig {
 }
 
 const FLAGS = {
-  kubeconfig: { type: 'string', help: 'kubeconfig file (env KUBECONFIG; default ~/.kube/config)' },
+  kubeconfig: { type: 'string', env: 'KUBECONFIG', help: 'kubeconfig file, else ~/.kube/config' },
   context: { type: 'string', help: 'kubeconfig context to use' },
   namespace: { type: 'string', help: "namespace to simulate in (default: the context's, else default)" },
   pools: { type: 'string', help: 'DevicePools to create if missing: sim-1 … sim-N (default 3)' },
@@ -47,9 +46,7 @@ const FLAGS = {
 } as const;
 
 export function helpText(): string {
-  const lines = ['Usage: npm run simulate -- --kubeconfig <path> [flags]', ''];
-  for (const [name, flag] of Object.entries(FLAGS)) lines.push(`  --${name.padEnd(22)} ${flag.help}`);
-  return lines.join('\n');
+  return flagHelp('npm run simulate -- --kubeconfig <path> [flags]', FLAGS);
 }
 
 export interface SimulateEnvironment {
@@ -61,30 +58,12 @@ export interface SimulateEnvironment {
 
 /** Parses and validates the flags; throws ConfigError. Returns null when --help was asked. */
 export function parseSimulateArgs({ argv, env, home = homedir(), fileExists = existsSync }: SimulateEnvironment): SimulateConfig | null {
-  let values: Partial<Record<keyof typeof FLAGS, string | boolean>>;
-  try {
-    const options = Object.fromEntries(Object.entries(FLAGS).map(([name, f]) => [name, { type: f.type }]));
-    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as typeof values;
-  } catch (err) {
-    throw new ConfigError(`${(err as Error).message}. Run with --help to see the flags.`);
-  }
-  if (values.help) return null;
-  const str = (name: keyof typeof FLAGS) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
-
-  const number = (name: keyof typeof FLAGS, fallback: number, opts: { min: number; max: number; integer?: boolean; above?: boolean }) => {
-    const raw = str(name);
-    if (raw === undefined) return fallback;
-    const n = /^\s*$/.test(raw) ? NaN : Number(raw);
-    const kind = opts.integer ? 'a whole number' : 'a number';
-    if (!Number.isFinite(n) || (opts.integer && !Number.isInteger(n)) || n > opts.max || (opts.above ? n <= opts.min : n < opts.min)) {
-      const range = opts.above ? `above ${opts.min} and at most ${opts.max}` : `from ${opts.min} to ${opts.max}`;
-      throw new ConfigError(`--${name} ${JSON.stringify(raw)} is not valid: use ${kind} ${range}.`);
-    }
-    return n;
-  };
+  const flags = parseFlags(argv, env, FLAGS);
+  if (flags.help) return null;
+  const { str, number } = flags;
 
   const namespace = str('namespace');
-  if (namespace !== undefined && !DNS_LABEL.test(namespace)) {
+  if (namespace !== undefined && !isDnsLabel(namespace)) {
     throw new ConfigError(`--namespace ${JSON.stringify(namespace)} is not a valid namespace name (lowercase letters, digits and '-', at most 63).`);
   }
 
@@ -100,12 +79,9 @@ export function parseSimulateArgs({ argv, env, home = homedir(), fileExists = ex
     tickMs: number('tick-ms', 500, { min: 10, max: 60_000, integer: true }),
   };
 
-  const kubeconfig = str('kubeconfig') ?? (env.KUBECONFIG || undefined);
+  const kubeconfig = str('kubeconfig');
   if (kubeconfig !== undefined) {
-    const first = kubeconfig.split(':').find(Boolean);
-    if (!first || !fileExists(first)) {
-      throw new ConfigError(`kubeconfig ${JSON.stringify(kubeconfig)} does not exist: fix --kubeconfig / KUBECONFIG.`);
-    }
+    checkKubeconfig(kubeconfig, fileExists, 'fix --kubeconfig / KUBECONFIG');
     return { ...config, kubeconfig };
   }
   const fallback = join(home, '.kube', 'config');

@@ -3,11 +3,17 @@
 // reads the pools' and sessions' specs, advances its model in simulated time (scaled by
 // --speed) and writes status through the status subresource, plus Kubernetes Events for
 // the notable transitions. The model is the source of truth for status: it never waits
-// for its own writes to come back.
+// for its own writes to come back. The model itself is pure step functions:
+// device-model.ts, session-model.ts, pool-status.ts (what is written) and workload.ts (the
+// demo's flow of new sessions); this file reads, calls them, and writes what they say.
 import type { Cluster, KubeObject } from '../kube/types.js';
 import { FINISHED_PHASES, type DeviceState, type SessionPhase } from '../farm/types.js';
 import type { ArtifactFacts } from './artifacts.js';
-import { between, logNormal, streamFor, type Random } from './random.js';
+import { advanceDevice, assignDevice, MEAN_TIME_BETWEEN_FAILURES_MS, newDevice, releaseDevice, type SimDevice } from './device-model.js';
+import { poolStatus } from './pool-status.js';
+import { between, streamFor, type Random } from './random.js';
+import { adoptSession, advanceSession, assign, finish, waiting, type Artifacts, type SessionStep, type SimSession, type Stamp } from './session-model.js';
+import { simulatedSession, startsSession } from './workload.js';
 
 export interface SimulatorOptions {
   cluster: Cluster;
@@ -47,24 +53,15 @@ export type Transition =
   | { kind: 'device'; namespace: string; pool: string; device: string; state: DeviceState }
   | { kind: 'session'; namespace: string; session: string; phase: SessionPhase };
 
-interface SimDevice {
-  name: string;
-  state: DeviceState;
-  random: Random;
-  bootStartedAt: number;
-  readyAt: number | undefined;
-  /** Simulated time at which the current state ends (boot done, recovery). */
-  until: number;
-  session: string;
-  message: string;
-}
-
+/** A pool as the simulator plays it: its devices, and what it last wrote. */
 interface SimPool {
   namespace: string;
   name: string;
   replicas: number;
   generation: number;
   devices: SimDevice[];
+  /** Each device's own random stream, by name. */
+  randoms: Map<string, Random>;
   nextIndex: number;
   dirty: boolean;
   lastHeartbeat: number;
@@ -73,46 +70,18 @@ interface SimPool {
   ready: { status: 'True' | 'False'; since: string } | undefined;
 }
 
-interface SimSession {
-  namespace: string;
-  name: string;
-  uid: string;
-  pool: string;
-  createdAt: number;
-  /** Order in which the simulator first saw the session: ties of createdAt (1 s resolution) break on it. */
-  seq: number;
-  timeoutMs: number;
-  hasRunner: boolean;
-  cancelRequested: boolean;
-  phase: SessionPhase;
+/** A session as the simulator plays it: the model, its random stream, its uid. */
+interface Played {
+  model: SimSession;
   random: Random;
-  device: SimDevice | undefined;
-  phaseSince: number;
-  assignedAt: number | undefined;
-  startedAt: number | undefined;
-  total: number;
-  completed: number;
-  failedTests: number;
-  skippedTests: number;
-  /** Simulated time per test. */
-  paceMs: number;
-  ownedBySimulator: boolean;
-  finishedAt: number | undefined;
-  dirty: boolean;
-  status: Record<string, unknown>;
 }
 
-const BOOT_MEAN_MS = 35_000;
-const ASSIGN_TO_RUN_MS = 2_000;
 const HEARTBEAT_MS = 15_000;
-const RECOVERY_MS = 20_000;
-/** An idle device turns unhealthy about once per this much simulated time. */
-const MEAN_TIME_BETWEEN_FAILURES_MS = 40 * 60_000;
 const COMPONENT = 'droidfarm-simulator';
 
 export class FarmSimulator {
   private readonly pools = new Map<string, SimPool>();
-  private readonly sessions = new Map<string, SimSession>();
+  private readonly sessions = new Map<string, Played>();
   private readonly cluster: Cluster;
   private readonly seed: number;
   private readonly speed: number;
@@ -211,6 +180,7 @@ export class FarmSimulator {
       replicas: 0,
       generation: 0,
       devices: [],
+      randoms: new Map(),
       nextIndex: 0,
       dirty: true,
       lastHeartbeat: this.simNow,
@@ -218,11 +188,10 @@ export class FarmSimulator {
       ready: undefined,
     };
     // Continue from what an earlier simulator (or operator) reported.
-    const reported = ((o.status as { devices?: Array<{ name: string; state: DeviceState; session?: string }> } | undefined)?.devices ?? []);
+    const reported = (o.status as { devices?: Array<{ name: string; state: DeviceState; session?: string }> } | undefined)?.devices ?? [];
     for (const d of reported) {
       const device = this.newDevice(pool, d.name, true);
-      device.state = d.state === 'Busy' ? 'Idle' : d.state;
-      pool.devices.push(device);
+      pool.devices.push({ ...device, state: d.state === 'Busy' ? 'Idle' : d.state });
       const index = Number(d.name.split('-').pop());
       if (Number.isInteger(index)) pool.nextIndex = Math.max(pool.nextIndex, index + 1);
     }
@@ -231,33 +200,22 @@ export class FarmSimulator {
 
   private newDevice(pool: SimPool, name: string, warm: boolean): SimDevice {
     const random = streamFor(this.seed, pool.namespace, pool.name, name);
-    const bootMs = logNormal(random, BOOT_MEAN_MS);
-    const isWarm = warm || (this.firstTick && this.options.warmStart === true);
-    return {
-      name,
-      state: isWarm ? 'Idle' : 'Booting',
-      random,
-      bootStartedAt: this.simNow - (isWarm ? bootMs : 0),
-      readyAt: isWarm ? this.simNow : undefined,
-      until: isWarm ? 0 : this.simNow + bootMs,
-      session: '',
-      message: '',
-    };
+    pool.randoms.set(name, random);
+    return newDevice(name, this.simNow, random, warm || (this.firstTick && this.options.warmStart === true));
   }
 
   /** Keeps the device list in line with spec.replicas: add Booting devices, remove spare ones. */
   private scale(pool: SimPool): void {
     while (pool.devices.length < pool.replicas) {
-      const name = `${pool.name}-${pool.nextIndex++}`;
-      const device = this.newDevice(pool, name, false);
+      const device = this.newDevice(pool, `${pool.name}-${pool.nextIndex++}`, false);
       pool.devices.push(device);
       this.transition(pool, device);
-      pool.dirty = true;
     }
     while (pool.devices.length > pool.replicas) {
       // Remove the newest device that is not running a session; busy ones finish first.
       const index = findLastIndex(pool.devices, (d) => d.state !== 'Busy');
       if (index < 0) break;
+      pool.randoms.delete(pool.devices[index]!.name);
       pool.devices.splice(index, 1);
       pool.dirty = true;
     }
@@ -277,69 +235,36 @@ export class FarmSimulator {
       const k = keyOf(o);
       seen.add(k);
       const spec = (o.spec ?? {}) as { poolRef?: { name?: string }; timeoutSeconds?: number; runner?: unknown; cancelRequested?: boolean };
-      let session = this.sessions.get(k);
-      if (!session) {
+      let played = this.sessions.get(k);
+      if (!played) {
         const status = (o.status ?? {}) as { phase?: SessionPhase; progress?: { completed?: number; total?: number } };
         const phase = status.phase ?? 'Pending';
         if (FINISHED_PHASES.has(phase)) continue; // finished: not ours to touch
-        session = this.adoptSession(o, spec);
-        this.sessions.set(k, session);
+        const namespace = o.metadata.namespace!;
+        const random = streamFor(this.seed, namespace, o.metadata.name);
+        const facts = { pool: spec.poolRef?.name ?? '', timeoutSeconds: spec.timeoutSeconds, hasRunner: spec.runner !== undefined, ownedBySimulator: o.metadata.labels?.['droidfarm.io/simulated'] === 'true' };
+        played = { model: adoptSession(namespace, o.metadata.name, facts, createdAtOf(o), this.nextSeq++, this.simNow, random), random };
+        this.sessions.set(k, played);
         if (phase === 'Pending') {
-          this.options.onTransition?.({ kind: 'session', namespace: session.namespace, session: session.name, phase: 'Pending' });
+          this.options.onTransition?.({ kind: 'session', namespace, session: played.model.name, phase: 'Pending' });
         } else {
           // Assigned or Running under an earlier simulator (or operator) whose runner is gone:
           // its device was already given back when the pool was adopted. End it plainly
           // instead of leaving it Running forever on a device that shows Idle.
-          session.status = { ...(o.status as Record<string, unknown>) };
-          session.phase = phase;
-          session.total = status.progress?.total ?? session.total;
-          session.completed = Math.min(status.progress?.completed ?? 0, session.total);
-          this.finish(session, 'Failed', 'RunnerLost', `The operator restarted while the session was ${phase}; its runner was lost.`);
+          const total = status.progress?.total ?? played.model.total;
+          played.model = { ...played.model, status: { ...(o.status as Record<string, unknown>) }, phase, total, completed: Math.min(status.progress?.completed ?? 0, total) };
+          this.apply(played, finish(played.model, 'Failed', 'RunnerLost', `The operator restarted while the session was ${phase}; its runner was lost.`, this.simNow, random, this.stampFn, this.artifactsFn));
           continue;
         }
       }
-      session.cancelRequested = spec.cancelRequested === true;
+      played.model = { ...played.model, cancelRequested: spec.cancelRequested === true };
     }
-    for (const [k, s] of [...this.sessions]) {
+    for (const [k, p] of [...this.sessions]) {
       if (seen.has(k)) continue;
       // Deleted while running: give its device back.
-      if (s.device) this.releaseDevice(s);
+      if (p.model.device) this.giveBack(p.model, p.model.device);
       this.sessions.delete(k);
     }
-  }
-
-  private adoptSession(o: KubeObject, spec: { poolRef?: { name?: string }; timeoutSeconds?: number; runner?: unknown }): SimSession {
-    const namespace = o.metadata.namespace!;
-    const name = o.metadata.name;
-    const random = streamFor(this.seed, namespace, name);
-    const total = between(random, 12, 80);
-    const willFail = random() < 0.18;
-    return {
-      namespace,
-      name,
-      uid: o.metadata.uid ?? '',
-      pool: spec.poolRef?.name ?? '',
-      createdAt: createdAtOf(o),
-      seq: this.nextSeq++,
-      timeoutMs: (spec.timeoutSeconds ?? 1800) * 1000,
-      hasRunner: spec.runner !== undefined,
-      cancelRequested: false,
-      phase: 'Pending',
-      random,
-      device: undefined,
-      phaseSince: this.simNow,
-      assignedAt: undefined,
-      startedAt: undefined,
-      total,
-      completed: 0,
-      failedTests: willFail ? between(random, 1, 4) : 0,
-      skippedTests: between(random, 0, 2),
-      paceMs: logNormal(random, 2_500, 0.5),
-      ownedBySimulator: o.metadata.labels?.['droidfarm.io/simulated'] === 'true',
-      finishedAt: undefined,
-      dirty: false,
-      status: {},
-    };
   }
 
   // ---- advancing the model ----
@@ -347,29 +272,14 @@ export class FarmSimulator {
   private advanceDevices(): void {
     const failureChance = (this.tickMs * this.speed) / MEAN_TIME_BETWEEN_FAILURES_MS;
     for (const pool of this.pools.values()) {
-      for (const device of pool.devices) {
-        if (device.state === 'Booting' && this.simNow >= device.until) {
-          device.state = 'Idle';
-          device.readyAt = this.simNow;
-          device.message = '';
-          this.transition(pool, device);
-          this.event('DevicePool', pool, 'Normal', 'DeviceReady', `Device ${device.name} booted in ${Math.round((this.simNow - device.bootStartedAt) / 1000)}s`);
-        } else if (device.state === 'Idle' && device.random() < failureChance) {
-          device.state = 'Unhealthy';
-          device.until = this.simNow + logNormal(device.random, RECOVERY_MS);
-          device.message = pick(device.random, ['adb heartbeat lost', 'launcher not responding', 'boot animation stuck after restart', 'disk pressure on emulator overlay']);
-          this.transition(pool, device);
-          this.event('DevicePool', pool, 'Warning', 'DeviceUnhealthy', `Device ${device.name}: ${device.message}`);
-        } else if (device.state === 'Unhealthy' && this.simNow >= device.until) {
-          // Recovery is a reboot of the emulator.
-          device.state = 'Booting';
-          device.bootStartedAt = this.simNow;
-          device.readyAt = undefined;
-          device.until = this.simNow + logNormal(device.random, BOOT_MEAN_MS);
-          device.message = 'restarting after health check failure';
-          this.transition(pool, device);
-        }
-      }
+      pool.devices = pool.devices.map((before) => {
+        const { device, change } = advanceDevice(before, this.simNow, pool.randoms.get(before.name)!, failureChance);
+        if (!change) return device;
+        this.transition(pool, device);
+        if (change.kind === 'ready') this.event('DevicePool', pool, 'Normal', 'DeviceReady', `Device ${device.name} booted in ${Math.round(change.bootMs / 1000)}s`);
+        if (change.kind === 'unhealthy') this.event('DevicePool', pool, 'Warning', 'DeviceUnhealthy', `Device ${device.name}: ${change.reason}`);
+        return device;
+      });
       if (this.simNow - pool.lastHeartbeat >= HEARTBEAT_MS) {
         pool.lastHeartbeat = this.simNow;
         pool.dirty = true;
@@ -379,127 +289,72 @@ export class FarmSimulator {
 
   private advanceSessions(): void {
     // Pending sessions are served in order of creation, per pool.
-    const pending = [...this.sessions.values()]
-      .filter((s) => s.phase === 'Pending')
-      .sort((a, b) => a.seq - b.seq);
-    for (const session of pending) {
+    const pending = [...this.sessions.values()].filter((p) => p.model.phase === 'Pending').sort((a, b) => a.model.seq - b.model.seq);
+    for (const played of pending) {
+      const session = played.model;
       if (session.cancelRequested) {
-        this.finish(session, 'Cancelled', 'CancelRequested', 'Stopped before a device was assigned.');
+        this.apply(played, finish(session, 'Cancelled', 'CancelRequested', 'Stopped before a device was assigned.', this.simNow, played.random, this.stampFn, this.artifactsFn));
         continue;
       }
       const pool = this.pools.get(`${session.namespace}/${session.pool}`);
       if (!pool) {
-        this.setMessage(session, 'PoolNotFound', `DevicePool ${session.pool} does not exist in ${session.namespace}.`);
+        played.model = waiting(session, 'PoolNotFound', `DevicePool ${session.pool} does not exist in ${session.namespace}.`);
         continue;
       }
       const device = pool.devices.filter((d) => d.state === 'Idle').sort((a, b) => compareNames(a.name, b.name))[0];
       if (!device) {
-        this.setMessage(session, 'WaitingForDevice', `Waiting for an idle device in ${pool.name}.`);
+        played.model = waiting(session, 'WaitingForDevice', `Waiting for an idle device in ${pool.name}.`);
         continue;
       }
-      device.state = 'Busy';
-      device.session = session.name;
-      session.device = device;
-      pool.dirty = true;
-      this.transition(pool, device);
-      this.setPhase(session, 'Assigned', 'DeviceAssigned', `Assigned to ${device.name}.`);
-      session.assignedAt = this.simNow;
-      session.status.assignedAt = this.stamp();
-      session.status.device = { name: device.name, streamURL: this.streamURL(pool, device), appiumURL: this.appiumURL(pool, device) };
-      if (session.hasRunner) session.status.podName = `${session.name}-runner`;
-      this.event('TestSession', session, 'Normal', 'DeviceAssigned', `Assigned to device ${device.name} of pool ${pool.name}`);
+      const busy = assignDevice(device, session.name);
+      pool.devices = pool.devices.map((d) => (d === device ? busy : d));
+      this.transition(pool, busy);
+      this.apply(played, assign(session, { name: busy.name, streamURL: this.streamURL(pool.namespace, busy.name), appiumURL: this.appiumURL(pool.namespace, busy.name) }, this.simNow, this.stampFn));
+      this.event('TestSession', session, 'Normal', 'DeviceAssigned', `Assigned to device ${busy.name} of pool ${pool.name}`);
     }
-
-    for (const session of this.sessions.values()) {
-      if (session.phase === 'Assigned') {
-        if (session.cancelRequested) this.finish(session, 'Cancelled', 'CancelRequested', 'Stopped by an operator.');
-        else if (this.simNow - session.phaseSince >= ASSIGN_TO_RUN_MS) {
-          session.startedAt = this.simNow;
-          this.setPhase(session, 'Running', 'Running', `Running ${session.total} tests.`);
-          session.status.startTime = this.stamp();
-          session.status.progress = { completed: 0, total: session.total };
-          this.event('TestSession', session, 'Normal', 'Started', `Test run started with ${session.total} tests`);
-          this.log(session, `runner started: ${session.total} tests on ${session.device?.name}`);
-        }
-      } else if (session.phase === 'Running') {
-        if (session.cancelRequested) {
-          this.finish(session, 'Cancelled', 'CancelRequested', `Stopped by an operator after ${session.completed} of ${session.total} tests.`);
-        } else if (this.simNow - (session.assignedAt ?? session.phaseSince) >= session.timeoutMs) {
-          // spec.timeoutSeconds counts from the assignment (see the CRD).
-          this.finish(session, 'TimedOut', 'Timeout', `Did not finish within ${session.timeoutMs / 1000}s (${session.completed} of ${session.total} tests done).`);
-        } else {
-          const due = Math.min(session.total, Math.floor((this.simNow - (session.startedAt ?? 0)) / session.paceMs));
-          while (session.completed < due) {
-            session.completed++;
-            const failed = session.completed > session.total - session.failedTests;
-            this.log(session, `[${session.completed}/${session.total}] ${testName(session.random)} ${failed ? 'FAILED' : 'PASSED'}`);
-            session.dirty = true;
-          }
-          session.status.progress = { completed: session.completed, total: session.total };
-          session.status.results = this.results(session, false);
-          if (session.completed >= session.total) {
-            const failed = session.failedTests > 0;
-            this.finish(
-              session,
-              failed ? 'Failed' : 'Succeeded',
-              failed ? 'TestsFailed' : 'AllTestsPassed',
-              failed ? `${session.failedTests} of ${session.total} tests failed.` : `All ${session.total - session.skippedTests} tests passed.`,
-            );
-          }
-        }
+    for (const played of this.sessions.values()) {
+      if (played.model.phase === 'Assigned' || played.model.phase === 'Running') {
+        this.apply(played, advanceSession(played.model, this.simNow, played.random, this.stampFn, this.artifactsFn));
       }
     }
   }
 
-  /**
-   * Results of the tests run so far, matching the runner log: the failing tests are the last
-   * ones of the run; skipped tests are only known from the final report of a complete run.
-   */
-  private results(session: SimSession, complete: boolean): { passed: number; failed: number; skipped: number } {
-    const failed = Math.max(0, session.completed - (session.total - session.failedTests));
-    const skipped = complete ? Math.min(session.skippedTests, session.completed - failed) : 0;
-    return { passed: session.completed - failed - skipped, failed, skipped };
+  /** Takes a step's new state and tells what it did: transitions, log lines, Events, devices given back. */
+  private apply(played: Played, { session, steps }: { session: SimSession; steps: SessionStep[] }): void {
+    const before = played.model;
+    played.model = session;
+    for (const step of steps) {
+      switch (step.kind) {
+        case 'assigned':
+          this.options.onTransition?.({ kind: 'session', namespace: session.namespace, session: session.name, phase: 'Assigned' });
+          break;
+        case 'started':
+          this.options.onTransition?.({ kind: 'session', namespace: session.namespace, session: session.name, phase: 'Running' });
+          this.event('TestSession', session, 'Normal', 'Started', `Test run started with ${session.total} tests`);
+          this.log(session, `runner started: ${session.total} tests on ${before.device}`);
+          break;
+        case 'test':
+          this.log(session, `[${step.index}/${session.total}] ${step.test} ${step.passed ? 'PASSED' : 'FAILED'}`);
+          break;
+        case 'finished':
+          this.options.onTransition?.({ kind: 'session', namespace: session.namespace, session: session.name, phase: step.phase });
+          if (step.device) this.giveBack(session, step.device);
+          this.log(session, `runner finished: ${step.phase} (${step.message})`);
+          if (session.hasRunner) this.options.podLogs?.endPodLog(session.namespace, `${session.name}-runner`);
+          this.event('TestSession', session, step.phase === 'Succeeded' ? 'Normal' : 'Warning', step.reason, step.message);
+          break;
+      }
+    }
   }
 
-  private finish(session: SimSession, phase: SessionPhase, reason: string, message: string): void {
-    session.status.completionTime = this.stamp();
-    session.status.results = this.results(session, (phase === 'Succeeded' || phase === 'Failed') && session.completed >= session.total);
-    if (session.startedAt !== undefined) session.status.artifacts = this.artifacts(session, phase);
-    this.setPhase(session, phase, reason, message);
-    session.finishedAt = this.simNow;
-    if (session.device) this.releaseDevice(session);
-    this.log(session, `runner finished: ${phase} (${message})`);
-    if (session.hasRunner) this.options.podLogs?.endPodLog(session.namespace, `${session.name}-runner`);
-    this.event('TestSession', session, phase === 'Succeeded' ? 'Normal' : 'Warning', reason, message);
-  }
-
-  private releaseDevice(session: SimSession): void {
-    const device = session.device!;
+  /** The session's device is free again (unless it already serves another). */
+  private giveBack(session: SimSession, deviceName: string): void {
     const pool = this.pools.get(`${session.namespace}/${session.pool}`);
-    session.device = undefined;
-    if (!pool || device.session !== session.name) return;
-    device.session = '';
-    if (device.state === 'Busy') device.state = 'Idle';
-    pool.dirty = true;
-    this.transition(pool, device);
-  }
-
-  private setPhase(session: SimSession, phase: SessionPhase, reason: string, message: string): void {
-    session.phase = phase;
-    session.phaseSince = this.simNow;
-    session.status.phase = phase;
-    session.status.reason = reason;
-    session.status.message = message;
-    session.dirty = true;
-    this.options.onTransition?.({ kind: 'session', namespace: session.namespace, session: session.name, phase });
-  }
-
-  private setMessage(session: SimSession, reason: string, message: string): void {
-    if (session.status.phase === 'Pending' && session.status.reason === reason && session.status.message === message) return;
-    session.status.phase = 'Pending';
-    session.status.reason = reason;
-    session.status.message = message;
-    session.dirty = true;
+    const device = pool?.devices.find((d) => d.name === deviceName);
+    if (!pool || !device || device.session !== session.name) return;
+    const free = releaseDevice(device);
+    pool.devices = pool.devices.map((d) => (d === device ? free : d));
+    this.transition(pool, free);
   }
 
   private transition(pool: SimPool, device: SimDevice): void {
@@ -511,30 +366,12 @@ export class FarmSimulator {
 
   private async generateSessions(): Promise<void> {
     const rate = this.options.sessionsPerMinute ?? 0;
-    if (rate <= 0) return;
-    const chance = (rate * this.tickMs * this.speed) / 60_000;
     for (const pool of this.pools.values()) {
-      if (pool.generator() >= chance) continue;
-      const random = pool.generator;
-      const suite = pick(random, ['smoke', 'login', 'checkout', 'onboarding', 'regression', 'payments', 'search']);
-      const app = pick(random, ['com.example.shop', 'com.example.bank', 'com.example.maps']);
-      const build = between(random, 100, 140);
-      // Named here from the seeded stream, not by the server's generateName: a session's
-      // story is seeded by its name, so server-chosen names would break determinism.
+      if (!startsSession(pool.generator, rate, this.tickMs * this.speed)) continue;
+      const planned = simulatedSession(pool.generator, pool.namespace, pool.name);
       for (let attempt = 0; attempt < 5; attempt++) {
-        const name = `${pool.name}-${suite}-${nameSuffix(random)}`;
         try {
-          await this.cluster.create('sessions', pool.namespace, {
-            apiVersion: 'droidfarm.io/v1alpha1',
-            kind: 'TestSession',
-            metadata: { name, namespace: pool.namespace, labels: { 'droidfarm.io/simulated': 'true', 'droidfarm.io/suite': suite } },
-            spec: {
-              poolRef: { name: pool.name },
-              timeoutSeconds: 900,
-              apps: [{ packageName: app, apkURL: `https://artifacts.droidfarm.example/apks/${app}-${build}.apk` }],
-              runner: { image: 'ghcr.io/droidfarm/espresso-runner:1.8', command: ['run-suite'], args: [`--suite=${suite}`], env: [{ name: 'APP_PACKAGE', value: app }] },
-            },
-          });
+          await this.cluster.create('sessions', pool.namespace, planned.object(planned.nameFor()));
           break;
         } catch (err) {
           // The name is taken (an earlier run with the same seed): draw another.
@@ -548,11 +385,14 @@ export class FarmSimulator {
 
   private async forgetOldSessions(): Promise<void> {
     const keep = this.options.keepFinishedMs;
-    for (const [k, s] of [...this.sessions]) {
+    for (const [k, { model: s }] of [...this.sessions]) {
       if (s.finishedAt === undefined || s.dirty) continue;
       if (keep !== undefined && s.ownedBySimulator && this.simNow - s.finishedAt > keep) {
         this.sessions.delete(k);
-        await this.cluster.delete('sessions', s.namespace, s.name).catch(() => undefined);
+        await this.cluster.delete('sessions', s.namespace, s.name).catch((err: unknown) => {
+          // Gone already (someone deleted it) is the expected failure; anything else is said.
+          if ((err as { status?: number }).status !== 404) this.options.log?.warn({ err, session: `${s.namespace}/${s.name}` }, 'could not delete an old simulated session');
+        });
         this.options.podLogs?.deletePodLog(s.namespace, `${s.name}-runner`);
       } else if (keep === undefined) {
         // Not ours to delete: stop tracking it once its final status is written.
@@ -568,71 +408,27 @@ export class FarmSimulator {
     let failure: unknown;
     for (const pool of this.pools.values()) {
       if (!pool.dirty) continue;
-      const counts = { booting: 0, idle: 0, busy: 0, unhealthy: 0 };
-      for (const d of pool.devices) counts[d.state.toLowerCase() as keyof typeof counts]++;
-      const ready = counts.booting === 0 && pool.devices.length === pool.replicas;
-      const readyStatus = ready ? 'True' : 'False';
-      const since = pool.ready?.status === readyStatus ? pool.ready.since : now;
-      const missing = pool.replicas - pool.devices.length;
-      const notReady = [
-        counts.booting ? `${counts.booting} booting` : '',
-        missing > 0 ? `${missing} to create` : '',
-        missing < 0 ? `${-missing} to remove once their sessions end` : '',
-      ].filter(Boolean);
-      const ok = await this.write(pool, 'pools', pool.namespace, pool.name, {
-        status: {
-          observedGeneration: pool.generation,
-          replicas: pool.devices.length,
-          counts,
-          devices: pool.devices.map((d) => ({
-            name: d.name,
-            state: d.state,
-            podName: `${d.name}-cvd`,
-            nodeName: `farm-node-${hashIndex(d.name, 4)}`,
-            streamURL: this.streamURL(pool, d),
-            appiumURL: this.appiumURL(pool, d),
-            // Absent, not null: the array is replaced whole and the schema has no nullable fields.
-            session: d.session || undefined,
-            bootStartedAt: this.stamp(d.bootStartedAt),
-            readyAt: d.readyAt === undefined ? undefined : this.stamp(d.readyAt),
-            lastHeartbeatTime: now,
-            message: d.message || undefined,
-          })),
-          conditions: [
-            {
-              type: 'Ready',
-              status: readyStatus,
-              reason: ready ? 'AllDevicesUp' : 'Scaling',
-              message: ready ? `${pool.devices.length} devices up` : notReady.join(', '),
-              lastTransitionTime: since,
-              observedGeneration: pool.generation,
-            },
-          ],
-        },
-      }).catch((err: unknown) => {
+      const { status, ready } = poolStatus(pool, now, (at) => this.stamp(at), { streamURL: (ns, d) => this.streamURL(ns, d), appiumURL: (ns, d) => this.appiumURL(ns, d) });
+      const ok = await this.write(pool, 'pools', pool.namespace, pool.name, { status }).catch((err: unknown) => {
         failure ??= err;
         return false;
       });
-      if (ok) pool.ready = { status: readyStatus, since };
+      if (ok) pool.ready = ready;
     }
-    for (const session of this.sessions.values()) {
-      if (!session.dirty) continue;
-      await this.write(session, 'sessions', session.namespace, session.name, { status: session.status }).catch((err: unknown) => {
+    for (const played of this.sessions.values()) {
+      if (!played.model.dirty) continue;
+      const clean = { dirty: true };
+      await this.write(clean, 'sessions', played.model.namespace, played.model.name, { status: played.model.status }).catch((err: unknown) => {
         failure ??= err;
       });
+      if (!clean.dirty) played.model = { ...played.model, dirty: false };
     }
     // A failed write leaves the object dirty, so the next tick writes it again.
     if (failure !== undefined) throw failure;
   }
 
   /** Writes status; the object is clean afterwards. False when it was deleted meanwhile. */
-  private async write(
-    target: { dirty: boolean },
-    resource: 'pools' | 'sessions',
-    namespace: string,
-    name: string,
-    patch: Record<string, unknown>,
-  ): Promise<boolean> {
+  private async write(target: { dirty: boolean }, resource: 'pools' | 'sessions', namespace: string, name: string, patch: Record<string, unknown>): Promise<boolean> {
     try {
       await this.cluster.patch(resource, namespace, name, patch, { subresource: 'status' });
       target.dirty = false;
@@ -677,26 +473,25 @@ export class FarmSimulator {
     if (session.hasRunner) this.options.podLogs?.appendPodLog(session.namespace, `${session.name}-runner`, `${new Date().toISOString()} ${line}`);
   }
 
-  private artifacts(session: SimSession, phase: SessionPhase): Array<Record<string, unknown>> {
+  private readonly artifactsFn: Artifacts = (session, phase, results, random) => {
     const base = `${this.options.artifactBaseURL ?? 'https://artifacts.droidfarm.example'}/${encodeURIComponent(session.namespace)}/${encodeURIComponent(session.name)}`;
-    const facts: ArtifactFacts = { namespace: session.namespace, session: session.name, phase, results: session.status.results as ArtifactFacts['results'] };
+    const facts: ArtifactFacts = { namespace: session.namespace, session: session.name, phase, results };
     const artifact = (name: string, kind: string, madeUpSize: number) => ({ name, kind, url: `${base}/${name}`, sizeBytes: this.options.artifactSize?.(name, facts) ?? madeUpSize });
-    const list: Array<Record<string, unknown>> = [
-      artifact('screen-recording.mp4', 'video', between(session.random, 8, 60) * 1_048_576),
-      artifact('logcat.txt', 'logcat', between(session.random, 200, 2_000) * 1024),
-    ];
-    if (phase === 'Succeeded' || phase === 'Failed') list.push(artifact('junit.xml', 'junit', between(session.random, 8, 90) * 1024));
-    if (phase === 'Failed') list.push(artifact('failure.png', 'screenshot', between(session.random, 80, 400) * 1024));
+    const list: Array<Record<string, unknown>> = [artifact('screen-recording.mp4', 'video', between(random, 8, 60) * 1_048_576), artifact('logcat.txt', 'logcat', between(random, 200, 2_000) * 1024)];
+    if (phase === 'Succeeded' || phase === 'Failed') list.push(artifact('junit.xml', 'junit', between(random, 8, 90) * 1024));
+    if (phase === 'Failed') list.push(artifact('failure.png', 'screenshot', between(random, 80, 400) * 1024));
     return list;
+  };
+
+  private streamURL(namespace: string, device: string): string {
+    return `${this.options.streamBaseURL ?? 'https://streams.droidfarm.example'}/${encodeURIComponent(namespace)}/${encodeURIComponent(device)}`;
   }
 
-  private streamURL(pool: SimPool, d: SimDevice): string {
-    return `${this.options.streamBaseURL ?? 'https://streams.droidfarm.example'}/${encodeURIComponent(pool.namespace)}/${encodeURIComponent(d.name)}`;
+  private appiumURL(namespace: string, device: string): string {
+    return `${this.options.appiumBaseURL ?? 'https://appium.droidfarm.example'}/${encodeURIComponent(namespace)}/${encodeURIComponent(device)}/wd/hub`;
   }
 
-  private appiumURL(pool: SimPool, d: SimDevice): string {
-    return `${this.options.appiumBaseURL ?? 'https://appium.droidfarm.example'}/${encodeURIComponent(pool.namespace)}/${encodeURIComponent(d.name)}/wd/hub`;
-  }
+  private readonly stampFn: Stamp = (simAt) => this.stamp(simAt);
 
   /** Wall-clock timestamps: what a person reads on the page. `simAt` maps simulated time back. */
   private stamp(simAt?: number): string {
@@ -718,32 +513,7 @@ function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
-
-function nameSuffix(random: Random): string {
-  let s = '';
-  for (let i = 0; i < 5; i++) s += NAME_CHARS[Math.floor(random() * NAME_CHARS.length)];
-  return s;
-}
-
-function pick<T>(random: Random, items: readonly T[]): T {
-  return items[Math.floor(random() * items.length)]!;
-}
-
 function findLastIndex<T>(items: readonly T[], predicate: (item: T) => boolean): number {
   for (let i = items.length - 1; i >= 0; i--) if (predicate(items[i]!)) return i;
   return -1;
-}
-
-function hashIndex(text: string, buckets: number): number {
-  let h = 0;
-  for (let i = 0; i < text.length; i++) h = (h * 31 + text.charCodeAt(i)) >>> 0;
-  return h % buckets;
-}
-
-const TEST_CLASSES = ['LoginTest', 'CheckoutTest', 'SearchTest', 'SettingsTest', 'OnboardingTest', 'PaymentTest'];
-const TEST_METHODS = ['opensScreen', 'acceptsValidInput', 'rejectsEmptyForm', 'survivesRotation', 'restoresState', 'showsOfflineBanner'];
-
-function testName(random: Random): string {
-  return `com.example.${pick(random, TEST_CLASSES)}#${pick(random, TEST_METHODS)}`;
 }

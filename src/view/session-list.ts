@@ -6,6 +6,7 @@
 // the same batch with every row. Pages never depend on a viewer's own state.
 import { createHash } from 'node:crypto';
 import { sessionMatcher } from '../farm/session-query.js';
+import { AppError } from '../http/errors.js';
 import { key, type FarmChange, type FarmStore } from '../farm/store.js';
 import type { SessionView } from '../farm/types.js';
 import { filterQuery, findSessions, parseSessionFilters, type SessionFilters } from '../routes/sessions/filters.js';
@@ -151,8 +152,10 @@ export class SessionLists {
   private page(filters: SessionFilters): SessionView[] {
     try {
       return findSessions(this.store, filters).items;
-    } catch {
-      return []; // a cursor that no longer decodes: the page says so on its next load
+    } catch (err) {
+      // A cursor that no longer decodes: the page says so on its next load. Anything else is a bug.
+      if (!(err instanceof AppError && err.status < 500)) this.store.errors.record('session_list', err, 'could not compute a session list page for its viewers');
+      return [];
     }
   }
 

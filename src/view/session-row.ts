@@ -4,6 +4,7 @@ import type { SessionView } from '../farm/types.js';
 import { formatDuration, timeView, type TimeView } from '../http/format.js';
 import { deviceHref, poolHref, sessionHref } from '../live/fragments.js';
 import { domId } from '../live/dom-id.js';
+import { progressView, type ProgressView } from './progress.js';
 
 export interface SessionRow {
   id: string;
@@ -16,7 +17,7 @@ export interface SessionRow {
   reason: string;
   device: string;
   deviceHref: string;
-  progress: { completed: number; total: number; percent: number } | undefined;
+  progress: ProgressView | undefined;
   results: { passed: number; failed: number; skipped: number } | undefined;
   duration: string;
   created: TimeView | undefined;
@@ -27,7 +28,7 @@ export const sessionRowId = (s: Pick<SessionView, 'namespace' | 'name'>): string
 
 export function sessionRow(s: SessionView, now: number): SessionRow {
   const device = s.device?.name ?? '';
-  const progress = s.progress && s.progress.total > 0 ? { ...s.progress, percent: Math.min(100, Math.round((100 * s.progress.completed) / s.progress.total)) } : undefined;
+  const progress = progressView(s.progress);
   return {
     id: sessionRowId(s),
     name: s.name,

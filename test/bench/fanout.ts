@@ -21,6 +21,8 @@ export interface FanoutOptions {
   /** Longest wait for one round to reach every client. */
   roundTimeoutMs: number;
   log: (line: string) => void;
+  /** A real kube-apiserver holds the farm (the fanout-kube bench): the server watches it through this kubeconfig. */
+  kubeconfig?: string;
 }
 
 export interface FanoutResult {
@@ -34,6 +36,13 @@ export interface FanoutResult {
   lastClientPerRound: number[];
   /** From the cluster write to the store's change event, ms. */
   toStore: Summary;
+  /** With a real apiserver: from the write to the dashboard reading its watch event, ms. */
+  toWatch?: Summary;
+  /** With a real apiserver: the dashboard's share, from its watch event to each client having read it, ms. */
+  dashboardShare?: Summary;
+  /** With a real apiserver: from the watch event to the server handing the last client its bytes, one per round, ms. */
+  watchToWritten?: Summary;
+  kube: boolean;
   /** From the cluster write to the server handing the last client its bytes, ms. */
   serverWritten: Summary;
   /** CPU time per change of the server and of the client process, ms. */
@@ -64,7 +73,11 @@ interface ServerStats {
 export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
   const { log } = options;
   const problems: string[] = [];
-  const server = Child.start('server', options.serverScript, serverEnv({ NODE_ENV: 'production', BENCH_DEVICES: String(options.devices) }));
+  const server = Child.start(
+    'server',
+    options.serverScript,
+    serverEnv({ NODE_ENV: 'production', BENCH_DEVICES: String(options.devices), ...(options.kubeconfig ? { BENCH_KUBECONFIG: options.kubeconfig } : {}) }),
+  );
   let clients: Child | undefined;
   try {
     const ready = (await server.notice('ready', 120_000)) as unknown as ServerReady;
@@ -100,6 +113,9 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
 
     const latencies: number[] = [];
     const toStore: number[] = [];
+    const toWatch: number[] = [];
+    const dashboardShare: number[] = [];
+    const watchToWritten: number[] = [];
     const serverWritten: number[] = [];
     const serverCpu: number[] = [];
     const clientCpu: number[] = [];
@@ -116,7 +132,16 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
       await sleep(100);
       if (round <= options.warmup) continue;
       for (const l of result.latencies) latencies.push(l);
-      if (change.storedAt !== undefined) toStore.push(change.storedAt - change.at);
+      const storedAt = change.storedAt ?? end.storedAt;
+      if (storedAt !== undefined) toStore.push(storedAt - change.at);
+      if (end.watchAt !== undefined) {
+        const watch = end.watchAt - change.at;
+        toWatch.push(watch);
+        for (const l of result.latencies) dashboardShare.push(l - watch);
+        if (end.lastWrittenAt !== undefined) watchToWritten.push(end.lastWrittenAt - end.watchAt);
+      } else if (options.kubeconfig) {
+        problems.push(`round ${round}: the watch event of the change was not seen`);
+      }
       if (end.lastWrittenAt !== undefined) serverWritten.push(end.lastWrittenAt - change.at);
       serverCpu.push(end.cpuMs);
       clientCpu.push(result.cpuMs);
@@ -142,6 +167,8 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult> {
       latency: summarise(latencies),
       lastClientPerRound,
       toStore: summarise(toStore),
+      ...(options.kubeconfig ? { toWatch: summarise(toWatch), dashboardShare: summarise(dashboardShare), watchToWritten: summarise(watchToWritten) } : {}),
+      kube: Boolean(options.kubeconfig),
       serverWritten: summarise(serverWritten),
       serverCpu: summarise(serverCpu),
       clientCpu: summarise(clientCpu),

@@ -2,6 +2,7 @@
 // every state (as an operator would report them), and the one-device change the fan-out
 // bench times. No simulator runs: the only changes are the ones the bench makes.
 import { MemoryCluster } from '../../src/kube/memory-cluster.js';
+import type { Cluster } from '../../src/kube/types.js';
 
 export const NAMESPACE = 'bench';
 export const POOL = 'farm';
@@ -48,16 +49,19 @@ export function makeDevices(size: number): BenchDevice[] {
 export function statusOf(devices: readonly BenchDevice[]): Record<string, unknown> {
   const counts = { booting: 0, idle: 0, busy: 0, unhealthy: 0 };
   for (const d of devices) counts[d.state.toLowerCase() as keyof typeof counts]++;
-  return { observedGeneration: 1, replicas: devices.length, counts, devices, conditions: [{ type: 'Ready', status: 'True', reason: 'AllReplicasReady', message: '' }] };
+  return { observedGeneration: 1, replicas: devices.length, counts, devices, conditions: [{ type: 'Ready', status: 'True', reason: 'AllReplicasReady', message: '', lastTransitionTime: '2026-01-01T08:00:00Z' }] };
 }
 
-export async function createFarm(size: number): Promise<{ cluster: MemoryCluster; devices: BenchDevice[] }> {
-  const cluster = new MemoryCluster();
+/** The farm in a fresh MemoryCluster, or in the given cluster (a real apiserver, its namespace made). */
+export async function createFarm<C extends Cluster = MemoryCluster>(size: number, into?: C): Promise<{ cluster: C; devices: BenchDevice[] }> {
+  const cluster = (into ?? new MemoryCluster()) as C;
   await cluster.create('templates', NAMESPACE, {
+    apiVersion: 'droidfarm.io/v1alpha1',
+    kind: 'DeviceTemplate',
     metadata: { name: TEMPLATE, namespace: NAMESPACE },
     spec: { androidVersion: '15', avdProfile: 'pixel_8', emulationBackend: 'cuttlefish', resources: { cpu: '4', memory: '8Gi' } },
   });
-  await cluster.create('pools', NAMESPACE, { metadata: { name: POOL, namespace: NAMESPACE }, spec: { templateRef: { name: TEMPLATE }, replicas: size } });
+  await cluster.create('pools', NAMESPACE, { apiVersion: 'droidfarm.io/v1alpha1', kind: 'DevicePool', metadata: { name: POOL, namespace: NAMESPACE }, spec: { templateRef: { name: TEMPLATE }, replicas: size } });
   const devices = makeDevices(size);
   await cluster.patch('pools', NAMESPACE, POOL, { status: statusOf(devices) }, { subresource: 'status' });
   return { cluster, devices };
@@ -76,7 +80,7 @@ export const markerFor = (round: number, at: number): string => `${MARKER}${roun
  * merge patch replaces arrays; the operator writes it the same way). Returns when the patch
  * was made, in ms since the epoch.
  */
-export async function changeOneDevice(cluster: MemoryCluster, devices: BenchDevice[], round: number): Promise<number> {
+export async function changeOneDevice(cluster: Cluster, devices: BenchDevice[], round: number): Promise<number> {
   const i = (round * 37) % devices.length;
   const d = devices[i]!;
   const busy = d.state !== 'Busy';
@@ -91,7 +95,7 @@ export async function changeOneDevice(cluster: MemoryCluster, devices: BenchDevi
 export const SESSIONS_TOPIC = `sessions?namespace=${NAMESPACE}`;
 
 /** `count` Running sessions on the bench pool, the kind whose progress ticks all day. */
-export async function createSessions(cluster: MemoryCluster, count: number): Promise<void> {
+export async function createSessions(cluster: Cluster, count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
     const name = `bench-run-${i}`;
     await cluster.create('sessions', NAMESPACE, { metadata: { name, namespace: NAMESPACE, labels: { team: i % 2 ? 'payments' : 'search' } }, spec: { poolRef: { name: POOL } } });
@@ -100,7 +104,7 @@ export async function createSessions(cluster: MemoryCluster, count: number): Pro
 }
 
 /** One step of one session's progress: what an operator sees most often on /sessions. */
-export async function tickSession(cluster: MemoryCluster, count: number, tick: number): Promise<void> {
+export async function tickSession(cluster: Cluster, count: number, tick: number): Promise<void> {
   const i = tick % count;
   await cluster.patch('sessions', NAMESPACE, `bench-run-${i}`, { status: { progress: { completed: Math.floor(tick / count) % 1000, total: 1000 } } }, { subresource: 'status' });
 }

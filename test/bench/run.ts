@@ -8,8 +8,11 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { compileServer } from './build.js';
+import { runEvents, type EventsResult } from './events.js';
 import { runFanout, type FanoutResult } from './fanout.js';
 import { runInsights, type InsightsResult } from './insights.js';
+import { startBenchControlPlane } from './kube.js';
+import { buildAssets } from '../cluster/assets.js';
 import { BENCH_DIR, killChildren } from './proc.js';
 import { runRender, type RenderResult } from './render.js';
 import { runSessions, type SessionsResult } from './sessions.js';
@@ -36,7 +39,9 @@ const HELP = `Usage: npm run bench -- [options]
   --storm-devices <n>    devices in the pool of the connect-storm bench (default 500)
   --storm-viewers <n>    viewers already connected during the storm (default 1000)
   --insights-renders <n> measured /insights renders per window and case (default 200)
-  --only <fanout|render|sessions|viewers|storm|insights> run one part
+  --events <n>           unrelated Events in the Events bench (default 5000)
+  --kube-clients <n,n…>  SSE clients per fan-out run through the real apiserver (default 10000)
+  --only <fanout|fanout-kube|render|sessions|viewers|storm|events|insights> run one part
   --tsx-server           run the server under tsx instead of compiled (adds ~60 MB RSS)
   --markdown             print the result tables as Markdown
   --json <file>          also write every figure to a JSON file
@@ -60,8 +65,10 @@ interface Options {
   renders: number;
   renderWarmup: number;
   devRender: boolean;
-  only: 'fanout' | 'render' | 'sessions' | 'viewers' | 'storm' | 'insights' | undefined;
+  only: 'fanout' | 'fanout-kube' | 'render' | 'sessions' | 'viewers' | 'storm' | 'events' | 'insights' | undefined;
   insightsRenders: number;
+  kubeClients: number[];
+  events: number;
   storm: number;
   stormDevices: number;
   stormViewers: number;
@@ -78,6 +85,7 @@ function options(): Options | null {
     args: process.argv.slice(2).filter((a) => a !== '--'),
     options: {
       clients: { type: 'string', default: '1000,10000' },
+      'kube-clients': { type: 'string', default: '10000' },
       changes: { type: 'string', default: '20' },
       warmup: { type: 'string', default: '3' },
       'pool-devices': { type: 'string', default: '100' },
@@ -89,6 +97,7 @@ function options(): Options | null {
       only: { type: 'string' },
       'insights-renders': { type: 'string', default: '200' },
       sessions: { type: 'string', default: '50000' },
+      events: { type: 'string', default: '5000' },
       viewers: { type: 'string', default: '1000' },
       storm: { type: 'string', default: '2000' },
       'storm-devices': { type: 'string', default: '500' },
@@ -107,9 +116,11 @@ function options(): Options | null {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} ${raw}: expected a whole number ≥ ${min}`);
     return n;
   };
-  if (values.only !== undefined && !['fanout', 'render', 'sessions', 'viewers', 'storm', 'insights'].includes(values.only)) throw new Error(`--only ${values.only}: expected fanout, render, sessions, viewers, storm or insights`);
+  const parts = ['fanout', 'fanout-kube', 'render', 'sessions', 'viewers', 'storm', 'events', 'insights'];
+  if (values.only !== undefined && !parts.includes(values.only)) throw new Error(`--only ${values.only}: expected one of ${parts.join(', ')}`);
   return {
     clients: values.clients.split(',').map((c) => int('clients', c.trim(), 1)),
+    kubeClients: values['kube-clients'].split(',').map((c) => int('kube-clients', c.trim(), 1)),
     changes: int('changes', values.changes, 1),
     warmup: int('warmup', values.warmup, 0),
     poolDevices: int('pool-devices', values['pool-devices'], 1),
@@ -121,6 +132,7 @@ function options(): Options | null {
     only: values.only as Options['only'],
     insightsRenders: int('insights-renders', values['insights-renders'], 1),
     sessions: int('sessions', values.sessions, 1),
+    events: int('events', values.events, 0),
     viewers: int('viewers', values.viewers, 1),
     storm: int('storm', values.storm, 1),
     stormDevices: int('storm-devices', values['storm-devices'], 1),
@@ -172,10 +184,13 @@ async function main(): Promise<number> {
 
   const failures: string[] = [];
   const fanouts: FanoutResult[] = [];
+  // The server runs with NODE_ENV=production, which refuses to start without the built CSS
+  // and vendored scripts (and the page sizes measured include them): build them, as the tests do.
+  await buildAssets();
   const renders: RenderResult[] = [];
 
   let serverScript = join(BENCH_DIR, 'server.ts');
-  if (!o.tsxServer && o.only !== 'sessions' && o.only !== 'insights') {
+  if (!o.tsxServer && o.only !== 'sessions' && o.only !== 'events' && o.only !== 'insights') {
     log('compiling the server (tsc), so that it runs as in production…');
     try {
       const compiled = await compileServer();
@@ -200,6 +215,30 @@ async function main(): Promise<number> {
         failures.push(`fan-out ${clients}: ${(err as Error).message}`);
         log(`  FAILED: ${(err as Error).message}`);
       }
+    }
+  }
+  const kubeFanouts: FanoutResult[] = [];
+  let kubeVersions: { kubeApiserver: string; etcd: string } | undefined;
+  if (o.only === undefined || o.only === 'fanout-kube') {
+    log('fan-out through a real kube-apiserver (watch cache on): starting the test control plane…');
+    try {
+      const cp = await startBenchControlPlane(log);
+      kubeVersions = { kubeApiserver: cp.versions.kubeApiserver, etcd: cp.versions.etcd };
+      try {
+        for (const clients of o.kubeClients) {
+          await cp.fresh();
+          log(`fan-out (kube): ${clients} clients, pool of ${o.poolDevices} devices, ${o.changes} changes after ${o.warmup} warm-up`);
+          const r = await runFanout({ serverScript, clients, changes: o.changes, warmup: o.warmup, devices: o.poolDevices, concurrency: o.concurrency, roundTimeoutMs: 10_000, log, kubeconfig: cp.adminKubeconfig });
+          kubeFanouts.push(r);
+          for (const p of r.problems) failures.push(`fan-out (kube) ${clients}: ${p}`);
+          log(`  end to end p50 ${ms(r.latency.p50)} ms, p99 ${ms(r.latency.p99)} ms; dashboard's share p50 ${ms(r.dashboardShare!.p50)} ms, p99 ${ms(r.dashboardShare!.p99)} ms`);
+        }
+      } finally {
+        await cp.stop();
+      }
+    } catch (err) {
+      failures.push(`fan-out (kube): ${(err as Error).message}`);
+      log(`  FAILED: ${(err as Error).message}`);
     }
   }
   if (o.only === undefined || o.only === 'render') {
@@ -227,6 +266,16 @@ async function main(): Promise<number> {
       log(`  dashboard page p50 ${ms(sessions.dashboardPage.p50)} ms, kubectl page p50 ${ms(sessions.kubectlPage.p50)} ms`);
     } catch (err) {
       failures.push(`sessions: ${(err as Error).message}`);
+      log(`  FAILED: ${(err as Error).message}`);
+    }
+  }
+  let events: EventsResult | undefined;
+  if (o.only === undefined || o.only === 'events') {
+    log(`events: ${o.events} unrelated Events beside the farm's own, on a real kube-apiserver`);
+    try {
+      events = await runEvents({ unrelated: o.events, concurrency: 32, log });
+    } catch (err) {
+      failures.push(`events: ${(err as Error).message}`);
       log(`  FAILED: ${(err as Error).message}`);
     }
   }
@@ -317,6 +366,35 @@ async function main(): Promise<number> {
       ),
     );
   }
+  if (kubeFanouts.length) {
+    out.push(
+      '',
+      `Fan-out through a real kube-apiserver ${kubeVersions?.kubeApiserver ?? ''} (etcd ${kubeVersions?.etcd ?? ''}, watch cache on): one device status patch to N SSE clients of one pool (${o.poolDevices} devices), ${o.changes} changes after ${o.warmup} warm-up.`,
+      "End to end: status patch sent → the client process has read the event. Watch: patch sent → the dashboard read its watch event. Dashboard's share: its watch event → each client has read it. Watch → last write: its watch event → the server handed the last client its bytes (the rest of the share is the client process reading 10,000 sockets).",
+    );
+    out.push(
+      table(
+        ['clients', 'connect s', 'e2e p50 ms', 'e2e p99 ms', 'e2e max ms', 'watch p50 ms', 'watch p99 ms', "dashboard's share p50 ms", "dashboard's share p99 ms", "dashboard's share max ms", 'watch → last write p50 ms', 'watch → last write max ms', 'server CPU/change ms'],
+        kubeFanouts.map((f) => [
+          String(f.clients),
+          (f.connect.ms / 1000).toFixed(1),
+          ms(f.latency.p50),
+          ms(f.latency.p99),
+          ms(f.latency.max),
+          ms(f.toWatch!.p50),
+          ms(f.toWatch!.p99),
+          ms(f.dashboardShare!.p50),
+          ms(f.dashboardShare!.p99),
+          ms(f.dashboardShare!.max),
+          ms(f.watchToWritten!.p50),
+          ms(f.watchToWritten!.max),
+          ms(f.serverCpu.p50),
+        ]),
+        o.markdown,
+      ),
+    );
+    out.push(`  server RSS after the fan-out: ${kubeFanouts.map((f) => `${f.clients} clients ${mb(f.memory.afterFanout.rssMB)} MB`).join(', ')}`);
+  }
   if (renders.length) {
     const r0 = renders[0]!;
     out.push('', `Page render: GET /pools/:ns/:name with ${r0.devices} devices (${(r0.bytes / 1024).toFixed(0)} KiB of HTML), after warm-up`);
@@ -368,6 +446,26 @@ async function main(): Promise<number> {
       ),
     );
     out.push(`  ratio, one page: kubectl / dashboard = ${(s.kubectlPage.p50 / s.dashboardPage.p50).toFixed(1)}×, apiserver / dashboard = ${(s.apiserverPage.p50 / s.dashboardPage.p50).toFixed(1)}×; all: kubectl / dashboard = ${(s.kubectlAll.p50 / s.dashboardAll.p50).toFixed(1)}×`);
+  }
+
+  if (events) {
+    const e = events;
+    out.push(
+      '',
+      `Events: ${e.unrelated} Events about other pods, Deployments, Nodes and DeviceTemplates, beside 3–4 about the farm (kube-apiserver ${e.versions.kubeApiserver}); created in ${e.createSeconds.toFixed(0)} s. Heap added: heapUsed after a full GC once synced, minus before starting, in the bench process.`,
+    );
+    out.push(
+      table(
+        ['what', 'Events held', 'heap added MB'],
+        [
+          ['dashboard started before the unrelated Events', String(e.before.storeEvents), e.before.heapMB.toFixed(1)],
+          ['the same dashboard once its watches brought them', String(e.liveEvents), ''],
+          ['dashboard started after them', String(e.after.storeEvents), e.after.heapMB.toFixed(1)],
+          ['the Events watch without selectors (before point 4)', String(e.unfiltered.storeEvents), e.unfiltered.heapMB.toFixed(1)],
+        ],
+        o.markdown,
+      ),
+    );
   }
 
   if (viewers) {
@@ -429,6 +527,10 @@ async function main(): Promise<number> {
   } else if (o.only === undefined || o.only === 'fanout') {
     out.push('  10,000-client targets: not measured in this run');
   }
+  const kubeBig = kubeFanouts.find((f) => f.clients === TARGETS.fanoutClients);
+  if (kubeBig?.dashboardShare) {
+    out.push(`  10,000 clients through the apiserver, dashboard's share p99 < ${TARGETS.p99Ms} ms: ${verdict(kubeBig.dashboardShare.p99 < TARGETS.p99Ms)} (${ms(kubeBig.dashboardShare.p99)} ms; end to end ${ms(kubeBig.latency.p99)} ms)`);
+  }
   const prod = renders.find((r) => r.production);
   if (prod) {
     out.push(`  pool page render < ${TARGETS.renderMs} ms (server time, production): p50 ${verdict(prod.httpServer.p50 < TARGETS.renderMs)} (${ms(prod.httpServer.p50)} ms), p99 ${verdict(prod.httpServer.p99 < TARGETS.renderMs)} (${ms(prod.httpServer.p99)} ms)`);
@@ -455,7 +557,7 @@ async function main(): Promise<number> {
   process.stdout.write(`${out.join('\n')}\n`);
 
   if (o.json) {
-    writeFileSync(o.json, `${JSON.stringify({ started: started.toISOString(), machine: m, loadAfter, options: o, fanouts, renders, sessions, viewers, storm, insights, failures }, null, 2)}\n`);
+    writeFileSync(o.json, `${JSON.stringify({ started: started.toISOString(), machine: m, loadAfter, options: o, fanouts, kubeFanouts, renders, sessions, events, viewers, storm, insights, failures }, null, 2)}\n`);
   }
   return failures.length ? 1 : 0;
 }

@@ -11,7 +11,9 @@ import { runInNewContext } from 'node:vm';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { LISTEN_BACKLOG } from '../../src/http/limits.js';
+import { KubeCluster, loadKubeConfig } from '../../src/kube/kube-cluster.js';
 import { changeOneDevice, createFarm, createSessions, MARKER, NAMESPACE, POOL, tickSession } from './farm.js';
+import { TimedWatchCluster } from './timed-watch.js';
 import { clockMs, openFileLimit, sendNotice, serve } from './proc.js';
 
 export interface ServerReady {
@@ -37,6 +39,10 @@ export interface RoundEnd {
   lastWrittenAt: number | undefined;
   /** Server CPU time (user + system) from the change to now, ms. */
   cpuMs: number;
+  /** With a real apiserver: when the dashboard read the change's watch event (clockMs). */
+  watchAt: number | undefined;
+  /** When the store applied it (clockMs). */
+  storedAt: number | undefined;
 }
 
 export interface InjectResult {
@@ -51,12 +57,19 @@ const devicesCount = Number(process.env.BENCH_DEVICES ?? 1000);
 const production = process.env.NODE_ENV === 'production';
 
 const sessionsCount = Number(process.env.BENCH_SESSIONS ?? 0);
-const { cluster, devices } = await createFarm(devicesCount);
+// With BENCH_KUBECONFIG (the fanout-kube bench), the farm lives in a real kube-apiserver and
+// the dashboard watches it as in a cluster; the watch is timed as its events arrive.
+const kubeconfig = process.env.BENCH_KUBECONFIG;
+const watchAt = new Map<number, number>();
+const { cluster, devices } = kubeconfig ? await createFarm(devicesCount, new TimedWatchCluster(new KubeCluster(loadKubeConfig({ kubeconfig })), watchAt)) : await createFarm(devicesCount);
 await createSessions(cluster, sessionsCount);
 // Every bench client comes from 127.0.0.1: lift the per-address cap (and the total) above
 // the largest run, as a deployment behind a proxy would.
 const config = loadConfig({
-  argv: ['--demo', '--host', '127.0.0.1', '--port', '0', '--log-level', 'error', '--max-live-clients', '100000', '--max-live-clients-per-address', '100000'],
+  argv: [
+    ...(kubeconfig ? ['--kubeconfig', kubeconfig, '--namespace', NAMESPACE] : ['--demo']),
+    ...['--host', '127.0.0.1', '--port', '0', '--log-level', 'error', '--max-live-clients', '100000', '--max-live-clients-per-address', '100000'],
+  ],
   env: process.env,
 })!;
 const app = await buildApp(config, { cluster });
@@ -80,7 +93,7 @@ app.farm.store.subscribe((change) => {
 // When the server has handed a round's event to the kernel for the last client: every
 // socket write during a round gets a completion callback (the live clients pass none). This
 // tells the server's share of the latency from the client process's.
-const round = { active: false, writes: 0, lastWrittenAt: undefined as number | undefined, cpu: process.cpuUsage() };
+const round = { active: false, n: 0, writes: 0, lastWrittenAt: undefined as number | undefined, cpu: process.cpuUsage() };
 const written = () => {
   round.lastWrittenAt = clockMs();
 };
@@ -117,7 +130,7 @@ serve({
     return (used.user + used.system) / 1000;
   },
   change: async ({ round: n }: { round: number }): Promise<ChangeResult> => {
-    Object.assign(round, { active: true, writes: 0, lastWrittenAt: undefined, cpu: process.cpuUsage() });
+    Object.assign(round, { active: true, n, writes: 0, lastWrittenAt: undefined, cpu: process.cpuUsage() });
     const at = clockMs();
     await changeOneDevice(cluster, devices, n);
     // The watch delivers on a microtask: wait a turn so the store has it.
@@ -127,7 +140,7 @@ serve({
   roundEnd: (): RoundEnd => {
     round.active = false;
     const cpu = process.cpuUsage(round.cpu);
-    return { writes: round.writes, lastWrittenAt: round.lastWrittenAt, cpuMs: (cpu.user + cpu.system) / 1000 };
+    return { writes: round.writes, lastWrittenAt: round.lastWrittenAt, cpuMs: (cpu.user + cpu.system) / 1000, watchAt: watchAt.get(round.n), storedAt: storedAt.get(round.n) };
   },
   stats: () => ({
     ...app.farm.broker.stats(),

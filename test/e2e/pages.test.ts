@@ -14,6 +14,12 @@ import { createPool, createSession, createTemplate, recordEvent, scalePool, setD
 import { seriousViolations } from '../helpers/axe.js';
 import { HOSTILE_ALL, HOSTILE_TEXTS } from '../helpers/hostile.js';
 
+/** What the selection checks use of the page's window (this project's TypeScript has no DOM types). */
+interface BrowserWindow {
+  document: { createRange(): { selectNodeContents(node: unknown): void } };
+  getSelection(): { removeAllRanges(): void; addRange(range: unknown): void; toString(): string; rangeCount: number; anchorNode: { isConnected: boolean } | null };
+}
+
 /** The little of the DOM these checks read (the tests' tsconfig has no DOM library). */
 interface DomElement {
   tagName: string;
@@ -258,6 +264,28 @@ describe('every page in Chromium, after its snapshot and a live update', () => {
         await page.getByRole('button', { name: /1 new session/ }).click();
         await page.locator('#sessions-rows').getByRole('link', { name: fresh }).waitFor();
         await expect(page.getByRole('status').filter({ hasText: /1 new session/ }).isVisible()).resolves.toBe(true);
+        // Text selected in a cell survives a change of that cell: the cell waits (its row's
+        // other cells update) until the selection goes, then shows the change.
+        const row = page.locator('#sessions-rows tr').filter({ hasText: 'run-live' });
+        const selected = await row.locator('td[data-label="Progress"] span.tabular-nums').evaluate((cell) => {
+          const w = globalThis as unknown as BrowserWindow;
+          const range = w.document.createRange();
+          range.selectNodeContents(cell);
+          w.getSelection().removeAllRanges();
+          w.getSelection().addRange(range);
+          return w.getSelection().toString();
+        });
+        expect(selected).toBe(`${done}/40`);
+        const again = ++progress;
+        await liveUpdate(page, () => setSessionStatus(namespace, 'run-live', { progress: { completed: again, total: 40 }, results: { passed: again, failed: 0, skipped: 0 } }), row.getByText(`${again} passed`));
+        const stillSelected = () =>
+          page.evaluate(() => {
+            const selection = (globalThis as unknown as BrowserWindow).getSelection();
+            return selection.rangeCount > 0 && selection.anchorNode?.isConnected ? selection.toString() : '(lost)';
+          });
+        await expect(stillSelected()).resolves.toBe(`${done}/40`);
+        await page.evaluate(() => (globalThis as unknown as BrowserWindow).getSelection().removeAllRanges());
+        await row.getByText(`${again}/40`).waitFor();
         await expectNoHorizontalOverflow(page);
       });
 

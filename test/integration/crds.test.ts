@@ -18,6 +18,7 @@ import {
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freshNamespace } from '../helpers/cluster.js';
+import { checkSessionSpec } from '../../src/farm/session-spec.js';
 
 const run = promisify(execFile);
 const cluster = inject('cluster');
@@ -291,10 +292,20 @@ describe('schema validation', () => {
   ];
 
   it.each(specCases)('refuses a $kind with $what', async ({ kind, change, field, detail }) => {
-    const { code, message } = await refusal(create(ns, variant(kind, change)));
+    const manifest = variant(kind, change);
+    const { code, message } = await refusal(create(ns, manifest));
     expect(code).toBe(422);
     expect(message).toContain(`${field}:`);
     expect(message).toContain(detail);
+    if (kind === 'TestSession') {
+      // The dashboard's own check (from the CRD's schema) refuses the same field before asking.
+      const ours = field.replace(/^spec\./, '').replace(/^poolRef(\.name)?/, 'pool');
+      expect(checkSessionSpec(manifest.spec).map((c) => c.field), 'the dashboard\'s check').toContainEqual(expect.stringMatching(new RegExp(`^${ours.replace(/[.[\]]/g, '\\$&')}`)));
+    }
+  });
+
+  it('accepts, in the dashboard\'s own check, the example TestSession the apiserver accepts', () => {
+    expect(checkSessionSpec(variant('TestSession').spec)).toEqual([]);
   });
 
   const statusCases: { what: string; kind: Kind; status: Json; field: string; detail: string }[] = [

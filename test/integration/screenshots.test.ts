@@ -23,5 +23,6 @@ describe('npm run screenshots', () => {
     expect(pngSize(readFileSync(join(out, 'screenshot-farm.png')))).toEqual({ width: 1440, height: 900 });
     expect(pngSize(readFileSync(join(out, 'screenshot-farm-phone.png')))).toEqual({ width: 390, height: 844 });
     expect(pngSize(readFileSync(join(out, 'screenshot-pool.png')))).toEqual({ width: 1440, height: 900 });
+    expect(pngSize(readFileSync(join(out, 'screenshot-insights.png')))).toEqual({ width: 1440, height: 900 });
   }, 180_000);
 });

@@ -200,7 +200,11 @@ async function runScenario(cluster: Cluster, namespace: string, seed: number): P
       run.scaledUpAt = tick;
     }
     if (run.scaledUpAt) {
-      const fresh = new Set(transitions.filter((t) => t.kind === 'device' && t.tick > run.scaledUpAt).map((t) => (t as { device: string }).device));
+      // The devices the scale-up made: first seen after it (an old device may also change
+      // meanwhile, e.g. turn Unhealthy, without being one of them).
+      const firstSeen = new Map<string, number>();
+      for (const t of transitions) if (t.kind === 'device' && !firstSeen.has(t.device)) firstSeen.set(t.device, t.tick);
+      const fresh = new Set([...firstSeen].filter(([, at]) => at > run.scaledUpAt).map(([device]) => device));
       const states = deviceStates(transitions);
       if (fresh.size === 2 && [...fresh].every((d) => states.get(d) === 'Idle') && devices.length === 3) break;
     }

@@ -8,7 +8,7 @@ import type { InformerStatus } from '../../src/kube/informer.js';
 import { watchFigures } from '../../src/metrics/dashboard-metrics.js';
 import { bootSeconds, farmFigures, FarmMetrics, sessionSeconds } from '../../src/metrics/farm-metrics.js';
 import { RecentKeys } from '../../src/metrics/registry.js';
-import { deviceView } from '../helpers/views.js';
+import { deviceView, sessionView } from '../helpers/views.js';
 
 const T0 = Date.parse('2026-05-01T10:00:00Z');
 
@@ -30,29 +30,10 @@ const pool = (namespace: string, name: string, devices: DeviceView[], uid = `uid
   conditions: [],
 });
 
-const session = (namespace: string, name: string, poolName: string, phase: SessionPhase, patch: Partial<SessionView> = {}): SessionView => ({
-  namespace,
-  name,
-  uid: `uid-${namespace}-${name}`,
-  resourceVersion: String(rv++),
-  createdAt: T0,
-  labels: {},
-  spec: { poolName, timeoutSeconds: 1800, apps: [], runner: undefined, cancelRequested: false },
-  phase,
-  device: undefined,
-  podName: '',
-  assignedAt: undefined,
-  startedAt: undefined,
-  completedAt: undefined,
-  progress: undefined,
-  results: undefined,
-  artifacts: [],
-  reason: '',
-  message: '',
-  conditions: [],
-  retryOf: '',
-  ...patch,
-});
+const session = (namespace: string, name: string, poolName: string, phase: SessionPhase, patch: Partial<SessionView> = {}): SessionView => {
+  const base = sessionView(namespace, name, T0, { phase, resourceVersion: String(rv++), ...patch });
+  return { ...base, spec: { ...base.spec, poolName } };
+};
 
 const status = (patch: Partial<InformerStatus>): InformerStatus => ({
   resource: 'pools',

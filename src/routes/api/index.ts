@@ -6,6 +6,7 @@ import { badRequest, notFound } from '../../http/errors.js';
 import { nameParam, namespaceParam } from '../../http/params.js';
 import { naturalCompare, parseStateFilter } from '../../live/fragments.js';
 import { SSE_HEADERS } from '../live/index.js';
+import openApiRoutes from './openapi.js';
 import sessionLogRoutes from './session-logs.js';
 import sessionApiRoutes from './sessions.js';
 
@@ -20,6 +21,7 @@ export default async function apiRoutes(app: FastifyInstance): Promise<void> {
   // Until the first list, an empty answer would be a lie: src/http/read-access.ts says so.
   await app.register(sessionApiRoutes);
   await app.register(sessionLogRoutes);
+  await app.register(openApiRoutes);
 
   app.get<{ Querystring: { namespace?: string } }>('/api/v1/templates', async (request) => {
     const ns = namespaceParam(request.query.namespace);

@@ -9,6 +9,7 @@ import { FINISHED_PHASES } from '../../farm/types.js';
 import { AppError, badRequest, describeError, notFound } from '../../http/errors.js';
 import { single } from '../../http/params.js';
 import { ClusterError } from '../../kube/errors.js';
+import { isDnsLabel } from '../../kube/names.js';
 
 interface LogQuery {
   follow?: string;
@@ -18,10 +19,9 @@ interface LogQuery {
 
 /** More than this is what the plain (non-tail) log is for. */
 const MAX_TAIL_LINES = 1_000_000;
-const CONTAINER = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export default async function sessionLogRoutes(app: FastifyInstance): Promise<void> {
-  const { store, logs } = app.farm;
+  const { store, podLogs } = app.farm;
 
   app.get<{ Params: { namespace: string; name: string }; Querystring: LogQuery }>('/api/v1/sessions/:namespace/:name/logs', async (request, reply) => {
     const { namespace, name } = request.params;
@@ -39,13 +39,13 @@ export default async function sessionLogRoutes(app: FastifyInstance): Promise<vo
     const abort = new AbortController();
     reply.raw.on('close', () => abort.abort());
     try {
-      await logs.checkReadable(namespace, pod, container);
+      await podLogs.checkReadable(namespace, pod, container ? { container } : {});
     } catch (err) {
       throw explainLogError(err, namespace, pod);
     }
 
     const out = new PassThrough();
-    logs.stream(namespace, pod, out, { follow, signal: abort.signal, ...(tailLines !== undefined ? { tailLines } : {}), ...(container ? { container } : {}) }).then(
+    podLogs.read(namespace, pod, out, { follow, signal: abort.signal, ...(tailLines !== undefined ? { tailLines } : {}), ...(container ? { container } : {}) }).then(
       () => {
         if (!out.destroyed && !out.writableEnded) out.end();
       },
@@ -75,7 +75,7 @@ function parseLogQuery(query: LogQuery): { follow: boolean; tailLines: number | 
     ]);
   }
   const container = single(query.container, 'container');
-  if (container && !CONTAINER.test(container)) {
+  if (container && !isDnsLabel(container)) {
     throw badRequest("container must be a container name (lowercase letters, digits and '-', at most 63).", [{ field: 'container', message: 'not a container name' }]);
   }
   return { follow: follow === 'true' || follow === '1', tailLines: tail ? Number(tail) : undefined, container: container || undefined };

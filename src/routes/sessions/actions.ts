@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError, notFound } from '../../http/errors.js';
 import { ClusterError, type FieldCause } from '../../kube/errors.js';
-import type { Cluster, KubeObject } from '../../kube/types.js';
+import type { Cluster, KubeObject, Preconditions } from '../../kube/types.js';
 import type { FarmStore } from '../../farm/store.js';
 import { FINISHED_PHASES, type SessionPhase } from '../../farm/types.js';
 import { checkSessionRequest, sessionObject, type SessionRequest } from '../../farm/session-request.js';
@@ -44,7 +44,6 @@ export class SessionActions {
 
     const object = plannedSession(r, requestId);
     try {
-      await this.cluster.create('sessions', r.namespace, object, { dryRun: true });
       return { object: await this.cluster.create('sessions', r.namespace, object), created: true };
     } catch (err) {
       if (err instanceof ClusterError && err.status === 409 && requestId) {
@@ -65,9 +64,10 @@ export class SessionActions {
     if (FINISHED_PHASES.has(phase)) throw new AppError(409, 'DF_ERR_SESSION_FINISHED', `TestSession ${name} already ended (${phase}): there is nothing to stop.`);
     if ((current.spec as { cancelRequested?: boolean } | undefined)?.cancelRequested) return current;
     try {
-      return await this.cluster.patch('sessions', namespace, name, { spec: { cancelRequested: true } });
+      // Only onto the version read above: the phase check must still hold when the patch lands.
+      return await this.cluster.patch('sessions', namespace, name, { spec: { cancelRequested: true } }, { preconditions: preconditionsOf(current) });
     } catch (err) {
-      throw explain(err, `stop TestSession ${namespace}/${name}`);
+      throw await this.changed(err, current, 'stop') ?? explain(err, `stop TestSession ${namespace}/${name}`);
     }
   }
 
@@ -97,10 +97,27 @@ export class SessionActions {
     const phase = phaseOf(current);
     if (!FINISHED_PHASES.has(phase)) throw new AppError(409, 'DF_ERR_SESSION_NOT_FINISHED', `TestSession ${name} is still ${phase}: stop it and wait until it has ended before deleting it.`);
     try {
-      await this.cluster.delete('sessions', namespace, name);
+      // Only the object and version read above: a session restarted meanwhile is not deleted.
+      await this.cluster.delete('sessions', namespace, name, { preconditions: preconditionsOf(current) });
     } catch (err) {
-      throw explain(err, `delete TestSession ${namespace}/${name}`);
+      throw await this.changed(err, current, 'delete') ?? explain(err, `delete TestSession ${namespace}/${name}`);
     }
+  }
+
+  /**
+   * A write refused because its preconditions no longer hold (409 Conflict): the session
+   * changed between the read and the write. Says what changed, from a fresh read.
+   */
+  private async changed(err: unknown, read: KubeObject, verb: 'stop' | 'delete'): Promise<AppError | undefined> {
+    if (!(err instanceof ClusterError) || err.status !== 409) return undefined;
+    const { namespace = '', name } = read.metadata;
+    let now: KubeObject | undefined;
+    try {
+      now = await this.cluster.get('sessions', namespace, name);
+    } catch (readErr) {
+      if (!(readErr instanceof ClusterError && readErr.status === 404)) throw explain(readErr, `read TestSession ${namespace}/${name}`);
+    }
+    return new AppError(409, 'DF_ERR_KUBE_CONFLICT', `TestSession ${name} was not ${verb === 'stop' ? 'stopped' : 'deleted'}: ${describeChange(read, now)}; reload and try again.`);
   }
 
   /** Read from the apiserver, not the store: the decision must not rest on a stale copy. */
@@ -126,6 +143,21 @@ export function plannedSession(r: SessionRequest, requestId?: string) {
 export function retryLabel(name: string): string {
   if (name.length <= 63) return name;
   return `${name.slice(0, 52).replace(/[.-]+$/, '')}-${createHash('sha256').update(name).digest('hex').slice(0, 10)}`;
+}
+
+function preconditionsOf(o: KubeObject): Preconditions {
+  return { ...(o.metadata.uid ? { uid: o.metadata.uid } : {}), ...(o.metadata.resourceVersion ? { resourceVersion: o.metadata.resourceVersion } : {}) };
+}
+
+/** What changed between two reads of a session, in the words of the session page. */
+export function describeChange(before: KubeObject, after: KubeObject | undefined): string {
+  if (!after) return 'it was deleted since you opened it';
+  if (after.metadata.uid !== before.metadata.uid) return `it was deleted and created again since you opened it (now ${phaseOf(after)})`;
+  const [was, is] = [phaseOf(before), phaseOf(after)];
+  if (was !== is) return `the session changed since you opened it (now ${was} → ${is})`;
+  const cancel = (o: KubeObject) => Boolean((o.spec as { cancelRequested?: boolean } | undefined)?.cancelRequested);
+  if (!cancel(before) && cancel(after)) return `someone else requested a stop since you opened it (still ${is})`;
+  return `the session changed since you opened it (still ${is}, its spec or status was updated)`;
 }
 
 function phaseOf(o: KubeObject): SessionPhase {
