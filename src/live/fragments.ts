@@ -356,7 +356,7 @@ export class FragmentCatalog {
 
   /** One session's page body below its title: phase, progress, facts, artifacts, timeline. */
   sessionDetail(ns: string, name: string): Fragment {
-    return lazyFragment(domId('session', ns, name), '/partials/session-detail', () => sessionDetailData(this.store, this.policy, ns, name, this.now()));
+    return lazyFragment(domId('session', ns, name), '/partials/session-detail', () => sessionDetailData(this.store, this.policy, ns, name, this.now(), (...args) => this.insights.queuePlace(...args)));
   }
 
   /** The runner log panel below a session's detail: a status line and the log's tail. */

@@ -50,7 +50,10 @@ function sessionActions(s: SessionView, finished: boolean): SessionActionsView {
   };
 }
 
-export function sessionDetailData(store: FarmStore, policy: UrlPolicy, namespace: string, name: string, now: number): SessionDetailData {
+/** A Pending session's estimated wait, from its pool's recent throughput (src/farm/insights). */
+export type QueueEta = (namespace: string, pool: string, session: string, now: number) => { estimatedWaitSeconds: number | null; finishedLastHour: number } | undefined;
+
+export function sessionDetailData(store: FarmStore, policy: UrlPolicy, namespace: string, name: string, now: number, eta?: QueueEta): SessionDetailData {
   const s = store.getSession(namespace, name);
   if (!s) return { namespace, name, exists: false };
   const finished = FINISHED_PHASES.has(s.phase);
@@ -87,6 +90,7 @@ export function sessionDetailData(store: FarmStore, policy: UrlPolicy, namespace
     artifacts: s.artifacts.map((a) => ({ name: a.name, kind: a.kind, size: formatBytes(a.sizeBytes), link: checkLink(a.url, policy) satisfies UrlVerdict, url: a.url })),
     timeline: timeline(store, s, now),
     pending: s.phase === 'Pending' ? pendingReason(store, s) : undefined,
+    eta: s.phase === 'Pending' ? etaView(eta?.(namespace, s.spec.poolName, name, now)) : undefined,
   };
 }
 
@@ -113,6 +117,16 @@ function timeline(store: FarmStore, s: SessionView, now: number): TimelineEntry[
   }
   // Stable: a phase and an Event in the same second keep the phase first.
   return entries.sort((a, b) => a.ms - b.ms).map(({ ms: _ms, ...e }) => e);
+}
+
+/** "about 12 min (place ÷ the 25 sessions the pool finished in the last hour)". */
+function etaView(e: ReturnType<QueueEta>): { wait: string; basis: string } | undefined {
+  if (!e) return undefined;
+  if (e.estimatedWaitSeconds === null) return { wait: '', basis: 'The pool finished no session in the last hour, so there is no estimate.' };
+  return {
+    wait: e.estimatedWaitSeconds < 60 ? 'under a minute' : `about ${formatDuration(e.estimatedWaitSeconds * 1000)}`,
+    basis: `Its place in the queue divided by the pool's throughput: ${e.finishedLastHour} ${e.finishedLastHour === 1 ? 'session' : 'sessions'} finished in the last hour.`,
+  };
 }
 
 function pendingReason(store: FarmStore, s: SessionView): PendingReason {

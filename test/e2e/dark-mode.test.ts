@@ -65,6 +65,7 @@ describe('dark mode', () => {
   const pages = () => [
     { name: 'the farm', path: '/', ready: `a[href="/pools/${namespace}/alpha"]` },
     { name: 'a session', path: `/sessions/${namespace}/run-1`, ready: '[data-session-phase]' },
+    { name: 'insights', path: `/insights?window=7d&namespace=${namespace}`, ready: '[data-verdict]' },
   ];
 
   it('is dark with light, legible text when the system is dark', async () => {

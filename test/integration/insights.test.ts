@@ -82,6 +82,28 @@ describe('insights from the cluster', () => {
     expect(page.body).toContain(`topic=${encodeURIComponent(`insights?window=1h&namespace=${namespace}&pool=alpha`)}`);
   });
 
+  it("gives a waiting session's page its estimated wait and the estimate's basis", async () => {
+    await setDevices(namespace, 'alpha', [
+      { name: 'alpha-0', state: 'Busy' },
+      { name: 'alpha-1', state: 'Busy' },
+    ]);
+    await waitFor('both devices busy', () => app.farm.store.getPool(namespace, 'alpha')?.devices.every((d) => d.state === 'Busy') === true);
+    const page = await app.inject({ method: 'GET', url: `/sessions/${namespace}/waiting` });
+    const text = page.body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+    // First in line; the pool finished 2 sessions in the last hour: half an hour.
+    expect(text).toContain('Place 1 of 1 in the queue');
+    expect(text).toContain('Estimated wait: about 30m 00s');
+    expect(text).toContain('throughput: 2 sessions finished in the last hour');
+  });
+
+  it("gives a device's page its last 24 hours against the rest of its pool", async () => {
+    const page = await app.inject({ method: 'GET', url: `/pools/${namespace}/alpha/devices/alpha-1` });
+    expect(page.statusCode).toBe(200);
+    const text = page.body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+    expect(text).toContain('1 session ended on this device: 0 succeeded, 1 failed, 0 timed out, 0 cancelled. Failure rate 100 % , the rest of the pool 0 %');
+    expect(page.body).toContain(`href="/sessions/${namespace}/broken"`);
+  });
+
   it('refuses a window it does not know with a coded 400, page and API alike', async () => {
     for (const url of ['/api/v1/insights?window=2h', '/insights?window=forever', `/api/v1/insights?window=24h&pool=${'Bad_Name'}`]) {
       const res = await app.inject({ method: 'GET', url, headers: { accept: url.startsWith('/api') ? 'application/json' : 'text/html' } });

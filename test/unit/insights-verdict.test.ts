@@ -51,6 +51,20 @@ describe('the one-sided binomial test', () => {
     expect(binomialTail(1, 3, 0.5)).toBeCloseTo(7 / 8, 12);
     expect(binomialTail(0, 3, 0.1)).toBe(1);
   });
+
+  it('agrees with the plain sum of every term for large n', () => {
+    const plain = (k: number, n: number, p: number) => {
+      let lf = [0];
+      for (let i = 1; i <= n; i++) lf[i] = lf[i - 1]! + Math.log(i);
+      let sum = 0;
+      for (let i = k; i <= n; i++) sum += Math.exp(lf[n]! - lf[i]! - lf[n - i]! + i * Math.log(p) + (n - i) * Math.log(1 - p));
+      lf = [];
+      return sum;
+    };
+    for (const [k, n, p] of [[200, 2000, 0.1], [230, 2000, 0.1], [12, 20, 0.3], [5, 10, 0.05], [1, 1, 0.5]] as const) {
+      expect(binomialTail(k, n, p), `${k}/${n} at ${p}`).toBeCloseTo(plain(k, n, p), 9);
+    }
+  });
 });
 
 function tallyWith(devices: Record<string, [number, number]>) {

@@ -81,6 +81,20 @@ export class PoolHistory {
     return min;
   }
 
+  /** Sessions that ended on `device` in [from, to), newest first. */
+  endedOn(device: string, from: number, to: number): SessionFacts[] {
+    const seen = new Set<string>();
+    const out: SessionFacts[] = [];
+    for (let h = Math.floor(from / HOUR_MS); h * HOUR_MS < to; h++) {
+      for (const f of this.buckets.get(h)?.facts.values() ?? []) {
+        if (f.device !== device || !f.finished || f.endedAt === undefined || f.endedAt < from || f.endedAt >= to || seen.has(f.key)) continue;
+        seen.add(f.key);
+        out.push(f);
+      }
+    }
+    return out.sort((a, b) => b.endedAt! - a.endedAt! || a.name.localeCompare(b.name));
+  }
+
   /** Keeps the oldest creation time known without a walk, when it can. */
   private keepOldest(removed: number | undefined, added: number | undefined): void {
     if (this.oldestSeen === null || removed === added) return;

@@ -7,6 +7,8 @@ import type { PoolView } from '../types.js';
 import { factsOf } from './facts.js';
 import { PoolHistory } from './history.js';
 import { figuresOf, poolExtras, slotOf, type FarmInsightsReport, type PoolInsights } from './report.js';
+import { deviceHistoryOf, type DeviceHistory } from './device-history.js';
+import { queuePlaceOf, type QueuePlace } from './queue-eta.js';
 import { emptyTally, flat, mergeInto, type Tally } from './tally.js';
 import { mean, selectPercentile } from './percentile.js';
 import { verdictOf, type Verdict } from './verdict.js';
@@ -63,24 +65,15 @@ export class FarmInsights {
     return report;
   }
 
-  /** Where a Pending session stands in its pool's queue, and how long it may wait. */
+  /** One device's last 24 hours: the sessions that ended on it, against the rest of its pool (device-history.ts). */
+  deviceHistory(namespace: string, pool: string, device: string, now: number): DeviceHistory {
+    return deviceHistoryOf(this.history(key(namespace, pool)), this.report({ window: '24h', namespace, pool }, now), pool, device, now);
+  }
+
+  /** Where a Pending session stands in its pool's queue, and how long it may wait (queue-eta.ts). */
   queuePlace(namespace: string, pool: string, session: string, now: number): QueuePlace | undefined {
     const h = this.histories.get(key(namespace, pool));
-    const me = h?.pending.get(key(namespace, session));
-    if (!h || !me) return undefined;
-    let place = 1;
-    for (const f of h.pending.values()) {
-      if (f.key === me.key) continue;
-      if ((f.createdAt ?? 0) < (me.createdAt ?? 0) || ((f.createdAt ?? 0) === (me.createdAt ?? 0) && f.name < me.name)) place++;
-    }
-    const lastHour = h.tally(now - HOUR_MS, now, now, true);
-    const throughputPerHour = lastHour.finished;
-    return {
-      place,
-      waiting: h.pending.size,
-      finishedLastHour: throughputPerHour,
-      estimatedWaitSeconds: throughputPerHour > 0 ? Math.round((place / throughputPerHour) * 3600) : null,
-    };
+    return h && queuePlaceOf(h, key(namespace, session), now);
   }
 
   private build(query: InsightsQuery, now: number): FarmInsightsReport {
@@ -244,13 +237,3 @@ interface PoolPart {
   live: { waiting: number; running: number };
   insights: PoolInsights;
 }
-
-export interface QueuePlace {
-  /** 1: next to be assigned. */
-  place: number;
-  waiting: number;
-  finishedLastHour: number;
-  /** place ÷ the last hour's throughput; null when nothing finished in the last hour. */
-  estimatedWaitSeconds: number | null;
-}
-

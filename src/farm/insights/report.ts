@@ -1,9 +1,9 @@
 // The insights of a window as people and scripts read them: per pool, per template and for
 // the whole farm, from tallies (history.ts) and the pools' devices as they are now.
-import type { DeviceView, PoolView } from '../types.js';
-import { mean, percentile, selectPercentile, spread } from './percentile.js';
+import type { DeviceView } from '../types.js';
+import { percentile, selectPercentile, spread } from './percentile.js';
 import { likelyApp, suspectDevices, type LikelyApp, type SuspectDevice } from './suspects.js';
-import { FINAL_PHASES, flat, type FinalPhase, type SessionRef, type Tally } from './tally.js';
+import { flat, type FinalPhase, type SessionRef, type Tally } from './tally.js';
 import type { Verdict } from './verdict.js';
 import type { WindowName } from './window.js';
 
@@ -108,6 +108,3 @@ export function slotOf(t: Tally, poolSize: number, span: { from: number; to: num
 export function poolExtras(t: Tally): { suspectDevices: SuspectDevice[]; likelyApp: LikelyApp[] } {
   return { suspectDevices: suspectDevices(t), likelyApp: likelyApp(t) };
 }
-
-export { FINAL_PHASES, mean };
-export type { PoolView };

@@ -32,7 +32,7 @@ export interface Verdict {
     p95WaitSeconds: number | null;
     arrivalsPerHour: number;
     meanRunSeconds: number | null;
-    /** What the model expects the p95 wait to be with today's devices (null: no estimate; Infinity-free: -1 means unbounded). */
+    /** The p95 wait (seconds) the model expects with today's devices; -1: the queue grows without bound; null: no estimate (no arrivals or no run time). */
     modelP95WaitSeconds: number | null;
     /** Devices that would keep the modelled p95 wait under the SLO. */
     devicesNeeded: number | null;

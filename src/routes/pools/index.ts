@@ -5,6 +5,7 @@ import { notFound } from '../../http/errors.js';
 import { countDevices } from '../../farm/devices.js';
 import { timeView } from '../../http/format.js';
 import { parseStateFilter, poolHref, topics } from '../../live/fragments.js';
+import { deviceHistoryView } from '../../view/device-history.js';
 import { poolFilterView } from '../../view/pool-filter.js';
 import { requireVisible, userScope } from '../../http/visibility.js';
 
@@ -51,12 +52,14 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
     const { namespace, name, device } = request.params;
     await requireVisible(app, request, 'pools', namespace);
     const facts = catalog.deviceFacts(namespace, name, device);
+    const now = Date.now();
     if (!facts.data.device && app.farm.store.syncStatus().synced) throw notFound(`Device ${device} of pool ${namespace}/${name}`);
     return reply.view('/pages/device', {
       title: `${device} · ${name}`,
       topics: [topics.device(namespace, name, device)],
       facts: facts.data,
       stream: facts.data.stream,
+      history: deviceHistoryView(catalog.insights.deviceHistory(namespace, name, device, now), now),
     });
   });
 }
