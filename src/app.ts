@@ -35,6 +35,7 @@ import liveRoutes from './routes/live/index.js';
 import opsRoutes from './routes/ops/index.js';
 import poolRoutes from './routes/pools/index.js';
 import sessionRoutes from './routes/sessions/index.js';
+import yamlRoutes from './routes/yaml/index.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -163,6 +164,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(farmRoutes);
   await app.register(poolRoutes);
   await app.register(sessionRoutes);
+  await app.register(yamlRoutes);
   await app.register(liveRoutes);
   await app.register(apiRoutes);
   if (config.cluster.mode === 'demo') await app.register(demoRoutes);

@@ -8,7 +8,7 @@ import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node'
 import { fetch, type Response } from 'undici';
 import { ClusterError, type KubeStatus } from './errors.js';
 import { resourcePath, type ResourceName } from './resources.js';
-import type { Cluster, KubeObject, NewKubeObject, ListResult, LogOptions, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './types.js';
+import type { Cluster, KubeObject, NewKubeObject, ListOptions, ListResult, LogOptions, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './types.js';
 
 const REQUEST_TIMEOUT_MS = 30_000;
 const FIELD_MANAGER = 'droidfarm-dashboard';
@@ -70,7 +70,7 @@ export class KubeCluster implements Cluster {
     this.description = this.server;
   }
 
-  async list(resource: ResourceName, namespace: string | undefined, options: { labelSelector?: string } = {}): Promise<ListResult> {
+  async list(resource: ResourceName, namespace: string | undefined, options: ListOptions = {}): Promise<ListResult> {
     const items: KubeObject[] = [];
     let resourceVersion = '';
     let continueToken: string | undefined;
@@ -79,7 +79,7 @@ export class KubeCluster implements Cluster {
       const page = (await this.json({
         method: HttpMethod.GET,
         path: resourcePath(resource, namespace),
-        query: { limit: 500, continue: continueToken, labelSelector: options.labelSelector },
+        query: { limit: 500, continue: continueToken, labelSelector: options.labelSelector, fieldSelector: options.fieldSelector },
       })) as { items?: KubeObject[]; metadata?: { resourceVersion?: string; continue?: string } };
       items.push(...(page.items ?? []));
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;

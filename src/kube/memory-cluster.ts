@@ -10,7 +10,7 @@ import { PassThrough, type Writable } from 'node:stream';
 import { parseSelector } from '../farm/labels.js';
 import { ClusterError } from './errors.js';
 import { apiVersionOf, RESOURCES, type ResourceName } from './resources.js';
-import type { Cluster, KubeObject, NewKubeObject, ListResult, LogOptions, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './types.js';
+import type { Cluster, KubeObject, NewKubeObject, ListOptions, ListResult, LogOptions, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './types.js';
 
 interface StoredEvent {
   revision: number;
@@ -55,11 +55,13 @@ export class MemoryCluster implements Cluster {
     this.bookmarkIntervalMs = options.bookmarkIntervalMs ?? DEFAULT_BOOKMARK_INTERVAL_MS;
   }
 
-  async list(resource: ResourceName, namespace: string | undefined, options: { labelSelector?: string } = {}): Promise<ListResult> {
+  async list(resource: ResourceName, namespace: string | undefined, options: ListOptions = {}): Promise<ListResult> {
     const match = parseSelector(options.labelSelector);
+    const fields = parseFieldSelector(options.fieldSelector);
     const items = [...this.bucket(resource).values()]
       .filter((o) => namespace === undefined || o.metadata.namespace === namespace)
       .filter((o) => match(o.metadata.labels ?? {}))
+      .filter((o) => fields.every(([field, value]) => (field === 'metadata.name' ? o.metadata.name : o.metadata.namespace) === value))
       // Like the API server, whose lists come in etcd key order (namespace, then name):
       // callers that iterate a list must see the same order on either cluster.
       .sort((a, b) => compareKeys(`${a.metadata.namespace ?? ''}/${a.metadata.name}`, `${b.metadata.namespace ?? ''}/${b.metadata.name}`))
@@ -284,6 +286,16 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
     else base[key] = mergePatch(base[key], value);
   }
   return base;
+}
+
+/** `metadata.name=x,metadata.namespace=y`: the field selectors every kind supports. */
+function parseFieldSelector(selector: string | undefined): Array<[string, string]> {
+  if (!selector) return [];
+  return selector.split(',').map((term) => {
+    const [field = '', value = ''] = term.split(/==?/, 2);
+    if (field !== 'metadata.name' && field !== 'metadata.namespace') throw new ClusterError(400, 'BadRequest', `field label not supported: ${field}`);
+    return [field, value];
+  });
 }
 
 /** Plain code-unit order, like etcd's byte order of keys. */

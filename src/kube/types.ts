@@ -65,6 +65,12 @@ export interface WriteOptions {
   dryRun?: boolean;
 }
 
+export interface ListOptions {
+  labelSelector?: string;
+  /** Only `metadata.name=` and `metadata.namespace=` terms: what every kind supports. */
+  fieldSelector?: string;
+}
+
 export interface LogOptions {
   container?: string;
   follow?: boolean;
@@ -75,7 +81,7 @@ export interface LogOptions {
 export interface Cluster {
   /** Shown in logs and on the page: the API server URL, or "embedded demo". */
   readonly description: string;
-  list(resource: ResourceName, namespace: string | undefined, options?: { labelSelector?: string }): Promise<ListResult>;
+  list(resource: ResourceName, namespace: string | undefined, options?: ListOptions): Promise<ListResult>;
   watch(resource: ResourceName, options: WatchOptions): WatchHandle;
   get(resource: ResourceName, namespace: string, name: string): Promise<KubeObject>;
   create(resource: ResourceName, namespace: string, object: NewKubeObject, options?: WriteOptions): Promise<KubeObject>;

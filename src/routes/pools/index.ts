@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../http/errors.js';
 import { countDevices } from '../../farm/devices.js';
 import { timeView } from '../../http/format.js';
-import { parseStateFilter, poolHref, topics } from '../../live/fragments.js';
+import { deviceHref, parseStateFilter, poolHref, topics } from '../../live/fragments.js';
 import { poolFilterView } from '../../view/pool-filter.js';
 
 /** How many of a pool's Events its page lists. */
@@ -33,6 +33,7 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
       topics: [topics.pool(namespace, name)],
       header: catalog.poolHeader(namespace, name).data,
       grid: grid.data,
+      yamlHref: `${poolHref(namespace, name)}/yaml`,
       filter: poolFilterView(poolHref(namespace, name), namespace, name, parseStateFilter(request.query.state), pool && countDevices(pool.devices)),
       // What the operator said about the pool, newest first. Read at page load only: no
       // fragment carries events yet, so a new one shows on the next load.
@@ -53,6 +54,7 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
       topics: [topics.device(namespace, name, device)],
       facts: facts.data,
       stream: facts.data.stream,
+      yamlHref: `${deviceHref(namespace, name, device)}/yaml`,
     });
   });
 }

@@ -134,6 +134,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
       topics: [topics.session(namespace, name), ...(log ? [topics.log(namespace, name)] : [])],
       detail: detail.data,
       log: log?.data,
+      yamlHref: `${sessionHref(namespace, name)}/yaml`,
     });
   });
 
