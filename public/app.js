@@ -435,6 +435,54 @@
     }
   });
 
+  // A pool's scale form: − and + step the field within its bounds; nothing is sent until Scale.
+  document.addEventListener('click', function (evt) {
+    var step = evt.target.closest && evt.target.closest('[data-scale-step]');
+    if (!step) return;
+    var input = step.form && step.form.querySelector('input[name="replicas"]');
+    if (!input) return;
+    var min = Number(input.min || 0);
+    var max = Number(input.max || 500);
+    var current = Number(input.value);
+    if (!isFinite(current) || input.value === '') current = Number(input.getAttribute('data-replicas') || 0);
+    input.value = String(Math.min(max, Math.max(min, Math.round(current) + Number(step.getAttribute('data-scale-step')))));
+  });
+  // The pool's replicas changed (here or elsewhere): the field follows, unless the viewer
+  // has typed or stepped a value of their own that is still there.
+  document.addEventListener('htmx:oobAfterSwap', function (evt) {
+    var header = evt.detail && evt.detail.target;
+    if (!header || !header.classList || !header.classList.contains('pool-header')) return;
+    var input = document.getElementById('pool-replicas');
+    var replicas = header.getAttribute('data-replicas');
+    if (!input || !replicas || document.activeElement === input || input.value !== input.getAttribute('data-replicas')) return;
+    input.value = replicas;
+    input.setAttribute('data-replicas', replicas);
+  });
+  // "Cancel" in an answer that asked for a confirmation: the question goes away.
+  document.addEventListener('click', function (evt) {
+    var cancel = evt.target.closest && evt.target.closest('[data-dismiss-answer]');
+    var box = cancel && cancel.closest('[role="alert"], [role="status"]');
+    if (box && box.parentNode) box.parentNode.removeChild(box);
+  });
+
+  // A button whose question depends on live data (data-confirm-from names a live region
+  // with data-confirm, and data-session): asked with what the region shows now, and the
+  // session it named is sent along, so the server can refuse if the device moved on.
+  document.addEventListener('htmx:confirm', function (evt) {
+    var elt = evt.detail && evt.detail.elt;
+    var from = elt && elt.getAttribute && elt.getAttribute('data-confirm-from');
+    if (!from) return;
+    evt.preventDefault();
+    var source = document.querySelector(from);
+    var question = (source && source.getAttribute('data-confirm')) || evt.detail.question;
+    elt.setAttribute('data-confirmed-session', (source && source.getAttribute('data-session')) || '');
+    if (window.confirm(question)) evt.detail.issueRequest(true);
+  });
+  document.addEventListener('htmx:configRequest', function (evt) {
+    var elt = evt.detail && evt.detail.elt;
+    if (elt && elt.hasAttribute && elt.hasAttribute('data-confirmed-session')) evt.detail.parameters.session = elt.getAttribute('data-confirmed-session');
+  });
+
   // On a phone the session filters start folded behind "Filters (n)".
   document.addEventListener('DOMContentLoaded', function () {
     var panel = document.getElementById('filters-panel');

@@ -210,6 +210,8 @@ export class FragmentCatalog {
         stream: d ? this.checkStream(d.streamURL) : ({ ok: false, reason: 'no such device' } satisfies UrlVerdict),
         appium: d ? this.checkStream(d.appiumURL) : undefined,
         session: session && { name: session.name, phase: session.phase, href: sessionHref(ns, session.name) },
+        // Read by the page's Restart button (outside this region) when it asks for confirmation.
+        restartConfirm: d ? restartQuestion(d) : '',
         times: { bootStarted: timeView(d?.bootStartedAt, now), ready: timeView(d?.readyAt, now), heartbeat: timeView(d?.lastHeartbeatAt, now) },
     });
   }
@@ -351,6 +353,12 @@ export class FragmentCatalog {
       href: deviceHref(pool.namespace, pool.name, d.name),
     };
   }
+}
+
+/** What Restart asks before deleting a device's pod: it names the session it would end. */
+export function restartQuestion(d: DeviceView): string {
+  const pod = d.podName ? `its pod ${d.podName} is deleted and the pool recreates it` : 'it reports no pod yet, so there is nothing to restart';
+  return `Restart device ${d.name}? ${pod[0]!.toUpperCase()}${pod.slice(1)}.${d.session ? ` Session ${d.session} on it ends.` : ' No session is on it.'}`;
 }
 
 /** The first non-empty line of a message, short enough for a tile. */

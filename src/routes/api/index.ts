@@ -8,6 +8,7 @@ import { naturalCompare, parseStateFilter } from '../../live/fragments.js';
 import { SSE_HEADERS } from '../live/index.js';
 import sessionLogRoutes from './session-logs.js';
 import sessionApiRoutes from './sessions.js';
+import poolApiRoutes from './pools.js';
 
 interface PoolParams {
   namespace: string;
@@ -20,6 +21,7 @@ export default async function apiRoutes(app: FastifyInstance): Promise<void> {
   // Until the first list, an empty answer would be a lie: src/http/read-access.ts says so.
   await app.register(sessionApiRoutes);
   await app.register(sessionLogRoutes);
+  await app.register(poolApiRoutes);
 
   app.get<{ Querystring: { namespace?: string } }>('/api/v1/templates', async (request) => {
     const ns = namespaceParam(request.query.namespace);

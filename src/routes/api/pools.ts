@@ -1,0 +1,42 @@
+// Pool and device writes as JSON: scale a pool, restart a device. The same rules as the
+// pages (src/routes/pools/actions.ts); a write that would end sessions answers 409
+// DF_ERR_CONFIRM_REQUIRED with the sessions it names, and goes through when confirmed.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { describeError } from '../../http/errors.js';
+import { formFields } from '../../http/form-body.js';
+import { ConfirmationRequired, PoolActions } from '../pools/actions.js';
+
+type PoolParams = { Params: { namespace: string; name: string } };
+type DeviceParams = { Params: { namespace: string; name: string; device: string } };
+
+export default async function poolApiRoutes(app: FastifyInstance): Promise<void> {
+  const { cluster, config } = app.farm;
+  const actions = new PoolActions(cluster, config.namespaces);
+
+  /** The coded error, plus the sessions a confirmation must name. */
+  function confirmation(reply: FastifyReply, err: ConfirmationRequired) {
+    const { status, body } = describeError(err);
+    return reply.code(status).send({ error: { ...body.error, sessions: err.lost } });
+  }
+
+  app.post<PoolParams>('/api/v1/pools/:namespace/:name/scale', { bodyLimit: 4 * 1024 }, async (request, reply) => {
+    const body = formFields(request.body);
+    try {
+      return await actions.scale(request.params.namespace, request.params.name, body);
+    } catch (err) {
+      if (err instanceof ConfirmationRequired) return confirmation(reply, err);
+      throw err;
+    }
+  });
+
+  app.post<DeviceParams>('/api/v1/pools/:namespace/:name/devices/:device/restart', { bodyLimit: 4 * 1024 }, async (request, reply) => {
+    const { namespace, name, device } = request.params;
+    try {
+      const r = await actions.restartDevice(namespace, name, device, formFields(request.body));
+      return reply.code(202).send({ status: 'restarting', ...r });
+    } catch (err) {
+      if (err instanceof ConfirmationRequired) return confirmation(reply, err);
+      throw err;
+    }
+  });
+}
