@@ -193,6 +193,7 @@
     if (shown) shown.textContent = String(count);
     if (added || failed) say(added, failed);
     showHeldButton();
+    updateBulk();
   }
   function releaseHeld() {
     var tbody = document.getElementById('sessions-rows');
@@ -246,6 +247,86 @@
   document.addEventListener('selectionchange', function () {
     if (Object.keys(heldCells).length) retryHeldCells();
   });
+
+  // Bulk actions on /sessions. The row checkboxes live in the rows (tied to #sessions-bulk by
+  // form=) and keep their state through live row updates; this keeps the toolbar's count,
+  // the page's select-all box and the buttons in step, and asks before acting, naming the
+  // count and the first few sessions.
+  function bulkState() {
+    var boxes = Array.prototype.slice.call(document.querySelectorAll('#sessions-rows .row-select'));
+    var checked = boxes.filter(function (b) { return b.checked; });
+    var all = document.getElementById('select-matching');
+    var results = document.getElementById('sessions-results');
+    var matching = results ? Number(results.getAttribute('data-matching') || 0) : 0;
+    return { boxes: boxes, checked: checked, all: !!(all && all.checked), matching: matching };
+  }
+  function updateBulk() {
+    var form = document.getElementById('sessions-bulk');
+    if (!form) return;
+    var st = bulkState();
+    var page = document.getElementById('select-page');
+    if (page) {
+      page.checked = st.boxes.length > 0 && st.checked.length === st.boxes.length;
+      page.indeterminate = st.checked.length > 0 && st.checked.length < st.boxes.length;
+    }
+    // "all N matching": offered once the whole page is selected and the filter matches more.
+    var offer = st.matching > st.boxes.length && st.boxes.length > 0 && st.checked.length === st.boxes.length;
+    var all = document.getElementById('select-matching');
+    if (all && !offer) all.checked = false;
+    var label = document.getElementById('sessions-matching');
+    if (label) label.hidden = !offer;
+    var count = document.getElementById('sessions-matching-count');
+    if (count) count.textContent = String(st.matching);
+    st = bulkState();
+    var n = st.all ? st.matching : st.checked.length;
+    var said = document.getElementById('sessions-selected');
+    var text = n === 0 ? 'Select sessions to act on several at once.' : st.all ? 'All ' + n + ' sessions matching this filter selected.' : n + (n === 1 ? ' session selected.' : ' sessions selected.');
+    if (said && said.textContent !== text) said.textContent = text;
+    var fieldset = form.querySelector('fieldset');
+    if (fieldset && fieldset.disabled) return; // a bulk action is in flight
+    form.querySelectorAll('[data-bulk-action]').forEach(function (b) { b.disabled = n === 0; });
+  }
+  document.addEventListener('change', function (evt) {
+    var t = evt.target;
+    if (!t || !t.matches) return;
+    if (t.matches('#select-page')) {
+      bulkState().boxes.forEach(function (b) { b.checked = t.checked; });
+      updateBulk();
+    } else if (t.matches('.row-select, #select-matching')) {
+      updateBulk();
+    }
+  });
+  document.addEventListener('htmx:confirm', function (evt) {
+    var elt = evt.detail && evt.detail.elt;
+    var verb = elt && elt.getAttribute && elt.getAttribute('data-bulk-verb');
+    if (!verb) return;
+    evt.preventDefault();
+    var st = bulkState();
+    var names = (st.all ? st.boxes : st.checked).map(function (b) { return b.getAttribute('data-name'); });
+    var n = st.all ? st.matching : st.checked.length;
+    if (n === 0) return;
+    var few = names.slice(0, 3).join(', ') + (n > 3 ? ' and ' + (n - 3) + ' more' : '');
+    var what = st.all ? 'all ' + n + ' sessions matching this filter' : n === 1 ? '1 session' : n + ' sessions';
+    if (window.confirm(verb + ' ' + what + '? ' + few + '. Each is reported on its own.')) evt.detail.issueRequest(true);
+  });
+  document.addEventListener('htmx:configRequest', function (evt) {
+    var elt = evt.detail && evt.detail.elt;
+    if (!elt || !elt.hasAttribute || !elt.hasAttribute('data-bulk-action')) return;
+    // "All matching" means the list's filter as the URL holds it now.
+    evt.detail.parameters.query = window.location.search.replace(/^\?/, '');
+  });
+  document.addEventListener('htmx:afterRequest', function (evt) {
+    var elt = evt.detail && evt.detail.elt;
+    if (!elt || !elt.hasAttribute || !elt.hasAttribute('data-bulk-action') || !evt.detail.successful) return;
+    // Done: the selection is spent; the report says what happened to each.
+    bulkState().boxes.forEach(function (b) { b.checked = false; });
+    var all = document.getElementById('select-matching');
+    if (all) all.checked = false;
+    setTimeout(updateBulk, 0);
+  });
+  document.addEventListener('htmx:afterSettle', function () { updateBulk(); });
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', updateBulk);
+  else updateBulk();
 
   // A pool page's state filter: chips toggle a class on #device-view (never on the grid the
   // stream swaps) and the URL follows, so reload, Back/Forward and sharing keep the view.

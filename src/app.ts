@@ -36,6 +36,7 @@ import opsRoutes from './routes/ops/index.js';
 import poolRoutes from './routes/pools/index.js';
 import sessionRoutes from './routes/sessions/index.js';
 import yamlRoutes from './routes/yaml/index.js';
+import sessionBatchRoutes from './routes/sessions/batch.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -165,6 +166,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(poolRoutes);
   await app.register(sessionRoutes);
   await app.register(yamlRoutes);
+  await app.register(sessionBatchRoutes);
   await app.register(liveRoutes);
   await app.register(apiRoutes);
   if (config.cluster.mode === 'demo') await app.register(demoRoutes);

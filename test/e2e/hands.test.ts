@@ -11,7 +11,7 @@ import { seriousViolations } from '../helpers/axe.js';
 import { launchBrowser, newPage, type TestPage } from '../helpers/browser.js';
 import { adminKubeConfig, clusterInfo, freshNamespace, waitFor } from '../helpers/cluster.js';
 import { startDashboard } from '../helpers/dashboard.js';
-import { api, createPool, createTemplate, setDevices } from '../helpers/farm.js';
+import { api, createPool, createSession, createTemplate, setDevices, setSessionStatus } from '../helpers/farm.js';
 
 const WIDTHS = [
   { name: 'desktop', width: 1440, height: 900 },
@@ -49,6 +49,13 @@ describe('hands on the farm in Chromium', () => {
       ]);
       for (const i of [0, 1]) {
         await core().createNamespacedPod({ namespace, body: { metadata: { name: `${pool}-${i}` }, spec: { nodeName: clusterInfo().kwokNode, containers: [{ name: 'device', image: 'example.invalid/cuttlefish:1' }] } } });
+      }
+    }
+    // Sessions for the bulk actions: three running and one finished per width.
+    for (const { name } of WIDTHS) {
+      for (const i of [0, 1, 2, 3]) {
+        await createSession(namespace, `bulk-${name}-${i}`, { pool: `p-${name}`, labels: { width: name } });
+        await setSessionStatus(namespace, `bulk-${name}-${i}`, { phase: i === 3 ? 'Succeeded' : 'Running', progress: { completed: 1, total: 10 } });
       }
     }
     app = await startDashboard({ namespaces: [namespace] });
@@ -137,6 +144,61 @@ describe('hands on the farm in Chromium', () => {
         await page.getByRole('button', { name: 'One device less' }).click();
         await page.getByRole('button', { name: 'One device less' }).click();
         expect(await field.inputValue()).toBe('0');
+        expect(problems).toEqual([]);
+      });
+
+      it('bulk Stop: checked rows keep their check through live updates, the question names them, each is reported', async () => {
+        const { page, problems } = await openLive(`/sessions?labelSelector=width%3D${viewport.name}&limit=3`, viewport);
+        const box = (i: number) => page.getByRole('checkbox', { name: `Select bulk-${viewport.name}-${i}` });
+        await box(2).waitFor();
+        const stop = page.locator('[data-bulk-action="cancel"]');
+        expect(await stop.isDisabled()).toBe(true);
+        await box(2).check();
+        await box(3).check();
+        await expect.poll(() => page.locator('#sessions-selected').textContent()).toBe('2 sessions selected.');
+        // A live update of a checked row changes its cells, not its check.
+        const before = await page.evaluate(() => (globalThis as unknown as { __dfSse: number }).__dfSse);
+        await setSessionStatus(namespace, `bulk-${viewport.name}-2`, { progress: { completed: 7, total: 10 } });
+        await page.waitForFunction((n) => (globalThis as unknown as { __dfSse: number }).__dfSse > n, before);
+        await expect.poll(() => page.locator(`tr:has([value$="/bulk-${viewport.name}-2"])`).textContent()).toContain('7/10');
+        expect(await box(2).isChecked()).toBe(true);
+        expect(await box(3).isChecked()).toBe(true);
+        await expectFits(page);
+
+        const dialogs: string[] = [];
+        page.once('dialog', (d) => {
+          dialogs.push(d.message());
+          void d.accept();
+        });
+        await stop.click();
+        await expect.poll(() => dialogs.length).toBe(1);
+        expect(dialogs[0]).toBe(`Stop 2 sessions? bulk-${viewport.name}-3, bulk-${viewport.name}-2. Each is reported on its own.`);
+        const report = page.locator('[data-batch-report]');
+        await report.waitFor();
+        expect(await report.getAttribute('data-done')).toBe('1');
+        expect(await report.getAttribute('data-refused')).toBe('1');
+        expect(await report.textContent()).toContain(`TestSession bulk-${viewport.name}-3 already ended (Succeeded): there is nothing to stop.`);
+        await waitFor('the stop to come back through the watch', () => app.farm.store.getSession(namespace, `bulk-${viewport.name}-2`)?.spec.cancelRequested);
+        expect(await box(2).isChecked()).toBe(false);
+
+        // The whole page, then all that match the filter (4, over a page of 3).
+        if (viewport.name === 'desktop') {
+          await page.getByRole('checkbox', { name: 'Select every session on this page' }).check();
+        } else {
+          for (const i of [1, 2, 3]) await box(i).check();
+        }
+        await page.getByRole('checkbox', { name: /all 4 matching this filter/ }).check();
+        await expect.poll(() => page.locator('#sessions-selected').textContent()).toBe('All 4 sessions matching this filter selected.');
+        page.once('dialog', (d) => {
+          dialogs.push(d.message());
+          void d.accept();
+        });
+        await stop.click();
+        await expect.poll(() => dialogs.length).toBe(2);
+        expect(dialogs[1]).toMatch(new RegExp(`^Stop all 4 sessions matching this filter\\? bulk-${viewport.name}-3, bulk-${viewport.name}-2, bulk-${viewport.name}-1 and 1 more\\.`));
+        // -2 was asked to stop already (Stop repeats harmlessly); -3 had ended.
+        await expect.poll(() => report.getAttribute('data-done')).toBe('3');
+        expect(await report.getAttribute('data-refused')).toBe('1');
         expect(problems).toEqual([]);
       });
 
