@@ -555,13 +555,18 @@
     if (!from) return;
     evt.preventDefault();
     var source = document.querySelector(from);
-    var question = (source && source.getAttribute('data-confirm')) || evt.detail.question;
-    elt.setAttribute('data-confirmed-session', (source && source.getAttribute('data-session')) || '');
+    var question = (source && source.getAttribute(elt.getAttribute('data-confirm-attr') || 'data-confirm')) || evt.detail.question;
+    elt.setAttribute('data-confirmed-session', (source && source.getAttribute(elt.getAttribute('data-session-attr') || 'data-session')) || '');
     if (window.confirm(question)) evt.detail.issueRequest(true);
   });
   document.addEventListener('htmx:configRequest', function (evt) {
     var elt = evt.detail && evt.detail.elt;
-    if (elt && elt.hasAttribute && elt.hasAttribute('data-confirmed-session')) evt.detail.parameters.session = elt.getAttribute('data-confirmed-session');
+    if (!elt || !elt.hasAttribute) return;
+    if (elt.hasAttribute('data-confirmed-session')) evt.detail.parameters.session = elt.getAttribute('data-confirmed-session');
+    // No question asked (Extend): the lease the live region shows now.
+    var from = elt.getAttribute('data-session-from');
+    var source = from && document.querySelector(from);
+    if (source) evt.detail.parameters.session = source.getAttribute('data-lease') || '';
   });
 
   // On a phone the session filters start folded behind "Filters (n)".

@@ -10,6 +10,8 @@ export interface SessionRequest {
   /** Empty: the name is generated. */
   name: string;
   pool: string;
+  /** Empty: any idle device of the pool; else only this one (a reserved device). */
+  deviceName: string;
   timeoutSeconds: number | undefined;
   apps: Array<{ packageName: string; apkURL: string }>;
   runner: { image: string; command: string[]; args: string[]; env: Array<{ name: string; value: string }> } | undefined;
@@ -24,7 +26,7 @@ const PACKAGE = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$/;
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 const NO_SPACE = /^\S+$/;
 
-const TOP_FIELDS = new Set(['namespace', 'name', 'pool', 'timeoutSeconds', 'apps', 'runner', 'labels']);
+const TOP_FIELDS = new Set(['namespace', 'name', 'pool', 'deviceName', 'timeoutSeconds', 'apps', 'runner', 'labels']);
 const APP_FIELDS = new Set(['packageName', 'apkURL']);
 const RUNNER_FIELDS = new Set(['image', 'command', 'args', 'env']);
 const ENV_FIELDS = new Set(['name', 'value']);
@@ -46,6 +48,8 @@ export function checkSessionRequest(body: unknown): Checked {
   if (name && !DNS_SUBDOMAIN.test(name)) fail('name', 'must be lowercase letters, digits, - and . (start and end with a letter or digit)');
   const pool = str(body.pool, 'pool', fail, { required: true, max: 253 });
   if (pool && !DNS_SUBDOMAIN.test(pool)) fail('pool', 'must be a DevicePool name');
+  const deviceName = str(body.deviceName, 'deviceName', fail, { max: 253 });
+  if (deviceName && !DNS_SUBDOMAIN.test(deviceName)) fail('deviceName', 'must be the name of a device of the pool');
 
   let timeoutSeconds: number | undefined;
   if (body.timeoutSeconds !== undefined && body.timeoutSeconds !== null && body.timeoutSeconds !== '') {
@@ -112,7 +116,7 @@ export function checkSessionRequest(body: unknown): Checked {
   }
 
   if (errors.length) return { ok: false, errors };
-  return { ok: true, request: { namespace, name, pool, timeoutSeconds, apps, runner, labels } };
+  return { ok: true, request: { namespace, name, pool, deviceName, timeoutSeconds, apps, runner, labels } };
 }
 
 /** The TestSession object this request asks for. */
@@ -128,6 +132,7 @@ export function sessionObject(r: SessionRequest, extra: { name?: string; generat
     },
     spec: {
       poolRef: { name: r.pool },
+      ...(r.deviceName ? { deviceName: r.deviceName } : {}),
       ...(r.timeoutSeconds !== undefined ? { timeoutSeconds: r.timeoutSeconds } : {}),
       ...(r.apps.length ? { apps: r.apps } : {}),
       ...(r.runner

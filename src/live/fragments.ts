@@ -5,7 +5,8 @@ import { FarmAttention } from '../farm/attention.js';
 import { countDevices, isHeartbeatStale } from '../farm/devices.js';
 import { farmTotals, summarisePool, type PoolSummary } from '../farm/stats.js';
 import { key, type FarmChange, type FarmStore } from '../farm/store.js';
-import { DEVICE_STATES, type DeviceState, type DeviceView, type PoolView } from '../farm/types.js';
+import { DEVICE_STATES, type DeviceState, type DeviceView, type PoolView, type SessionView } from '../farm/types.js';
+import { extendedTimeout, isClaim, leaseEndsAt } from '../farm/lease.js';
 import { timeView } from '../http/format.js';
 import { checkURL, type UrlPolicy, type UrlVerdict } from '../http/url-policy.js';
 import { stateCountId } from '../view/pool-filter.js';
@@ -38,6 +39,8 @@ export interface DeviceTile {
   /** Why an Unhealthy device is unhealthy, shown on the tile itself: the message's first line. */
   reason: string;
   href: string;
+  /** The device is held by a lease (a claim without runner): who holds it. */
+  lease: { holder: string } | undefined;
 }
 
 export const topics = {
@@ -196,11 +199,13 @@ export class FragmentCatalog {
   // ---- one device ----
 
   deviceFacts(ns: string, pool: string, device: string): Fragment {
-    const p = this.store.getPool(ns, pool);
-    const d = p?.devices.find((x) => x.name === device);
-    const session = d?.session ? this.store.getSession(ns, d.session) : undefined;
-    const now = this.now();
-    return fragment(domId('device-facts', ns, pool, device), '/partials/device-facts', {
+    // Lazy: session changes name device topics too, and most have no viewer.
+    return lazyFragment(domId('device-facts', ns, pool, device), '/partials/device-facts', () => {
+      const p = this.store.getPool(ns, pool);
+      const d = p?.devices.find((x) => x.name === device);
+      const session = d?.session ? this.store.getSession(ns, d.session) : undefined;
+      const now = this.now();
+      return {
         namespace: ns,
         pool,
         name: device,
@@ -212,8 +217,27 @@ export class FragmentCatalog {
         session: session && { name: session.name, phase: session.phase, href: sessionHref(ns, session.name) },
         // Read by the page's Restart button (outside this region) when it asks for confirmation.
         restartConfirm: d ? restartQuestion(d) : '',
+        lease: session && isClaim(session) ? this.leaseData(session, device, now) : undefined,
+        // Leases that wait for this very device, oldest first: a second lease queues behind the first.
+        waiting: p && d ? this.store.sessionsOfPool(ns, pool).filter((s) => s.phase === 'Pending' && s.spec.deviceName === device).sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0)).map((s) => ({ name: s.name, href: sessionHref(ns, s.name), holder: s.lease?.holder ?? '', reason: s.lease?.reason ?? '' })) : [],
         times: { bootStarted: timeView(d?.bootStartedAt, now), ready: timeView(d?.readyAt, now), heartbeat: timeView(d?.lastHeartbeatAt, now) },
+      };
     });
+  }
+
+  /** What the device page says about the lease that holds the device, and what Release asks. */
+  private leaseData(s: SessionView, device: string, now: number) {
+    return {
+      session: s.name,
+      href: sessionHref(s.namespace, s.name),
+      phase: s.phase,
+      holder: s.lease?.holder ?? '',
+      reason: s.lease?.reason ?? '',
+      endsAt: timeView(leaseEndsAt(s), now),
+      extendable: extendedTimeout(s.spec.timeoutSeconds) !== undefined,
+      releasing: s.spec.cancelRequested,
+      releaseConfirm: `Release device ${device}? Lease ${s.name}${s.lease?.holder ? ` held by ${s.lease.holder}` : ''} ends (Stop), and the device goes back to the pool.`,
+    };
   }
 
   liveBadge(): Fragment {
@@ -287,6 +311,10 @@ export class FragmentCatalog {
         out.push(...this.lists.affected(change));
         if (change.view.phase !== change.old?.phase) add(topics.farm, this.farmAttention());
         add(topics.session(change.view.namespace, change.view.name), this.sessionDetail(change.view.namespace, change.view.name));
+        // A device page shows the lease that holds the device and those waiting for it.
+        for (const device of new Set([change.view.device?.name, change.old?.device?.name, change.view.spec.deviceName, change.old?.spec.deviceName])) {
+          if (device) add(topics.device(change.view.namespace, change.view.spec.poolName, device), this.deviceFacts(change.view.namespace, change.view.spec.poolName, device));
+        }
         break;
       case 'event': {
         const { kind, namespace, name } = change.view.involved;
@@ -351,7 +379,14 @@ export class FragmentCatalog {
       message: d.message,
       reason: d.state === 'Unhealthy' ? firstLine(d.message) : '',
       href: deviceHref(pool.namespace, pool.name, d.name),
+      lease: this.leaseOf(pool.namespace, d),
     };
+  }
+
+  /** A tile's lease mark: the device's session is a claim. */
+  private leaseOf(namespace: string, d: DeviceView): { holder: string } | undefined {
+    const s = d.session ? this.store.getSession(namespace, d.session) : undefined;
+    return s && isClaim(s) ? { holder: s.lease?.holder ?? '' } : undefined;
   }
 }
 

@@ -83,6 +83,8 @@ interface SimSession {
   seq: number;
   timeoutMs: number;
   hasRunner: boolean;
+  /** spec.deviceName: only this device of the pool may take the session ('' for any). */
+  deviceName: string;
   cancelRequested: boolean;
   phase: SessionPhase;
   random: Random;
@@ -276,7 +278,7 @@ export class FarmSimulator {
     for (const o of [...items.filter((i) => !adopt.has(keyOf(i))), ...fresh]) {
       const k = keyOf(o);
       seen.add(k);
-      const spec = (o.spec ?? {}) as { poolRef?: { name?: string }; timeoutSeconds?: number; runner?: unknown; cancelRequested?: boolean };
+      const spec = (o.spec ?? {}) as { poolRef?: { name?: string }; deviceName?: string; timeoutSeconds?: number; runner?: unknown; cancelRequested?: boolean };
       let session = this.sessions.get(k);
       if (!session) {
         const status = (o.status ?? {}) as { phase?: SessionPhase; progress?: { completed?: number; total?: number } };
@@ -299,6 +301,8 @@ export class FarmSimulator {
         }
       }
       session.cancelRequested = spec.cancelRequested === true;
+      // Extend (a lease) raises spec.timeoutSeconds while the session runs.
+      session.timeoutMs = (spec.timeoutSeconds ?? 1800) * 1000;
     }
     for (const [k, s] of [...this.sessions]) {
       if (seen.has(k)) continue;
@@ -308,7 +312,7 @@ export class FarmSimulator {
     }
   }
 
-  private adoptSession(o: KubeObject, spec: { poolRef?: { name?: string }; timeoutSeconds?: number; runner?: unknown }): SimSession {
+  private adoptSession(o: KubeObject, spec: { poolRef?: { name?: string }; deviceName?: string; timeoutSeconds?: number; runner?: unknown }): SimSession {
     const namespace = o.metadata.namespace!;
     const name = o.metadata.name;
     const random = streamFor(this.seed, namespace, name);
@@ -323,6 +327,7 @@ export class FarmSimulator {
       seq: this.nextSeq++,
       timeoutMs: (spec.timeoutSeconds ?? 1800) * 1000,
       hasRunner: spec.runner !== undefined,
+      deviceName: typeof spec.deviceName === 'string' ? spec.deviceName : '',
       cancelRequested: false,
       phase: 'Pending',
       random,
@@ -392,9 +397,11 @@ export class FarmSimulator {
         this.setMessage(session, 'PoolNotFound', `DevicePool ${session.pool} does not exist in ${session.namespace}.`);
         continue;
       }
-      const device = pool.devices.filter((d) => d.state === 'Idle').sort((a, b) => compareNames(a.name, b.name))[0];
+      const device = pool.devices.filter((d) => d.state === 'Idle' && (!session.deviceName || d.name === session.deviceName)).sort((a, b) => compareNames(a.name, b.name))[0];
       if (!device) {
-        this.setMessage(session, 'WaitingForDevice', `Waiting for an idle device in ${pool.name}.`);
+        if (!session.deviceName) this.setMessage(session, 'WaitingForDevice', `Waiting for an idle device in ${pool.name}.`);
+        else if (pool.devices.some((d) => d.name === session.deviceName)) this.setMessage(session, 'WaitingForDevice', `Waiting for device ${session.deviceName} to be idle.`);
+        else this.setMessage(session, 'DeviceNotFound', `Device ${session.deviceName} is not part of pool ${pool.name}.`);
         continue;
       }
       device.state = 'Busy';
@@ -413,7 +420,12 @@ export class FarmSimulator {
     for (const session of this.sessions.values()) {
       if (session.phase === 'Assigned') {
         if (session.cancelRequested) this.finish(session, 'Cancelled', 'CancelRequested', 'Stopped by an operator.');
-        else if (this.simNow - session.phaseSince >= ASSIGN_TO_RUN_MS) {
+        else if (this.simNow - session.phaseSince >= ASSIGN_TO_RUN_MS && !session.hasRunner) {
+          // A claim (a lease): the device is held, nothing runs on it.
+          session.startedAt = this.simNow;
+          this.setPhase(session, 'Running', 'Held', `Device ${session.device?.name} is held until Stop or the timeout.`);
+          session.status.startTime = this.stamp();
+        } else if (this.simNow - session.phaseSince >= ASSIGN_TO_RUN_MS) {
           session.startedAt = this.simNow;
           this.setPhase(session, 'Running', 'Running', `Running ${session.total} tests.`);
           session.status.startTime = this.stamp();
@@ -426,7 +438,10 @@ export class FarmSimulator {
           this.finish(session, 'Cancelled', 'CancelRequested', `Stopped by an operator after ${session.completed} of ${session.total} tests.`);
         } else if (this.simNow - (session.assignedAt ?? session.phaseSince) >= session.timeoutMs) {
           // spec.timeoutSeconds counts from the assignment (see the CRD).
-          this.finish(session, 'TimedOut', 'Timeout', `Did not finish within ${session.timeoutMs / 1000}s (${session.completed} of ${session.total} tests done).`);
+          if (!session.hasRunner) this.finish(session, 'TimedOut', 'Timeout', `The device was held for ${session.timeoutMs / 1000}s, the session's timeout.`);
+          else this.finish(session, 'TimedOut', 'Timeout', `Did not finish within ${session.timeoutMs / 1000}s (${session.completed} of ${session.total} tests done).`);
+        } else if (!session.hasRunner) {
+          // Held: nothing to advance until Stop or the timeout.
         } else {
           const due = Math.min(session.total, Math.floor((this.simNow - (session.startedAt ?? 0)) / session.paceMs));
           while (session.completed < due) {
@@ -463,8 +478,9 @@ export class FarmSimulator {
 
   private finish(session: SimSession, phase: SessionPhase, reason: string, message: string): void {
     session.status.completionTime = this.stamp();
-    session.status.results = this.results(session, (phase === 'Succeeded' || phase === 'Failed') && session.completed >= session.total);
-    if (session.startedAt !== undefined) session.status.artifacts = this.artifacts(session, phase);
+    // A claim ran no tests: no results, no artifacts.
+    if (session.hasRunner) session.status.results = this.results(session, (phase === 'Succeeded' || phase === 'Failed') && session.completed >= session.total);
+    if (session.hasRunner && session.startedAt !== undefined) session.status.artifacts = this.artifacts(session, phase);
     this.setPhase(session, phase, reason, message);
     session.finishedAt = this.simNow;
     if (session.device) this.releaseDevice(session);

@@ -51,6 +51,11 @@ describe('hands on the farm in Chromium', () => {
         await core().createNamespacedPod({ namespace, body: { metadata: { name: `${pool}-${i}` }, spec: { nodeName: clusterInfo().kwokNode, containers: [{ name: 'device', image: 'example.invalid/cuttlefish:1' }] } } });
       }
     }
+    // Pools for the leases: one idle device per width.
+    for (const { name } of WIDTHS) {
+      await createPool(namespace, `l-${name}`, 1);
+      await setDevices(namespace, `l-${name}`, [{ name: `l-${name}-0`, state: 'Idle', podName: `l-${name}-0` }]);
+    }
     // Sessions for the bulk actions: three running and one finished per width.
     for (const { name } of WIDTHS) {
       for (const i of [0, 1, 2, 3]) {
@@ -199,6 +204,53 @@ describe('hands on the farm in Chromium', () => {
         // -2 was asked to stop already (Stop repeats harmlessly); -3 had ended.
         await expect.poll(() => report.getAttribute('data-done')).toBe('3');
         expect(await report.getAttribute('data-refused')).toBe('1');
+        expect(problems).toEqual([]);
+      });
+
+      it('Use this device makes a lease; the page shows who, why and when it ends; Extend; Release asks first', async () => {
+        const pool = `l-${viewport.name}`;
+        const device = `${pool}-0`;
+        const { page, problems } = await openLive(`/pools/${namespace}/${pool}/devices/${device}`, viewport);
+        expect(await page.locator('#lease-release').isVisible()).toBe(false);
+        const form = page.locator('#device-lease');
+        await form.getByLabel('For').selectOption('60');
+        await form.getByLabel('Who').fill('ana');
+        await form.getByLabel('Why').fill('reproduce the checkout crash');
+        await form.getByRole('button', { name: 'Use this device' }).click();
+        await expect.poll(() => page.locator('#device-lease-answer').textContent()).toMatch(new RegExp(`Lease ${device}-lease-\\w+ for device ${device}`));
+        const leases = ((await api().listNamespacedCustomObject({ group: 'droidfarm.io', version: 'v1alpha1', plural: 'testsessions', namespace })) as { items: Array<{ metadata: { name: string }; spec: Record<string, unknown> }> }).items.filter((x) => x.spec.deviceName === device);
+        expect(leases).toHaveLength(1);
+        const lease = leases[0]!;
+        expect(lease.spec).toMatchObject({ timeoutSeconds: 3600, poolRef: { name: pool } });
+
+        // The operator assigns it: the page shows the lease live, with Extend and Release.
+        await setSessionStatus(namespace, lease.metadata.name, { phase: 'Running', assignedAt: new Date().toISOString(), device: { name: device } });
+        await setDevices(namespace, pool, [{ name: device, state: 'Busy', podName: device, session: lease.metadata.name }]);
+        const panel = page.locator('[data-lease-panel]');
+        await panel.waitFor();
+        expect(await panel.textContent()).toContain('Leased by ana');
+        expect(await panel.textContent()).toContain('reproduce the checkout crash');
+        expect(await panel.locator('time').textContent()).toMatch(/^in (59|60) min$/);
+        await page.locator('#lease-release').waitFor();
+        await expectFits(page);
+
+        await page.getByRole('button', { name: 'Extend 30 min' }).click();
+        await expect.poll(() => page.locator('#flash').textContent()).toContain(`Lease ${lease.metadata.name} extended: it now lasts 90 minutes`);
+        const dialogs: string[] = [];
+        page.once('dialog', (d) => {
+          dialogs.push(d.message());
+          void d.accept();
+        });
+        await page.getByRole('button', { name: 'Release' }).click();
+        await expect.poll(() => page.locator('#flash').textContent()).toContain(`Release requested for ${lease.metadata.name}`);
+        expect(dialogs).toEqual([`Release device ${device}? Lease ${lease.metadata.name} held by ana ends (Stop), and the device goes back to the pool.`]);
+        const stored = (await api().getNamespacedCustomObject({ group: 'droidfarm.io', version: 'v1alpha1', plural: 'testsessions', namespace, name: lease.metadata.name })) as { spec: { timeoutSeconds: number; cancelRequested: boolean } };
+        expect(stored.spec).toMatchObject({ timeoutSeconds: 5400, cancelRequested: true });
+
+        // The grid marks the leased device with its holder.
+        await page.goto(`${base}/pools/${namespace}/${pool}`);
+        expect(await page.locator('.tile-lease').textContent()).toBe('lease · ana');
+        await expectFits(page);
         expect(problems).toEqual([]);
       });
 

@@ -37,7 +37,7 @@ const session = (namespace: string, name: string, poolName: string, phase: Sessi
   resourceVersion: String(rv++),
   createdAt: T0,
   labels: {},
-  spec: { poolName, timeoutSeconds: 1800, apps: [], runner: undefined, cancelRequested: false },
+  spec: { poolName, deviceName: '', timeoutSeconds: 1800, apps: [], runner: undefined, cancelRequested: false },
   phase,
   device: undefined,
   podName: '',
@@ -51,6 +51,7 @@ const session = (namespace: string, name: string, poolName: string, phase: Sessi
   message: '',
   conditions: [],
   retryOf: '',
+  lease: undefined,
   ...patch,
 });
 

@@ -1,10 +1,15 @@
 // Pool and device writes as JSON: scale a pool, restart a device. The same rules as the
 // pages (src/routes/pools/actions.ts); a write that would end sessions answers 409
 // DF_ERR_CONFIRM_REQUIRED with the sessions it names, and goes through when confirmed.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { describeError } from '../../http/errors.js';
 import { formFields } from '../../http/form-body.js';
 import { ConfirmationRequired, PoolActions } from '../pools/actions.js';
+import { LeaseActions } from '../pools/lease.js';
+import { badRequest } from '../../http/errors.js';
+import { sessionJSON } from '../../farm/json.js';
+import { toSessionView } from '../../kube/slim.js';
+import type { KubeObject } from '../../kube/types.js';
 
 type PoolParams = { Params: { namespace: string; name: string } };
 type DeviceParams = { Params: { namespace: string; name: string; device: string } };
@@ -12,6 +17,8 @@ type DeviceParams = { Params: { namespace: string; name: string; device: string 
 export default async function poolApiRoutes(app: FastifyInstance): Promise<void> {
   const { cluster, config } = app.farm;
   const actions = new PoolActions(cluster, config.namespaces);
+  const leases = new LeaseActions(cluster, app.farm.store, config.namespaces);
+  const toJSON = (o: KubeObject) => sessionJSON(toSessionView(o), { showEnvValues: config.showRunnerEnv });
 
   /** The coded error, plus the sessions a confirmation must name. */
   function confirmation(reply: FastifyReply, err: ConfirmationRequired) {
@@ -39,4 +46,22 @@ export default async function poolApiRoutes(app: FastifyInstance): Promise<void>
       throw err;
     }
   });
+
+  // Leases: {minutes?, holder, reason}; Idempotency-Key makes a repeat find the first lease.
+  async function lease(request: FastifyRequest, reply: FastifyReply, namespace: string, pool: string, device: string | undefined) {
+    const key = request.headers['idempotency-key'];
+    if (Array.isArray(key)) throw badRequest('Idempotency-Key was given more than once.');
+    const { object, created } = await leases.create(namespace, pool, device, { ...formFields(request.body), requestId: key });
+    const view = toSessionView(object);
+    return reply.code(created ? 201 : 200).header('Location', `/api/v1/sessions/${encodeURIComponent(view.namespace)}/${encodeURIComponent(view.name)}`).send(toJSON(object));
+  }
+
+  app.post<DeviceParams>('/api/v1/pools/:namespace/:name/devices/:device/lease', { bodyLimit: 4 * 1024 }, async (request, reply) =>
+    lease(request, reply, request.params.namespace, request.params.name, request.params.device),
+  );
+
+  app.post<PoolParams>('/api/v1/pools/:namespace/:name/lease', { bodyLimit: 4 * 1024 }, async (request, reply) => lease(request, reply, request.params.namespace, request.params.name, undefined));
+
+  // Extend a lease by 30 minutes (Release is POST …/cancel, as for any session).
+  app.post<PoolParams>('/api/v1/sessions/:namespace/:name/extend', async (request) => toJSON(await leases.extend(request.params.namespace, request.params.name)));
 }

@@ -1,13 +1,18 @@
 // Pools: the list, one pool's device grid (filterable by state, filters in the URL), and
 // one device with its WebRTC stream.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { KubeObject } from '../../kube/types.js';
 import { AppError, notFound } from '../../http/errors.js';
 import { formFields, registerFormBody } from '../../http/form-body.js';
 import { PoolActions, ConfirmationRequired } from './actions.js';
 import { MAX_REPLICAS, MIN_REPLICAS } from '../../farm/pool-scale.js';
+import { DEFAULT_LEASE_MINUTES, LEASE_MINUTES } from '../../farm/lease.js';
+import type { DeviceView } from '../../farm/types.js';
+import { LeaseActions } from './lease.js';
+import { newRequestId } from '../sessions/actions.js';
 import { countDevices } from '../../farm/devices.js';
 import { timeView } from '../../http/format.js';
-import { deviceHref, parseStateFilter, poolHref, topics } from '../../live/fragments.js';
+import { deviceHref, parseStateFilter, poolHref, sessionHref, topics } from '../../live/fragments.js';
 import { poolFilterView } from '../../view/pool-filter.js';
 
 /** How many of a pool's Events its page lists. */
@@ -21,6 +26,7 @@ interface PoolParams {
 export default async function poolRoutes(app: FastifyInstance): Promise<void> {
   const { catalog, cluster, config } = app.farm;
   const actions = new PoolActions(cluster, config.namespaces);
+  const leases = new LeaseActions(cluster, app.farm.store, config.namespaces);
   registerFormBody(app);
 
   app.get('/pools', async (_request, reply) =>
@@ -39,6 +45,7 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
       header: catalog.poolHeader(namespace, name).data,
       grid: grid.data,
       yamlHref: `${poolHref(namespace, name)}/yaml`,
+      lease: { ...leaseForm(), href: `${poolHref(namespace, name)}/lease` },
       scale: pool && { href: `${poolHref(namespace, name)}/scale`, replicas: pool.replicas, min: MIN_REPLICAS, max: MAX_REPLICAS },
       filter: poolFilterView(poolHref(namespace, name), namespace, name, parseStateFilter(request.query.state), pool && countDevices(pool.devices)),
       // What the operator said about the pool, newest first. Read at page load only: no
@@ -61,7 +68,14 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
       facts: facts.data,
       stream: facts.data.stream,
       yamlHref: `${deviceHref(namespace, name, device)}/yaml`,
-      actions: { restartHref: `${deviceHref(namespace, name, device)}/restart` },
+      actions: {
+        restartHref: `${deviceHref(namespace, name, device)}/restart`,
+        leaseHref: `${deviceHref(namespace, name, device)}/lease`,
+        extendHref: `${deviceHref(namespace, name, device)}/lease/extend`,
+        releaseHref: `${deviceHref(namespace, name, device)}/lease/release`,
+      },
+      lease: leaseForm(),
+      recipes: facts.data.device ? connectRecipes(namespace, facts.data.device as DeviceView) : undefined,
     });
   });
 
@@ -95,4 +109,72 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
     const message = `Restarting ${device}: its pod ${r.pod} was deleted and the pool recreates it.${r.session ? ` Session ${r.session} ends.` : ''}`;
     return reply.view('/partials/flash', { level: 'info', message });
   });
+
+  // Leases. The answer is said beside the form; a fresh request id comes with it, so the
+  // next lease is a new one while a double submit of this one finds the first.
+  async function leaseAnswer(reply: FastifyReply, make: () => Promise<{ object: KubeObject; created: boolean }>, what: string) {
+    try {
+      const { object, created } = await make();
+      const ns = object.metadata.namespace ?? '';
+      const message = `${created ? 'Lease' : 'Already requested: lease'} ${object.metadata.name} for ${what}: the device is yours once it is idle, until Release or the time is up.`;
+      const [flash, id] = await Promise.all([
+        app.view('/partials/flash', { level: 'info', message }),
+        app.view('/partials/lease-request-id', { requestId: newRequestId(), href: sessionHref(ns, object.metadata.name) }),
+      ]);
+      return reply.type('text/html; charset=utf-8').send(`${flash}\n${id}`);
+    } catch (err) {
+      if (err instanceof AppError && err.status === 422) {
+        const fields = err.fields.map((f) => `${f.field}: ${f.message}`).join('; ');
+        return reply.code(422).view('/partials/flash', { level: 'error', message: fields ? `${err.message} ${fields}.` : err.message, code: err.code });
+      }
+      throw err;
+    }
+  }
+
+  app.post<{ Params: PoolParams & { device: string } }>('/pools/:namespace/:name/devices/:device/lease', async (request, reply) => {
+    const { namespace, name, device } = request.params;
+    return leaseAnswer(reply, () => leases.create(namespace, name, device, formFields(request.body)), `device ${device}`);
+  });
+
+  app.post<{ Params: PoolParams }>('/pools/:namespace/:name/lease', async (request, reply) => {
+    const { namespace, name } = request.params;
+    return leaseAnswer(reply, () => leases.create(namespace, name, undefined, formFields(request.body)), `any idle device of ${name}`);
+  });
+
+  app.post<{ Params: PoolParams & { device: string } }>('/pools/:namespace/:name/devices/:device/lease/extend', async (request, reply) => {
+    const { namespace } = request.params;
+    const session = formFields(request.body).session;
+    if (typeof session !== 'string' || !session) throw new AppError(422, 'DF_ERR_INVALID', 'Nothing was extended: the device holds no lease now.', [{ field: 'session', message: 'required' }]);
+    const extended = await leases.extend(namespace, session);
+    const seconds = (extended.spec as { timeoutSeconds?: number } | undefined)?.timeoutSeconds ?? 0;
+    return reply.view('/partials/flash', { level: 'info', message: `Lease ${session} extended: it now lasts ${Math.round(seconds / 60)} minutes from its assignment.` });
+  });
+
+  app.post<{ Params: PoolParams & { device: string } }>('/pools/:namespace/:name/devices/:device/lease/release', async (request, reply) => {
+    const { namespace, name, device } = request.params;
+    const session = formFields(request.body).session;
+    await leases.release(namespace, name, device, session);
+    return reply.view('/partials/flash', { level: 'info', message: `Release requested for ${String(session)}: the device goes back to the pool when the operator ends the lease.` });
+  });
+}
+
+/** The lease form's choices, and a request id for this form. */
+function leaseForm() {
+  return {
+    requestId: newRequestId(),
+    minutes: LEASE_MINUTES.map((m) => ({ value: m, label: m < 60 ? `${m} min` : `${m / 60} h`, selected: m === DEFAULT_LEASE_MINUTES })),
+  };
+}
+
+/** How to reach the device from a laptop: Appium capabilities and the port-forward line for its pod. */
+export function connectRecipes(namespace: string, d: DeviceView): { appium: string; portForward: string } {
+  let port = 4723;
+  try {
+    const u = new URL(d.appiumURL);
+    if (u.port) port = Number(u.port);
+  } catch {
+    // no Appium URL: the default Appium port
+  }
+  const appium = JSON.stringify({ platformName: 'Android', 'appium:automationName': 'UiAutomator2', 'appium:deviceName': d.name }, null, 2);
+  return { appium, portForward: d.podName ? `kubectl -n ${namespace} port-forward pod/${d.podName} ${port}:${port}` : '' };
 }
