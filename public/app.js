@@ -328,6 +328,96 @@
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', updateBulk);
   else updateBulk();
 
+  // The device wall (/pools/:ns/:name/wall): frames for the busy (or picked) devices, at
+  // most data-max, built from the hidden live data. A frame that stays keeps its iframe (a
+  // stream is never reloaded by an update); frames of devices that leave go at once.
+  function renderWall() {
+    var wall = document.getElementById('device-wall');
+    var data = document.querySelector('[data-wall-state]');
+    if (!wall || !data) return;
+    var max = Number(wall.getAttribute('data-max') || 12);
+    var picked = (wall.getAttribute('data-picked') || '').split(',').filter(Boolean);
+    var devices = Array.prototype.slice.call(data.querySelectorAll('[data-device]'));
+    var wanted = devices.filter(function (d) {
+      return picked.length ? picked.indexOf(d.getAttribute('data-device')) >= 0 : d.getAttribute('data-state') === 'Busy';
+    });
+    var chosen = wanted.slice(0, max);
+    var keep = {};
+    chosen.forEach(function (d, i) {
+      var key = d.getAttribute('data-key');
+      keep[key] = true;
+      var frame = document.getElementById(key);
+      if (!frame) frame = wallFrame(d);
+      if (wall.children[i] !== frame) wall.insertBefore(frame, wall.children[i] || null);
+      var stream = d.getAttribute('data-stream');
+      var iframe = frame.querySelector('iframe');
+      if (stream && (!iframe || iframe.getAttribute('src') !== stream)) {
+        var fresh = wallFrame(d);
+        wall.replaceChild(fresh, frame);
+        frame = fresh;
+      }
+      frame.setAttribute('data-state', d.getAttribute('data-state'));
+      frame.querySelector('.wall-state').textContent = d.getAttribute('data-state');
+      var session = d.getAttribute('data-session');
+      frame.querySelector('.wall-session').textContent = session ? '· ' + session : '';
+    });
+    Array.prototype.slice.call(wall.children).forEach(function (frame) {
+      if (!keep[frame.id]) wall.removeChild(frame);
+    });
+    var empty = document.getElementById('wall-empty');
+    if (empty) empty.hidden = chosen.length > 0 || data.getAttribute('data-synced') !== 'true';
+    var summary = document.getElementById('wall-summary');
+    if (summary) {
+      var text = chosen.length + (chosen.length === 1 ? ' stream' : ' streams') + (wanted.length > chosen.length ? ' of ' + wanted.length + ' (at most ' + max + ')' : '');
+      if (summary.textContent !== text) summary.textContent = text;
+    }
+  }
+  function wallFrame(d) {
+    var figure = document.createElement('figure');
+    figure.id = d.getAttribute('data-key');
+    figure.className = 'wall-frame';
+    var stream = d.getAttribute('data-stream');
+    var name = d.getAttribute('data-device');
+    if (stream) {
+      var iframe = document.createElement('iframe');
+      // Sandboxed, no referrer, loaded when scrolled near: the same rules as the device page.
+      iframe.setAttribute('sandbox', 'allow-scripts allow-same-origin allow-forms allow-pointer-lock');
+      iframe.setAttribute('referrerpolicy', 'no-referrer');
+      iframe.setAttribute('loading', 'lazy');
+      iframe.setAttribute('allow', 'autoplay; fullscreen');
+      iframe.setAttribute('title', 'WebRTC stream of ' + name);
+      iframe.className = 'wall-video';
+      iframe.setAttribute('src', stream);
+      figure.appendChild(iframe);
+    } else {
+      var blocked = document.createElement('p');
+      blocked.className = 'wall-video wall-blocked';
+      blocked.textContent = 'The stream cannot be embedded: ' + (d.getAttribute('data-reason') || 'no stream URL');
+      figure.appendChild(blocked);
+    }
+    var caption = document.createElement('figcaption');
+    caption.className = 'wall-caption';
+    var link = document.createElement('a');
+    link.href = d.getAttribute('data-href');
+    link.className = 'wall-name';
+    link.textContent = name;
+    var state = document.createElement('span');
+    state.className = 'wall-state';
+    var session = document.createElement('span');
+    session.className = 'wall-session';
+    caption.appendChild(link);
+    caption.appendChild(state);
+    caption.appendChild(session);
+    figure.appendChild(caption);
+    return figure;
+  }
+  document.addEventListener('htmx:oobAfterSwap', function (evt) {
+    var target = evt.detail && evt.detail.target;
+    if (target && target.hasAttribute && target.hasAttribute('data-wall-state')) renderWall();
+  });
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', renderWall);
+  else renderWall();
+
   // A pool page's state filter: chips toggle a class on #device-view (never on the grid the
   // stream swaps) and the URL follows, so reload, Back/Forward and sharing keep the view.
   var STATES = ['Booting', 'Idle', 'Busy', 'Unhealthy'];

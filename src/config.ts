@@ -36,6 +36,8 @@ export interface Config {
   production: boolean;
   /** What a stranger can start, at most (docs/metrics.md shows how close each is). */
   limits: Limits;
+  /** Stream frames a device wall shows at most (/pools/:ns/:name/wall). */
+  wallSize: number;
 }
 
 export interface Limits {
@@ -107,6 +109,7 @@ export const OPTIONS = {
   'max-log-follows': { type: 'string', env: 'DROIDFARM_MAX_LOG_FOLLOWS', help: 'runner-log requests to the API server open at once (default 200)' },
   'write-rate-limit': { type: 'string', env: 'DROIDFARM_WRITE_RATE_LIMIT', help: 'writes per client address per minute (default 60)' },
   'not-found-rate-limit': { type: 'string', env: 'DROIDFARM_NOT_FOUND_RATE_LIMIT', help: 'requests for pages that do not exist per client address per minute (default 300)' },
+  'wall-size': { type: 'string', env: 'DROIDFARM_WALL_SIZE', help: 'stream frames a device wall shows at most, 1 to 48 (default 12)' },
   'log-level': { type: 'string', env: 'LOG_LEVEL', help: 'fatal, error, warn, info (default), debug, trace or silent' },
   'log-format': { type: 'string', env: 'LOG_FORMAT', help: 'pretty (default in a terminal) or json (default otherwise, for log collectors)' },
   help: { type: 'boolean', env: undefined, help: 'print this help and exit' },
@@ -246,7 +249,14 @@ export function loadConfig({ argv, env, home = homedir(), fileExists = existsSyn
     logFormat,
     production: env.NODE_ENV === 'production',
     limits: parseLimits(str),
+    wallSize: parseWallSize(str('wall-size')),
   };
+}
+
+function parseWallSize(raw: string | undefined): number {
+  if (raw === undefined) return 12;
+  if (!/^\d{1,2}$/.test(raw) || Number(raw) < 1 || Number(raw) > 48) throw new ConfigError(`--wall-size ${raw} is not valid: use a whole number from 1 to 48 (each frame is a live video stream).`);
+  return Number(raw);
 }
 
 function parseLimits(str: (name: OptionName) => string | undefined): Limits {

@@ -50,6 +50,8 @@ export const topics = {
   sessions: sessionListTopic,
   pool: (namespace: string, name: string) => `pool:${namespace}/${name}`,
   device: (namespace: string, pool: string, device: string) => `device:${namespace}/${pool}/${device}`,
+  /** A pool's device wall: every device with its stream; the page picks what it frames. */
+  wall: (namespace: string, name: string) => `wall:${namespace}/${name}`,
   session: (namespace: string, name: string) => `session:${namespace}/${name}`,
   /** The runner log of a session: subscribing starts following its pod (see log-follower.ts). */
   log: logTopic,
@@ -60,7 +62,7 @@ export interface LogPanelSource {
   panel(namespace: string, name: string): LogPanelData;
 }
 
-const TOPIC = /^(farm|pools|(?:pool|session|log):[^/\s]{1,253}\/[^/\s]{1,253}|device:[^/\s]{1,253}\/[^/\s]{1,253}\/[^/\s]{1,253})$/;
+const TOPIC = /^(farm|pools|(?:pool|session|log|wall):[^/\s]{1,253}\/[^/\s]{1,253}|device:[^/\s]{1,253}\/[^/\s]{1,253}\/[^/\s]{1,253})$/;
 
 export function isTopic(topic: string): boolean {
   return TOPIC.test(topic) || listFilters(topic) !== undefined;
@@ -190,6 +192,30 @@ export class FragmentCatalog {
     return DEVICE_STATES.map((state) => fragment(stateCountId(ns, name, state), '/partials/state-count', { count: counts?.[state] ?? 0 }));
   }
 
+  /**
+   * A device wall's data: each device of the pool with its state, session and stream (under
+   * the URL policy). Hidden on the page; public/app.js frames the busy (or picked) devices
+   * and keeps the frames it already has, so a live update never reloads a stream.
+   */
+  wallState(ns: string, name: string): Fragment {
+    return lazyFragment(domId('wall-state', ns, name), '/partials/wall-state', () => {
+      const pool = this.store.getPool(ns, name);
+      const devices = pool ? [...pool.devices].sort((a, b) => naturalCompare(a.name, b.name)) : [];
+      return {
+        exists: pool !== undefined,
+        synced: this.store.syncStatus().synced,
+        devices: devices.map((d) => ({
+          key: domId('wall-frame', ns, name, d.name),
+          name: d.name,
+          state: d.state,
+          session: d.session,
+          href: deviceHref(ns, name, d.name),
+          stream: this.checkStream(d.streamURL),
+        })),
+      };
+    });
+  }
+
   deviceTile(ns: string, name: string, device: string): Fragment | undefined {
     const pool = this.store.getPool(ns, name);
     const d = pool?.devices.find((x) => x.name === device);
@@ -270,6 +296,7 @@ export class FragmentCatalog {
     const parts = rest.split('/');
     if (kind === 'pool') return [badge, this.poolHeader(parts[0]!, parts[1]!), ...this.stateCounts(parts[0]!, parts[1]!), this.deviceGrid(parts[0]!, parts[1]!)];
     if (kind === 'device') return [badge, this.deviceFacts(parts[0]!, parts[1]!, parts[2]!)];
+    if (kind === 'wall') return [badge, this.wallState(parts[0]!, parts[1]!)];
     if (kind === 'session') return [badge, this.sessionDetail(parts[0]!, parts[1]!)];
     if (kind === 'log') {
       const panel = this.sessionLog(parts[0]!, parts[1]!);
@@ -297,6 +324,7 @@ export class FragmentCatalog {
         add(topics.pool(ns, name), this.poolHeader(ns, name));
         for (const count of this.stateCounts(ns, name)) add(topics.pool(ns, name), count);
         if (change.type === 'deleted') add(topics.pool(ns, name), this.deviceGrid(ns, name));
+        add(topics.wall(ns, name), this.wallState(ns, name));
         break;
       }
       case 'device': {
@@ -305,6 +333,7 @@ export class FragmentCatalog {
         if (change.type === 'modified') add(topics.pool(ns, name), this.deviceTile(ns, name, change.device.name));
         else add(topics.pool(ns, name), this.deviceGrid(ns, name));
         add(topics.device(ns, name, change.device.name), this.deviceFacts(ns, name, change.device.name));
+        add(topics.wall(ns, name), this.wallState(ns, name));
         break;
       }
       case 'session':

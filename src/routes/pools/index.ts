@@ -45,6 +45,7 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
       header: catalog.poolHeader(namespace, name).data,
       grid: grid.data,
       yamlHref: `${poolHref(namespace, name)}/yaml`,
+      wallHref: `${poolHref(namespace, name)}/wall`,
       lease: { ...leaseForm(), href: `${poolHref(namespace, name)}/lease` },
       scale: pool && { href: `${poolHref(namespace, name)}/scale`, replicas: pool.replicas, min: MIN_REPLICAS, max: MAX_REPLICAS },
       filter: poolFilterView(poolHref(namespace, name), namespace, name, parseStateFilter(request.query.state), pool && countDevices(pool.devices)),
@@ -55,6 +56,27 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
         .slice(-RECENT_EVENTS)
         .reverse()
         .map((e) => ({ type: e.type, reason: e.reason, message: e.message, count: e.count, at: timeView(e.lastAt, now) })),
+    });
+  });
+
+  // The device wall: up to --wall-size live streams at once, the busy devices or the ones
+  // picked (?device=, repeatable). public/app.js frames them from the wall's live data.
+  app.get<{ Params: PoolParams; Querystring: { device?: string | string[] } }>('/pools/:namespace/:name/wall', async (request, reply) => {
+    const { namespace, name } = request.params;
+    const pool = app.farm.store.getPool(namespace, name);
+    if (!pool && app.farm.store.syncStatus().synced) throw notFound(`DevicePool ${namespace}/${name}`);
+    const raw = request.query.device;
+    const picked = [...new Set((Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter(Boolean))];
+    if (picked.some((d) => !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(d))) throw new AppError(400, 'DF_ERR_BAD_REQUEST', 'device must name devices of the pool (lowercase letters, digits, - and .).', [{ field: 'device', message: 'not a device name' }]);
+    return reply.view('/pages/wall', {
+      title: `Wall · ${name}`,
+      namespace,
+      name,
+      poolHref: poolHref(namespace, name),
+      topics: [topics.wall(namespace, name)],
+      state: catalog.wallState(namespace, name).data,
+      picked,
+      max: config.wallSize,
     });
   });
 
