@@ -418,6 +418,215 @@
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', renderWall);
   else renderWall();
 
+  // The runner log viewer (/sessions/:ns/:name/log). The whole log is read once with the
+  // apiserver's timestamps and kept as plain data (time, text with its ANSI codes); the
+  // lines are written as one block of HTML, and a search re-writes only the lines whose
+  // highlights change, so 100,000 lines stay searchable without freezing the page.
+  var logView = null;
+  var ANSI = /\x1b\[([0-9;]*)m/g;
+  var OTHER_ESCAPES = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][0-9A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]/g;
+  function escapeHtml(s) {
+    return s.replace(/[&<>"]/g, function (c) { return c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&quot;'; });
+  }
+  function stripAnsi(s) { return s.replace(ANSI, '').replace(OTHER_ESCAPES, ''); }
+  // SGR colours and bold become classes; every other escape is dropped, never shown raw.
+  function ansiHtml(s) {
+    if (s.indexOf('\x1b') < 0) return escapeHtml(s.replace(OTHER_ESCAPES, ''));
+    var out = '';
+    var open = false;
+    var last = 0;
+    var fg = '';
+    var bold = false;
+    s.replace(ANSI, function (m, codes, at) {
+      out += escapeHtml(s.slice(last, at).replace(OTHER_ESCAPES, ''));
+      last = at + m.length;
+      (codes || '0').split(';').forEach(function (c) {
+        var n = Number(c);
+        if (n === 0) { fg = ''; bold = false; }
+        else if (n === 1) bold = true;
+        else if (n === 22) bold = false;
+        else if (n === 39) fg = '';
+        else if ((n >= 30 && n <= 37) || (n >= 90 && n <= 97)) fg = 'ansi-' + n;
+      });
+      if (open) out += '</span>';
+      var cls = [fg, bold ? 'ansi-bold' : ''].filter(Boolean).join(' ');
+      open = cls !== '';
+      if (open) out += '<span class="' + cls + '">';
+      return m;
+    });
+    out += escapeHtml(s.slice(last).replace(OTHER_ESCAPES, ''));
+    if (open) out += '</span>';
+    return out;
+  }
+  var LOG_TIME = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', fractionalSecondDigits: 3, hour12: false });
+  function parseLog(text) {
+    var raw = text.split('\n');
+    if (raw.length && raw[raw.length - 1] === '') raw.pop();
+    return raw.map(function (line) {
+      // "<RFC 3339 time> <text>" as the apiserver writes it with timestamps=true.
+      var sp = line.indexOf(' ');
+      var iso = sp > 0 ? line.slice(0, sp) : '';
+      var at = iso ? Date.parse(iso) : NaN;
+      var body = isNaN(at) ? line : line.slice(sp + 1);
+      return { iso: isNaN(at) ? '' : iso, at: at, local: '', text: body, plain: stripAnsi(body) };
+    });
+  }
+  function lineHtml(line, i, marks) {
+    var n = i + 1;
+    if (!line.local && !isNaN(line.at)) line.local = LOG_TIME.format(line.at);
+    return '<div id="L' + n + '" class="log-line"><a class="log-no" href="#L' + n + '">' + n + '</a><time class="log-ts" datetime="' + escapeHtml(line.iso) + '">' + escapeHtml(line.local) + '</time><span class="log-text">' + (marks ? marks : ansiHtml(line.text)) + '</span></div>';
+  }
+  function markedHtml(plain, ranges) {
+    var out = '';
+    var last = 0;
+    ranges.forEach(function (r) {
+      out += escapeHtml(plain.slice(last, r[0])) + '<mark>' + escapeHtml(plain.slice(r[0], r[1])) + '</mark>';
+      last = r[1];
+    });
+    return out + escapeHtml(plain.slice(last));
+  }
+  function searchLog() {
+    if (!logView || !logView.ready) return;
+    var q = document.getElementById('log-search').value;
+    var regex = document.getElementById('log-regex').checked;
+    var count = document.getElementById('log-count');
+    var started = performance.now();
+    var re = null;
+    if (q) {
+      try {
+        re = new RegExp(regex ? q : q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi');
+      } catch (err) {
+        count.textContent = 'not a regular expression: ' + err.message;
+        return;
+      }
+    }
+    var total = 0;
+    var first = -1;
+    var next = {};
+    logView.lines.forEach(function (line, i) {
+      if (!re) return;
+      re.lastIndex = 0;
+      var ranges = [];
+      var m;
+      while ((m = re.exec(line.plain)) !== null) {
+        if (m[0] === '') { re.lastIndex++; continue; }
+        ranges.push([m.index, m.index + m[0].length]);
+        if (ranges.length > 1000) break;
+      }
+      if (ranges.length) {
+        next[i] = ranges;
+        total += ranges.length;
+        if (first < 0) first = i;
+      }
+    });
+    // Only lines whose highlights change are written again.
+    var children = logView.nodes;
+    var box = document.getElementById('log-lines');
+    Object.keys(logView.marked).forEach(function (i) {
+      if (!next[i]) children[i].lastChild.innerHTML = ansiHtml(logView.lines[i].text);
+    });
+    Object.keys(next).forEach(function (i) {
+      children[i].lastChild.innerHTML = markedHtml(logView.lines[i].plain, next[i]);
+    });
+    logView.marked = next;
+    count.textContent = !re ? '' : total === 0 ? 'no match' : total + (total === 1 ? ' match' : ' matches') + ' in ' + Object.keys(next).length + (Object.keys(next).length === 1 ? ' line' : ' lines');
+    if (first >= 0) children[first].scrollIntoView({ block: 'center' });
+    // Measured with the layout it causes, for the page's own figure (data-search-ms).
+    void box.offsetHeight;
+    logView.searchMs = performance.now() - started;
+    box.setAttribute('data-search-ms', String(Math.round(logView.searchMs)));
+  }
+  function goToLine() {
+    var m = /^#L(\d+)$/.exec(window.location.hash);
+    var box = document.getElementById('log-lines');
+    if (!m || !box) return;
+    var prev = box.querySelector('.log-target');
+    if (prev) prev.classList.remove('log-target');
+    var line = document.getElementById('L' + m[1]);
+    if (!line) return;
+    line.classList.add('log-target');
+    line.scrollIntoView({ block: 'center' });
+  }
+  function downloadLog() {
+    if (!logView || !logView.ready) return;
+    // As shown: with the viewer's timestamps when they are on, colour codes left out.
+    var withTs = document.getElementById('log-timestamps').checked;
+    var text = logView.lines.map(function (l) { return (withTs && l.local ? l.local + ' ' : '') + l.plain; }).join('\n') + '\n';
+    var a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([text], { type: 'text/plain;charset=utf-8' }));
+    a.download = document.getElementById('log-viewer').getAttribute('data-download') || 'runner.log';
+    document.body.appendChild(a);
+    a.click();
+    setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 0);
+  }
+  function startLogViewer() {
+    var viewer = document.getElementById('log-viewer');
+    if (!viewer) return;
+    var state = document.getElementById('log-state');
+    var box = document.getElementById('log-lines');
+    fetch(viewer.getAttribute('data-source'), { headers: { Accept: 'text/plain' } }).then(function (res) {
+      return res.text().then(function (text) {
+        if (!res.ok) {
+          var message = text;
+          try { var e = JSON.parse(text).error; message = e.message + ' (' + e.code + ')'; } catch (err) { /* plain text */ }
+          state.textContent = message;
+          state.setAttribute('role', 'alert');
+          return;
+        }
+        var started = performance.now();
+        var lines = parseLog(text);
+        logView = { lines: lines, nodes: [], marked: {}, searchMs: 0, ready: false };
+        state.textContent = 'Showing ' + lines.length + ' lines…';
+        // In chunks of 2,000 lines, one per task, so the page answers while a long log
+        // is written; each chunk is laid out only when scrolled near (content-visibility).
+        var at = 0;
+        var step = function () {
+          var end = Math.min(lines.length, at + 2000);
+          var html = '';
+          for (var k = at; k < end; k++) html += lineHtml(lines[k], k);
+          var chunk = document.createElement('div');
+          chunk.className = 'log-chunk';
+          chunk.innerHTML = html;
+          box.appendChild(chunk);
+          for (var c = 0; c < chunk.children.length; c++) logView.nodes.push(chunk.children[c]);
+          at = end;
+          if (at < lines.length) { setTimeout(step, 0); return; }
+          logView.ready = true;
+          box.setAttribute('data-render-ms', String(Math.round(performance.now() - started)));
+          box.setAttribute('data-lines', String(lines.length));
+          state.textContent = lines.length + (lines.length === 1 ? ' line' : ' lines') + ', read ' + new Date().toLocaleTimeString() + '. Times are in your time zone.';
+          document.getElementById('log-download').disabled = false;
+          goToLine();
+          if (document.getElementById('log-search').value) searchLog();
+        };
+        step();
+      });
+    }, function () {
+      state.textContent = 'No answer from the dashboard: reload to try again.';
+    });
+  }
+  var searchTimer = null;
+  document.addEventListener('input', function (evt) {
+    if (evt.target && evt.target.id === 'log-search') {
+      clearTimeout(searchTimer);
+      searchTimer = setTimeout(searchLog, 150);
+    }
+  });
+  document.addEventListener('change', function (evt) {
+    var t = evt.target;
+    if (!t) return;
+    var box = document.getElementById('log-lines');
+    if (t.id === 'log-regex') searchLog();
+    else if (t.id === 'log-wrap' && box) box.classList.toggle('log-wrap', t.checked);
+    else if (t.id === 'log-timestamps' && box) box.classList.toggle('log-show-ts', t.checked);
+  });
+  document.addEventListener('click', function (evt) {
+    if (evt.target && evt.target.id === 'log-download') downloadLog();
+  });
+  window.addEventListener('hashchange', goToLine);
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', startLogViewer);
+  else startLogViewer();
+
   // A pool page's state filter: chips toggle a class on #device-view (never on the grid the
   // stream swaps) and the URL follows, so reload, Back/Forward and sharing keep the view.
   var STATES = ['Booting', 'Idle', 'Busy', 'Unhealthy'];

@@ -168,6 +168,8 @@ export class MemoryCluster implements Cluster {
   async podLog(namespace: string, pod: string, out: Writable, options: LogOptions = {}): Promise<void> {
     const log = this.logs.get(`${namespace}/${pod}`);
     if (!log) throw new ClusterError(404, 'NotFound', `pods "${pod}" not found`);
+    // The demo's runners never restart; its lines already start with their time.
+    if (options.previous) throw new ClusterError(400, 'BadRequest', `previous terminated container "runner" in pod "${pod}" not found`);
     const start = options.tailLines !== undefined ? Math.max(0, log.lines.length - options.tailLines) : 0;
     for (const line of log.lines.slice(start)) out.write(`${line}\n`);
     if (!options.follow) {

@@ -68,6 +68,8 @@ export interface LogPanelData {
   text: string;
   /** The plain-text log for curl and for the whole story. */
   href: string;
+  /** The log viewer page (search, wrap, timestamps, line links, download). */
+  viewerHref: string;
 }
 
 /** Where log fragments go: the broker. */
@@ -494,7 +496,7 @@ export class LogFollowers {
   // ---- plumbing ----
 
   private panelData(namespace: string, name: string, state: LogState, pod: string, phase: string, detail: string, tail: readonly string[]): LogPanelData {
-    return { ...panelIds(namespace, name), namespace, name, state, pod, message: statusMessage(state, pod, phase, detail), text: joinLines(tail), href: logHref(namespace, name) };
+    return { ...panelIds(namespace, name), namespace, name, state, pod, message: statusMessage(state, pod, phase, detail), text: joinLines(tail), href: logHref(namespace, name), viewerHref: `/sessions/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/log` };
   }
 
   private enqueue(f: Follow, job: () => Promise<void>): void {
