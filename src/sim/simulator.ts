@@ -28,6 +28,11 @@ export interface SimulatorOptions {
   sessionsPerMinute?: number;
   /** Devices of pools seen at start-up are already booted (the demo starts warm). */
   warmStart?: boolean;
+  /**
+   * Keep a pod object per device (status.devices[].podName) and treat its deletion as a
+   * restart, as the pool's StatefulSet would: the in-memory demo, where no kubelet runs.
+   */
+  devicePods?: boolean;
   /** Finished sessions the simulator itself created are deleted after this (simulated). */
   keepFinishedMs?: number;
   /** Where runner logs go, when the cluster has no kubelet of its own (the in-memory demo). */
@@ -57,6 +62,8 @@ interface SimDevice {
   until: number;
   session: string;
   message: string;
+  /** devicePods: its pod has been created (so its absence now means it was deleted). */
+  podSeen?: boolean;
 }
 
 interface SimPool {
@@ -166,6 +173,7 @@ export class FarmSimulator {
     try {
       await this.readPools();
       await this.readSessions();
+      await this.syncDevicePods();
       this.advanceDevices();
       this.advanceSessions();
       await this.generateSessions();
@@ -348,6 +356,36 @@ export class FarmSimulator {
   }
 
   // ---- advancing the model ----
+
+  /** devicePods: a device whose pod was deleted restarts (its session ends); every device gets its pod back. */
+  private async syncDevicePods(): Promise<void> {
+    if (!this.options.devicePods) return;
+    const { items } = await this.cluster.list('pods', this.options.namespace);
+    const have = new Set(items.map(keyOf));
+    for (const pool of this.pools.values()) {
+      for (const device of pool.devices) {
+        const pod = `${device.name}-cvd`;
+        if (have.has(`${pool.namespace}/${pod}`)) {
+          device.podSeen = true;
+          continue;
+        }
+        if (device.podSeen) {
+          const session = device.session ? this.sessions.get(`${pool.namespace}/${device.session}`) : undefined;
+          if (session) this.finish(session, 'Failed', 'DeviceRestarted', `Device ${device.name} was restarted (its pod was deleted) while the session ran.`);
+          device.state = 'Booting';
+          device.session = '';
+          device.bootStartedAt = this.simNow;
+          device.readyAt = undefined;
+          device.until = this.simNow + logNormal(device.random, BOOT_MEAN_MS);
+          device.message = 'restarting: its pod was deleted';
+          this.transition(pool, device);
+          this.event('DevicePool', pool, 'Normal', 'DeviceRestarted', `Device ${device.name}: pod ${pod} was deleted; the device restarts.`);
+        }
+        await this.cluster.create('pods', pool.namespace, { apiVersion: 'v1', kind: 'Pod', metadata: { name: pod, labels: { 'droidfarm.io/pool': pool.name } }, spec: {} });
+        device.podSeen = true;
+      }
+    }
+  }
 
   private advanceDevices(): void {
     const failureChance = (this.tickMs * this.speed) / MEAN_TIME_BETWEEN_FAILURES_MS;
