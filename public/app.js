@@ -627,6 +627,40 @@
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', startLogViewer);
   else startLogViewer();
 
+  // Following a runner log, paused: new chunks are held (not swapped) and counted, so the
+  // lines being read stay put; Resume appends them in order.
+  var logPaused = false;
+  var logHeld = [];
+  var logHeldLines = 0;
+  function sayHeld() {
+    var out = document.getElementById('log-held');
+    if (out) out.textContent = logPaused ? (logHeldLines === 1 ? '1 new line' : logHeldLines + ' new lines') + ' while paused' : '';
+  }
+  document.addEventListener('htmx:oobBeforeSwap', function (evt) {
+    var target = evt.detail && evt.detail.target;
+    if (!logPaused || !target || !target.hasAttribute || !target.hasAttribute('data-log-lines')) return;
+    evt.detail.shouldSwap = false;
+    logHeld.push({ id: target.id, fragment: evt.detail.fragment });
+    logHeldLines += (evt.detail.fragment.textContent || '').split('\n').filter(function (l) { return l !== ''; }).length;
+    sayHeld();
+  });
+  document.addEventListener('click', function (evt) {
+    var button = evt.target && evt.target.closest && evt.target.closest('#log-pause');
+    if (!button) return;
+    logPaused = !logPaused;
+    button.textContent = logPaused ? 'Resume' : 'Pause';
+    button.setAttribute('aria-pressed', logPaused ? 'true' : 'false');
+    if (!logPaused) {
+      logHeld.forEach(function (h) {
+        var lines = document.getElementById(h.id);
+        if (lines) lines.appendChild(h.fragment);
+      });
+      logHeld = [];
+      logHeldLines = 0;
+    }
+    sayHeld();
+  });
+
   // A pool page's state filter: chips toggle a class on #device-view (never on the grid the
   // stream swaps) and the URL follows, so reload, Back/Forward and sharing keep the view.
   var STATES = ['Booting', 'Idle', 'Busy', 'Unhealthy'];

@@ -32,7 +32,9 @@ describe('the runner log viewer in Chromium', () => {
   let browser: Browser | undefined;
   let base: string;
 
-  async function runner(session: string, lines: string[]): Promise<void> {
+  let smallLog = '';
+
+  async function runner(session: string, lines: string[]): Promise<string> {
     const pod = `${session}-runner`;
     const file = await podLogFile(namespace, pod, 'runner');
     for (let i = 0; i < lines.length; i += 20_000) await appendPodLog(file, lines.slice(i, i + 20_000), { time: new Date('2026-12-03T05:04:03.250Z') });
@@ -41,6 +43,7 @@ describe('the runner log viewer in Chromium', () => {
     await waitFor(`pod ${pod} to run`, async () => (await core.readNamespacedPod({ name: pod, namespace })).status?.phase === 'Running');
     await createSession(namespace, session, { pool: 'alpha' });
     await setSessionStatus(namespace, session, { phase: 'Running', podName: pod });
+    return file;
   }
 
   beforeAll(async () => {
@@ -48,7 +51,7 @@ describe('the runner log viewer in Chromium', () => {
     await createTemplate(namespace);
     await createPool(namespace, 'alpha', 1);
     await runner('big', Array.from({ length: BIG }, (_, i) => bigLine(i + 1)));
-    await runner('small', Array.from({ length: 300 }, (_, i) => bigLine(i + 1)));
+    smallLog = await runner('small', Array.from({ length: 300 }, (_, i) => bigLine(i + 1)));
     app = await startDashboard({ namespaces: [namespace] });
     await app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -68,7 +71,7 @@ describe('the runner log viewer in Chromium', () => {
   it('100,000 lines: a line link, search, regular expressions, wrap, timestamps, colours and download', async () => {
     const { page, problems } = await newPage(browser!, { viewport: { width: 1440, height: 900 }, acceptDownloads: true, timezoneId: 'Asia/Kolkata' });
     await page.goto(`${base}/sessions/${namespace}/big/log#L50000`);
-    await page.locator('#log-lines[data-lines]').waitFor({ timeout: 30_000 }).catch(async (err: unknown) => {
+    await page.locator('#log-lines[data-lines]').waitFor({ timeout: 90_000 }).catch(async (err: unknown) => {
       throw new Error(`${String(err)}; the page says: ${await page.locator('#log-state').textContent()}`);
     });
     expect(await attr(page, 'data-lines')).toBe(String(BIG));
@@ -85,19 +88,19 @@ describe('the runner log viewer in Chromium', () => {
     // Search: counted and highlighted, measured in the browser.
     const typed = Date.now();
     await page.locator('#log-search').fill('ERROR');
-    await expect.poll(() => page.locator('#log-count').textContent(), { timeout: 10_000 }).toBe('90 matches in 90 lines');
+    await expect.poll(() => page.locator('#log-count').textContent(), { timeout: 30_000 }).toBe('90 matches in 90 lines');
     const searchMs = Number(await attr(page, 'data-search-ms'));
     const renderMs = Number(await attr(page, 'data-render-ms'));
     console.log(`[log viewer] 100,000 lines: written in ${renderMs} ms (in 2,000-line tasks), search "ERROR" ${searchMs} ms in the page layout included (${Date.now() - typed} ms from fill() to the count seen by the test, with the 150 ms pause)`);
     expect(await page.locator('#L2000 mark').textContent()).toBe('ERROR');
     await page.locator('#log-regex').check();
     await page.locator('#log-search').fill('(FATAL|ERROR) [0-9]*5000\\b');
-    await expect.poll(() => page.locator('#log-count').textContent(), { timeout: 10_000 }).toBe('10 matches in 10 lines');
+    await expect.poll(() => page.locator('#log-count').textContent(), { timeout: 30_000 }).toBe('10 matches in 10 lines');
     console.log(`[log viewer] regular expression over 100,000 lines: ${await attr(page, 'data-search-ms')} ms in the page, layout included`);
     await page.locator('#log-search').fill('(unclosed');
-    await expect.poll(() => page.locator('#log-count').textContent(), { timeout: 10_000 }).toMatch(/^not a regular expression/);
+    await expect.poll(() => page.locator('#log-count').textContent(), { timeout: 30_000 }).toMatch(/^not a regular expression/);
     await page.locator('#log-search').fill('');
-    await expect.poll(() => page.locator('#log-lines mark').count(), { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => page.locator('#log-lines mark').count(), { timeout: 30_000 }).toBe(0);
     // Marks gone, colours back.
     expect(await red.innerHTML()).toBe('<span class="ansi-31">FATAL red line 10000</span> after');
 
@@ -122,11 +125,12 @@ describe('the runner log viewer in Chromium', () => {
     // A line link survives a reload.
     await page.goto(`${base}/sessions/${namespace}/big/log#L77777`);
     await page.reload();
-    await page.locator('#log-lines[data-lines="100000"]').waitFor({ timeout: 30_000 });
+    await page.locator('#log-lines[data-lines="100000"]').waitFor({ timeout: 90_000 });
     expect(await page.locator('#L77777').getAttribute('class')).toContain('log-target');
     expect(problems).toEqual([]);
     await page.context().close();
-  }, 120_000);
+    // Generous: 100,000 lines on a loaded two-core machine (the figures above are printed, never asserted).
+  }, 300_000);
 
   it('at 390×844: fits the phone, and a refused read is said plainly', async () => {
     const { page, problems } = await newPage(browser!, { viewport: { width: 390, height: 844 } });
@@ -150,6 +154,23 @@ describe('the runner log viewer in Chromium', () => {
     await expect.poll(() => page.locator('#log-state').textContent()).toMatch(/DF_ERR_/);
     expect(await page.locator('#log-state').getAttribute('role')).toBe('alert');
     expect(problems.filter((p) => !/status of (400|404|500|503)/.test(p))).toEqual([]);
+    await page.context().close();
+  });
+
+  it('following on the session page: Pause holds new lines and counts them, Resume shows them', async () => {
+    const { page, problems } = await newPage(browser!, { viewport: { width: 1440, height: 900 } });
+    await page.goto(`${base}/sessions/${namespace}/small`);
+    const lines = page.locator('[data-log-lines]');
+    await expect.poll(() => lines.textContent(), { timeout: 10_000 }).toContain('[300/100000] test step 300 PASSED');
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await appendPodLog(smallLog, ['held line one', 'held line two', 'held line three']);
+    await expect.poll(() => page.locator('#log-held').textContent(), { timeout: 10_000 }).toBe('3 new lines while paused');
+    expect(await lines.textContent()).not.toContain('held line one');
+    expect(await page.getByRole('button', { name: 'Resume' }).getAttribute('aria-pressed')).toBe('true');
+    await page.getByRole('button', { name: 'Resume' }).click();
+    expect(await lines.textContent()).toMatch(/held line one\nheld line two\nheld line three/);
+    expect(await page.locator('#log-held').textContent()).toBe('');
+    expect(problems).toEqual([]);
     await page.context().close();
   });
 });
