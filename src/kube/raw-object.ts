@@ -17,4 +17,3 @@ export function withoutManagedFields(o: KubeObject): KubeObject {
   const { managedFields: _dropped, ...metadata } = o.metadata;
   return { ...o, metadata };
 }
-

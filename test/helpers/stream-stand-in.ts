@@ -37,4 +37,3 @@ export async function startStreamStandIn(): Promise<StreamStandIn> {
       }),
   };
 }
-
