@@ -193,6 +193,7 @@
     if (shown) shown.textContent = String(count);
     if (added || failed) say(added, failed);
     showHeldButton();
+    updateBulk();
   }
   function releaseHeld() {
     var tbody = document.getElementById('sessions-rows');
@@ -245,6 +246,419 @@
   document.addEventListener('focusout', function () { setTimeout(retryHeldCells, 0); });
   document.addEventListener('selectionchange', function () {
     if (Object.keys(heldCells).length) retryHeldCells();
+  });
+
+  // Bulk actions on /sessions. The row checkboxes live in the rows (tied to #sessions-bulk by
+  // form=) and keep their state through live row updates; this keeps the toolbar's count,
+  // the page's select-all box and the buttons in step, and asks before acting, naming the
+  // count and the first few sessions.
+  function bulkState() {
+    var boxes = Array.prototype.slice.call(document.querySelectorAll('#sessions-rows .row-select'));
+    var checked = boxes.filter(function (b) { return b.checked; });
+    var all = document.getElementById('select-matching');
+    var results = document.getElementById('sessions-results');
+    var matching = results ? Number(results.getAttribute('data-matching') || 0) : 0;
+    return { boxes: boxes, checked: checked, all: !!(all && all.checked), matching: matching };
+  }
+  function updateBulk() {
+    var form = document.getElementById('sessions-bulk');
+    if (!form) return;
+    var st = bulkState();
+    var page = document.getElementById('select-page');
+    if (page) {
+      page.checked = st.boxes.length > 0 && st.checked.length === st.boxes.length;
+      page.indeterminate = st.checked.length > 0 && st.checked.length < st.boxes.length;
+    }
+    // "all N matching": offered once the whole page is selected and the filter matches more.
+    var offer = st.matching > st.boxes.length && st.boxes.length > 0 && st.checked.length === st.boxes.length;
+    var all = document.getElementById('select-matching');
+    if (all && !offer) all.checked = false;
+    var label = document.getElementById('sessions-matching');
+    if (label) label.hidden = !offer;
+    var count = document.getElementById('sessions-matching-count');
+    if (count) count.textContent = String(st.matching);
+    st = bulkState();
+    var n = st.all ? st.matching : st.checked.length;
+    var said = document.getElementById('sessions-selected');
+    var text = n === 0 ? 'Select sessions to act on several at once.' : st.all ? 'All ' + n + ' sessions matching this filter selected.' : n + (n === 1 ? ' session selected.' : ' sessions selected.');
+    if (said && said.textContent !== text) said.textContent = text;
+    var fieldset = form.querySelector('fieldset');
+    if (fieldset && fieldset.disabled) return; // a bulk action is in flight
+    form.querySelectorAll('[data-bulk-action]').forEach(function (b) { b.disabled = n === 0; });
+  }
+  document.addEventListener('change', function (evt) {
+    var t = evt.target;
+    if (!t || !t.matches) return;
+    if (t.matches('#select-page')) {
+      bulkState().boxes.forEach(function (b) { b.checked = t.checked; });
+      updateBulk();
+    } else if (t.matches('.row-select, #select-matching')) {
+      updateBulk();
+    }
+  });
+  document.addEventListener('htmx:confirm', function (evt) {
+    var elt = evt.detail && evt.detail.elt;
+    var verb = elt && elt.getAttribute && elt.getAttribute('data-bulk-verb');
+    if (!verb) return;
+    evt.preventDefault();
+    var st = bulkState();
+    var names = (st.all ? st.boxes : st.checked).map(function (b) { return b.getAttribute('data-name'); });
+    var n = st.all ? st.matching : st.checked.length;
+    if (n === 0) return;
+    var few = names.slice(0, 3).join(', ') + (n > 3 ? ' and ' + (n - 3) + ' more' : '');
+    var what = st.all ? 'all ' + n + ' sessions matching this filter' : n === 1 ? '1 session' : n + ' sessions';
+    if (window.confirm(verb + ' ' + what + '? ' + few + '. Each is reported on its own.')) evt.detail.issueRequest(true);
+  });
+  document.addEventListener('htmx:configRequest', function (evt) {
+    var elt = evt.detail && evt.detail.elt;
+    if (!elt || !elt.hasAttribute || !elt.hasAttribute('data-bulk-action')) return;
+    // "All matching" means the list's filter as the URL holds it now.
+    evt.detail.parameters.query = window.location.search.replace(/^\?/, '');
+  });
+  document.addEventListener('htmx:afterRequest', function (evt) {
+    var elt = evt.detail && evt.detail.elt;
+    if (!elt || !elt.hasAttribute || !elt.hasAttribute('data-bulk-action') || !evt.detail.successful) return;
+    // Done: the selection is spent; the report says what happened to each.
+    bulkState().boxes.forEach(function (b) { b.checked = false; });
+    var all = document.getElementById('select-matching');
+    if (all) all.checked = false;
+    setTimeout(updateBulk, 0);
+  });
+  document.addEventListener('htmx:afterSettle', function () { updateBulk(); });
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', updateBulk);
+  else updateBulk();
+
+  // The device wall (/pools/:ns/:name/wall): frames for the busy (or picked) devices, at
+  // most data-max, built from the hidden live data. A frame that stays keeps its iframe (a
+  // stream is never reloaded by an update); frames of devices that leave go at once.
+  function renderWall() {
+    var wall = document.getElementById('device-wall');
+    var data = document.querySelector('[data-wall-state]');
+    if (!wall || !data) return;
+    var max = Number(wall.getAttribute('data-max') || 12);
+    var picked = (wall.getAttribute('data-picked') || '').split(',').filter(Boolean);
+    var devices = Array.prototype.slice.call(data.querySelectorAll('[data-device]'));
+    var wanted = devices.filter(function (d) {
+      return picked.length ? picked.indexOf(d.getAttribute('data-device')) >= 0 : d.getAttribute('data-state') === 'Busy';
+    });
+    var chosen = wanted.slice(0, max);
+    var keep = {};
+    chosen.forEach(function (d, i) {
+      var key = d.getAttribute('data-key');
+      keep[key] = true;
+      var frame = document.getElementById(key);
+      if (!frame) frame = wallFrame(d);
+      if (wall.children[i] !== frame) wall.insertBefore(frame, wall.children[i] || null);
+      var stream = d.getAttribute('data-stream');
+      var iframe = frame.querySelector('iframe');
+      if (stream && (!iframe || iframe.getAttribute('src') !== stream)) {
+        var fresh = wallFrame(d);
+        wall.replaceChild(fresh, frame);
+        frame = fresh;
+      }
+      frame.setAttribute('data-state', d.getAttribute('data-state'));
+      frame.querySelector('.wall-state').textContent = d.getAttribute('data-state');
+      var session = d.getAttribute('data-session');
+      frame.querySelector('.wall-session').textContent = session ? '· ' + session : '';
+    });
+    Array.prototype.slice.call(wall.children).forEach(function (frame) {
+      if (!keep[frame.id]) wall.removeChild(frame);
+    });
+    var empty = document.getElementById('wall-empty');
+    if (empty) empty.hidden = chosen.length > 0 || data.getAttribute('data-synced') !== 'true';
+    var summary = document.getElementById('wall-summary');
+    if (summary) {
+      var text = chosen.length + (chosen.length === 1 ? ' stream' : ' streams') + (wanted.length > chosen.length ? ' of ' + wanted.length + ' (at most ' + max + ')' : '');
+      if (summary.textContent !== text) summary.textContent = text;
+    }
+  }
+  function wallFrame(d) {
+    var figure = document.createElement('figure');
+    figure.id = d.getAttribute('data-key');
+    figure.className = 'wall-frame';
+    var stream = d.getAttribute('data-stream');
+    var name = d.getAttribute('data-device');
+    if (stream) {
+      var iframe = document.createElement('iframe');
+      // Sandboxed, no referrer, loaded when scrolled near: the same rules as the device page.
+      iframe.setAttribute('sandbox', 'allow-scripts allow-same-origin allow-forms allow-pointer-lock');
+      iframe.setAttribute('referrerpolicy', 'no-referrer');
+      iframe.setAttribute('loading', 'lazy');
+      iframe.setAttribute('allow', 'autoplay; fullscreen');
+      iframe.setAttribute('title', 'WebRTC stream of ' + name);
+      iframe.className = 'wall-video';
+      iframe.setAttribute('src', stream);
+      figure.appendChild(iframe);
+    } else {
+      var blocked = document.createElement('p');
+      blocked.className = 'wall-video wall-blocked';
+      blocked.textContent = 'The stream cannot be embedded: ' + (d.getAttribute('data-reason') || 'no stream URL');
+      figure.appendChild(blocked);
+    }
+    var caption = document.createElement('figcaption');
+    caption.className = 'wall-caption';
+    var link = document.createElement('a');
+    link.href = d.getAttribute('data-href');
+    link.className = 'wall-name';
+    link.textContent = name;
+    var state = document.createElement('span');
+    state.className = 'wall-state';
+    var session = document.createElement('span');
+    session.className = 'wall-session';
+    caption.appendChild(link);
+    caption.appendChild(state);
+    caption.appendChild(session);
+    figure.appendChild(caption);
+    return figure;
+  }
+  document.addEventListener('htmx:oobAfterSwap', function (evt) {
+    var target = evt.detail && evt.detail.target;
+    if (target && target.hasAttribute && target.hasAttribute('data-wall-state')) renderWall();
+  });
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', renderWall);
+  else renderWall();
+
+  // The runner log viewer (/sessions/:ns/:name/log). The whole log is read once with the
+  // apiserver's timestamps and kept as plain data (time, text with its ANSI codes); the
+  // lines are written as one block of HTML, and a search re-writes only the lines whose
+  // highlights change, so 100,000 lines stay searchable without freezing the page.
+  var logView = null;
+  var ANSI = /\x1b\[([0-9;]*)m/g;
+  var OTHER_ESCAPES = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][0-9A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]/g;
+  function escapeHtml(s) {
+    return s.replace(/[&<>"]/g, function (c) { return c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&quot;'; });
+  }
+  function stripAnsi(s) { return s.replace(ANSI, '').replace(OTHER_ESCAPES, ''); }
+  // SGR colours and bold become classes; every other escape is dropped, never shown raw.
+  function ansiHtml(s) {
+    if (s.indexOf('\x1b') < 0) return escapeHtml(s.replace(OTHER_ESCAPES, ''));
+    var out = '';
+    var open = false;
+    var last = 0;
+    var fg = '';
+    var bold = false;
+    s.replace(ANSI, function (m, codes, at) {
+      out += escapeHtml(s.slice(last, at).replace(OTHER_ESCAPES, ''));
+      last = at + m.length;
+      (codes || '0').split(';').forEach(function (c) {
+        var n = Number(c);
+        if (n === 0) { fg = ''; bold = false; }
+        else if (n === 1) bold = true;
+        else if (n === 22) bold = false;
+        else if (n === 39) fg = '';
+        else if ((n >= 30 && n <= 37) || (n >= 90 && n <= 97)) fg = 'ansi-' + n;
+      });
+      if (open) out += '</span>';
+      var cls = [fg, bold ? 'ansi-bold' : ''].filter(Boolean).join(' ');
+      open = cls !== '';
+      if (open) out += '<span class="' + cls + '">';
+      return m;
+    });
+    out += escapeHtml(s.slice(last).replace(OTHER_ESCAPES, ''));
+    if (open) out += '</span>';
+    return out;
+  }
+  var LOG_TIME = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', fractionalSecondDigits: 3, hour12: false });
+  function parseLog(text) {
+    var raw = text.split('\n');
+    if (raw.length && raw[raw.length - 1] === '') raw.pop();
+    return raw.map(function (line) {
+      // "<RFC 3339 time> <text>" as the apiserver writes it with timestamps=true.
+      var sp = line.indexOf(' ');
+      var iso = sp > 0 ? line.slice(0, sp) : '';
+      var at = iso ? Date.parse(iso) : NaN;
+      var body = isNaN(at) ? line : line.slice(sp + 1);
+      return { iso: isNaN(at) ? '' : iso, at: at, local: '', text: body, plain: stripAnsi(body) };
+    });
+  }
+  function lineHtml(line, i, marks) {
+    var n = i + 1;
+    if (!line.local && !isNaN(line.at)) line.local = LOG_TIME.format(line.at);
+    return '<div id="L' + n + '" class="log-line"><a class="log-no" href="#L' + n + '">' + n + '</a><time class="log-ts" datetime="' + escapeHtml(line.iso) + '">' + escapeHtml(line.local) + '</time><span class="log-text">' + (marks ? marks : ansiHtml(line.text)) + '</span></div>';
+  }
+  function markedHtml(plain, ranges) {
+    var out = '';
+    var last = 0;
+    ranges.forEach(function (r) {
+      out += escapeHtml(plain.slice(last, r[0])) + '<mark>' + escapeHtml(plain.slice(r[0], r[1])) + '</mark>';
+      last = r[1];
+    });
+    return out + escapeHtml(plain.slice(last));
+  }
+  function searchLog() {
+    if (!logView || !logView.ready) return;
+    var q = document.getElementById('log-search').value;
+    var regex = document.getElementById('log-regex').checked;
+    var count = document.getElementById('log-count');
+    var started = performance.now();
+    var re = null;
+    if (q) {
+      try {
+        re = new RegExp(regex ? q : q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi');
+      } catch (err) {
+        count.textContent = 'not a regular expression: ' + err.message;
+        return;
+      }
+    }
+    var total = 0;
+    var first = -1;
+    var next = {};
+    logView.lines.forEach(function (line, i) {
+      if (!re) return;
+      re.lastIndex = 0;
+      var ranges = [];
+      var m;
+      while ((m = re.exec(line.plain)) !== null) {
+        if (m[0] === '') { re.lastIndex++; continue; }
+        ranges.push([m.index, m.index + m[0].length]);
+        if (ranges.length > 1000) break;
+      }
+      if (ranges.length) {
+        next[i] = ranges;
+        total += ranges.length;
+        if (first < 0) first = i;
+      }
+    });
+    // Only lines whose highlights change are written again.
+    var children = logView.nodes;
+    var box = document.getElementById('log-lines');
+    Object.keys(logView.marked).forEach(function (i) {
+      if (!next[i]) children[i].lastChild.innerHTML = ansiHtml(logView.lines[i].text);
+    });
+    Object.keys(next).forEach(function (i) {
+      children[i].lastChild.innerHTML = markedHtml(logView.lines[i].plain, next[i]);
+    });
+    logView.marked = next;
+    count.textContent = !re ? '' : total === 0 ? 'no match' : total + (total === 1 ? ' match' : ' matches') + ' in ' + Object.keys(next).length + (Object.keys(next).length === 1 ? ' line' : ' lines');
+    if (first >= 0) children[first].scrollIntoView({ block: 'center' });
+    // Measured with the layout it causes, for the page's own figure (data-search-ms).
+    void box.offsetHeight;
+    logView.searchMs = performance.now() - started;
+    box.setAttribute('data-search-ms', String(Math.round(logView.searchMs)));
+  }
+  function goToLine() {
+    var m = /^#L(\d+)$/.exec(window.location.hash);
+    var box = document.getElementById('log-lines');
+    if (!m || !box) return;
+    var prev = box.querySelector('.log-target');
+    if (prev) prev.classList.remove('log-target');
+    var line = document.getElementById('L' + m[1]);
+    if (!line) return;
+    line.classList.add('log-target');
+    line.scrollIntoView({ block: 'center' });
+  }
+  function downloadLog() {
+    if (!logView || !logView.ready) return;
+    // As shown: with the viewer's timestamps when they are on, colour codes left out.
+    var withTs = document.getElementById('log-timestamps').checked;
+    var text = logView.lines.map(function (l) { return (withTs && l.local ? l.local + ' ' : '') + l.plain; }).join('\n') + '\n';
+    var a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([text], { type: 'text/plain;charset=utf-8' }));
+    a.download = document.getElementById('log-viewer').getAttribute('data-download') || 'runner.log';
+    document.body.appendChild(a);
+    a.click();
+    setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 0);
+  }
+  function startLogViewer() {
+    var viewer = document.getElementById('log-viewer');
+    if (!viewer) return;
+    var state = document.getElementById('log-state');
+    var box = document.getElementById('log-lines');
+    fetch(viewer.getAttribute('data-source'), { headers: { Accept: 'text/plain' } }).then(function (res) {
+      return res.text().then(function (text) {
+        if (!res.ok) {
+          var message = text;
+          try { var e = JSON.parse(text).error; message = e.message + ' (' + e.code + ')'; } catch (err) { /* plain text */ }
+          state.textContent = message;
+          state.setAttribute('role', 'alert');
+          return;
+        }
+        var started = performance.now();
+        var lines = parseLog(text);
+        logView = { lines: lines, nodes: [], marked: {}, searchMs: 0, ready: false };
+        state.textContent = 'Showing ' + lines.length + ' lines…';
+        // In chunks of 2,000 lines, one per task, so the page answers while a long log
+        // is written; each chunk is laid out only when scrolled near (content-visibility).
+        var at = 0;
+        var step = function () {
+          var end = Math.min(lines.length, at + 2000);
+          var html = '';
+          for (var k = at; k < end; k++) html += lineHtml(lines[k], k);
+          var chunk = document.createElement('div');
+          chunk.className = 'log-chunk';
+          chunk.innerHTML = html;
+          box.appendChild(chunk);
+          for (var c = 0; c < chunk.children.length; c++) logView.nodes.push(chunk.children[c]);
+          at = end;
+          if (at < lines.length) { setTimeout(step, 0); return; }
+          logView.ready = true;
+          box.setAttribute('data-render-ms', String(Math.round(performance.now() - started)));
+          box.setAttribute('data-lines', String(lines.length));
+          state.textContent = lines.length + (lines.length === 1 ? ' line' : ' lines') + ', read ' + new Date().toLocaleTimeString() + '. Times are in your time zone.';
+          document.getElementById('log-download').disabled = false;
+          goToLine();
+          if (document.getElementById('log-search').value) searchLog();
+        };
+        step();
+      });
+    }, function () {
+      state.textContent = 'No answer from the dashboard: reload to try again.';
+    });
+  }
+  var searchTimer = null;
+  document.addEventListener('input', function (evt) {
+    if (evt.target && evt.target.id === 'log-search') {
+      clearTimeout(searchTimer);
+      searchTimer = setTimeout(searchLog, 150);
+    }
+  });
+  document.addEventListener('change', function (evt) {
+    var t = evt.target;
+    if (!t) return;
+    var box = document.getElementById('log-lines');
+    if (t.id === 'log-regex') searchLog();
+    else if (t.id === 'log-wrap' && box) box.classList.toggle('log-wrap', t.checked);
+    else if (t.id === 'log-timestamps' && box) box.classList.toggle('log-show-ts', t.checked);
+  });
+  document.addEventListener('click', function (evt) {
+    if (evt.target && evt.target.id === 'log-download') downloadLog();
+  });
+  window.addEventListener('hashchange', goToLine);
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', startLogViewer);
+  else startLogViewer();
+
+  // Following a runner log, paused: new chunks are held (not swapped) and counted, so the
+  // lines being read stay put; Resume appends them in order.
+  var logPaused = false;
+  var logHeld = [];
+  var logHeldLines = 0;
+  function sayHeld() {
+    var out = document.getElementById('log-held');
+    if (out) out.textContent = logPaused ? (logHeldLines === 1 ? '1 new line' : logHeldLines + ' new lines') + ' while paused' : '';
+  }
+  document.addEventListener('htmx:oobBeforeSwap', function (evt) {
+    var target = evt.detail && evt.detail.target;
+    if (!logPaused || !target || !target.hasAttribute || !target.hasAttribute('data-log-lines')) return;
+    evt.detail.shouldSwap = false;
+    logHeld.push({ id: target.id, fragment: evt.detail.fragment });
+    logHeldLines += (evt.detail.fragment.textContent || '').split('\n').filter(function (l) { return l !== ''; }).length;
+    sayHeld();
+  });
+  document.addEventListener('click', function (evt) {
+    var button = evt.target && evt.target.closest && evt.target.closest('#log-pause');
+    if (!button) return;
+    logPaused = !logPaused;
+    button.textContent = logPaused ? 'Resume' : 'Pause';
+    button.setAttribute('aria-pressed', logPaused ? 'true' : 'false');
+    if (!logPaused) {
+      logHeld.forEach(function (h) {
+        var lines = document.getElementById(h.id);
+        if (lines) lines.appendChild(h.fragment);
+      });
+      logHeld = [];
+      logHeldLines = 0;
+    }
+    sayHeld();
   });
 
   // A pool page's state filter: chips toggle a class on #device-view (never on the grid the
@@ -433,6 +847,59 @@
       total -= lines.firstChild.textContent.length;
       lines.removeChild(lines.firstChild);
     }
+  });
+
+  // A pool's scale form: − and + step the field within its bounds; nothing is sent until Scale.
+  document.addEventListener('click', function (evt) {
+    var step = evt.target.closest && evt.target.closest('[data-scale-step]');
+    if (!step) return;
+    var input = step.form && step.form.querySelector('input[name="replicas"]');
+    if (!input) return;
+    var min = Number(input.min || 0);
+    var max = Number(input.max || 500);
+    var current = Number(input.value);
+    if (!isFinite(current) || input.value === '') current = Number(input.getAttribute('data-replicas') || 0);
+    input.value = String(Math.min(max, Math.max(min, Math.round(current) + Number(step.getAttribute('data-scale-step')))));
+  });
+  // The pool's replicas changed (here or elsewhere): the field follows, unless the viewer
+  // has typed or stepped a value of their own that is still there.
+  document.addEventListener('htmx:oobAfterSwap', function (evt) {
+    var header = evt.detail && evt.detail.target;
+    if (!header || !header.classList || !header.classList.contains('pool-header')) return;
+    var input = document.getElementById('pool-replicas');
+    var replicas = header.getAttribute('data-replicas');
+    if (!input || !replicas || document.activeElement === input || input.value !== input.getAttribute('data-replicas')) return;
+    input.value = replicas;
+    input.setAttribute('data-replicas', replicas);
+  });
+  // "Cancel" in an answer that asked for a confirmation: the question goes away.
+  document.addEventListener('click', function (evt) {
+    var cancel = evt.target.closest && evt.target.closest('[data-dismiss-answer]');
+    var box = cancel && cancel.closest('[role="alert"], [role="status"]');
+    if (box && box.parentNode) box.parentNode.removeChild(box);
+  });
+
+  // A button whose question depends on live data (data-confirm-from names a live region
+  // with data-confirm, and data-session): asked with what the region shows now, and the
+  // session it named is sent along, so the server can refuse if the device moved on.
+  document.addEventListener('htmx:confirm', function (evt) {
+    var elt = evt.detail && evt.detail.elt;
+    var from = elt && elt.getAttribute && elt.getAttribute('data-confirm-from');
+    if (!from) return;
+    evt.preventDefault();
+    var source = document.querySelector(from);
+    var question = (source && source.getAttribute(elt.getAttribute('data-confirm-attr') || 'data-confirm')) || evt.detail.question;
+    elt.setAttribute('data-confirmed-session', (source && source.getAttribute(elt.getAttribute('data-session-attr') || 'data-session')) || '');
+    if (window.confirm(question)) evt.detail.issueRequest(true);
+  });
+  document.addEventListener('htmx:configRequest', function (evt) {
+    var elt = evt.detail && evt.detail.elt;
+    if (!elt || !elt.hasAttribute) return;
+    if (elt.hasAttribute('data-confirmed-session')) evt.detail.parameters.session = elt.getAttribute('data-confirmed-session');
+    // No question asked (Extend): the lease the live region shows now.
+    var from = elt.getAttribute('data-session-from');
+    var source = from && document.querySelector(from);
+    if (source) evt.detail.parameters.session = source.getAttribute('data-lease') || '';
   });
 
   // On a phone the session filters start folded behind "Filters (n)".

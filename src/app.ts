@@ -41,6 +41,9 @@ import liveRoutes from './routes/live/index.js';
 import opsRoutes from './routes/ops/index.js';
 import poolRoutes from './routes/pools/index.js';
 import sessionRoutes from './routes/sessions/index.js';
+import yamlRoutes from './routes/yaml/index.js';
+import sessionBatchRoutes from './routes/sessions/batch.js';
+import logViewerRoutes from './routes/logs/index.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -193,6 +196,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(poolRoutes);
   await app.register(insightsRoutes);
   await app.register(sessionRoutes);
+  await app.register(yamlRoutes);
+  await app.register(sessionBatchRoutes);
+  await app.register(logViewerRoutes);
   await app.register(liveRoutes);
   await app.register(apiRoutes);
   if (config.cluster.mode === 'demo') await app.register(demoRoutes);

@@ -43,6 +43,8 @@ export interface Config {
   production: boolean;
   /** What a stranger can start, at most (docs/metrics.md shows how close each is). */
   limits: Limits;
+  /** Stream frames a device wall shows at most (/pools/:ns/:name/wall). */
+  wallSize: number;
   /** Who acts: nobody in particular (none), a trusted proxy's headers, or a Kubernetes token. */
   auth: AuthConfig;
 }
@@ -148,6 +150,7 @@ export const OPTIONS = {
   'user-header': { type: 'string', env: 'DROIDFARM_USER_HEADER', help: 'header with the user name from the proxy (default X-Forwarded-User)' },
   'groups-header': { type: 'string', env: 'DROIDFARM_GROUPS_HEADER', help: 'header with the comma-separated groups from the proxy (default X-Forwarded-Groups)' },
   'email-header': { type: 'string', env: 'DROIDFARM_EMAIL_HEADER', help: 'header with the e-mail from the proxy (default X-Forwarded-Email)' },
+  'wall-size': { type: 'string', env: 'DROIDFARM_WALL_SIZE', help: 'stream frames a device wall shows at most, 1 to 48 (default 12)' },
   'log-level': { type: 'string', env: 'LOG_LEVEL', help: 'fatal, error, warn, info (default), debug, trace or silent' },
   'log-format': { type: 'string', env: 'LOG_FORMAT', help: 'pretty (default in a terminal) or json (default otherwise, for log collectors)' },
   help: { type: 'boolean', env: undefined, help: 'print this help and exit' },
@@ -263,7 +266,14 @@ export function loadConfig({ argv, env, home = homedir(), fileExists = existsSyn
     production: env.NODE_ENV === 'production',
     limits: parseLimits(str),
     auth: parseAuth(str, list),
+    wallSize: parseWallSize(str('wall-size')),
   };
+}
+
+function parseWallSize(raw: string | undefined): number {
+  if (raw === undefined) return 12;
+  if (!/^\d{1,2}$/.test(raw) || Number(raw) < 1 || Number(raw) > 48) throw new ConfigError(`--wall-size ${raw} is not valid: use a whole number from 1 to 48 (each frame is a live video stream).`);
+  return Number(raw);
 }
 
 const AUTH_MODES: readonly AuthMode[] = ['none', 'proxy', 'bearer'];

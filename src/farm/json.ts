@@ -1,5 +1,6 @@
 // The JSON shapes of the public API (/api/v1) and of its event stream. Field names are a
 // contract with scripts: add fields, never rename or remove them. Times are RFC 3339.
+import { leaseEndsAt } from './lease.js';
 import { isHeartbeatStale } from './devices.js';
 import { summarisePool } from './stats.js';
 import type { DeviceView, PoolView, SessionView, TemplateView } from './types.js';
@@ -81,6 +82,7 @@ export function sessionJSON(s: SessionView, { showEnvValues = false }: { showEnv
     labels: { ...s.labels },
     spec: {
       pool: s.spec.poolName,
+      deviceName: s.spec.deviceName || null,
       timeoutSeconds: s.spec.timeoutSeconds,
       apps: s.spec.apps.map((a) => ({ packageName: a.packageName, apkURL: a.apkURL })),
       runner: s.spec.runner ? { image: s.spec.runner.image, command: [...s.spec.runner.command], args: [...s.spec.runner.args], env: s.spec.runner.env.map((e) => (showEnvValues ? { ...e } : { name: e.name, hidden: true })) } : null,
@@ -89,5 +91,7 @@ export function sessionJSON(s: SessionView, { showEnvValues = false }: { showEnv
     podName: s.podName || null,
     assignTime: iso(s.assignedAt),
     artifacts: s.artifacts.map((a) => ({ name: a.name, kind: a.kind, url: a.url, sizeBytes: a.sizeBytes ?? null })),
+    // A device held for manual use: who, why, and when it ends (null before it is assigned).
+    lease: s.lease ? { holder: s.lease.holder || null, reason: s.lease.reason || null, endsAt: iso(leaseEndsAt(s)) } : null,
   };
 }

@@ -13,6 +13,8 @@ export interface SessionRequest {
   /** Empty: the name is generated. */
   name: string;
   pool: string;
+  /** Empty: any idle device of the pool; else only this one (a reserved device). */
+  deviceName: string;
   timeoutSeconds: number | undefined;
   apps: Array<{ packageName: string; apkURL: string }>;
   runner: { image: string; command: string[]; args: string[]; env: Array<{ name: string; value: string }> } | undefined;
@@ -21,7 +23,7 @@ export interface SessionRequest {
 
 export type Checked = { ok: true; request: SessionRequest } | { ok: false; errors: FieldCause[] };
 
-const TOP_FIELDS = new Set(['namespace', 'name', 'pool', 'timeoutSeconds', 'apps', 'runner', 'labels']);
+const TOP_FIELDS = new Set(['namespace', 'name', 'pool', 'deviceName', 'timeoutSeconds', 'apps', 'runner', 'labels']);
 
 export const LIMITS = { labels: 64 } as const;
 
@@ -40,7 +42,7 @@ export function checkSessionRequest(body: unknown): Checked {
   if (name && !isDnsSubdomain(name)) fail('name', 'must be lowercase letters, digits, - and . (start and end with a letter or digit)');
 
   // The spec as it would be sent; what is empty counts as not given, as on the form.
-  const spec = withoutEmpty({ poolRef: { name: body.pool }, timeoutSeconds: body.timeoutSeconds, apps: body.apps, runner: body.runner }) as Spec;
+  const spec = withoutEmpty({ poolRef: { name: body.pool }, deviceName: body.deviceName, timeoutSeconds: body.timeoutSeconds, apps: body.apps, runner: body.runner }) as Spec;
   const specErrors = checkSessionSpec(spec);
   errors.push(...specErrors);
   // Stricter than the CRD's pattern: a URL a browser and a device can really fetch.
@@ -63,12 +65,13 @@ export function checkSessionRequest(body: unknown): Checked {
 
   if (errors.length) return { ok: false, errors };
   const runner = spec.runner && { image: spec.runner.image, command: spec.runner.command ?? [], args: spec.runner.args ?? [], env: (spec.runner.env ?? []).map((e) => ({ name: e.name, value: e.value ?? '' })) };
-  return { ok: true, request: { namespace, name, pool: spec.poolRef.name, timeoutSeconds: spec.timeoutSeconds, apps: spec.apps ?? [], runner, labels } };
+  return { ok: true, request: { namespace, name, pool: spec.poolRef.name, deviceName: spec.deviceName ?? '', timeoutSeconds: spec.timeoutSeconds, apps: spec.apps ?? [], runner, labels } };
 }
 
 /** What the CRD's schema accepted (checkSessionSpec passed). */
 interface Spec {
   poolRef: { name: string };
+  deviceName?: string;
   timeoutSeconds?: number;
   apps?: Array<{ packageName: string; apkURL: string }>;
   runner?: { image: string; command?: string[]; args?: string[]; env?: Array<{ name: string; value?: string }> };
@@ -96,6 +99,7 @@ export function sessionObject(r: SessionRequest, extra: { name?: string; generat
     },
     spec: {
       poolRef: { name: r.pool },
+      ...(r.deviceName ? { deviceName: r.deviceName } : {}),
       ...(r.timeoutSeconds !== undefined ? { timeoutSeconds: r.timeoutSeconds } : {}),
       ...(r.apps.length ? { apps: r.apps } : {}),
       ...(r.runner

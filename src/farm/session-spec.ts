@@ -62,6 +62,7 @@ function requestField(path: string[]): string {
 
 const PATTERN_WORDS: Readonly<Record<string, string>> = {
   poolRef: 'must be a DevicePool name',
+  deviceName: 'must be the name of a device of the pool',
   packageName: 'must be an Android package name such as com.example.shop',
   apkURL: 'must be an https:// URL',
   image: 'must be a container image reference without spaces',

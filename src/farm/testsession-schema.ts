@@ -23,6 +23,13 @@ export const TESTSESSION_SPEC_SCHEMA: Record<string, unknown> = {
         }
       }
     },
+    "deviceName": {
+      "description": "Optional. Only this device of the pool may take the session (a reserved device); the session waits until that device is Idle.",
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 253,
+      "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+    },
     "timeoutSeconds": {
       "description": "Seconds the session may run once assigned before it is TimedOut (60 to 86400).",
       "type": "integer",

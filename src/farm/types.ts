@@ -74,6 +74,8 @@ export interface ArtifactView {
 
 export interface SessionSpecView {
   poolName: string;
+  /** The one device this session may take ('' for any idle device of the pool). */
+  deviceName: string;
   timeoutSeconds: number;
   apps: ReadonlyArray<{ packageName: string; apkURL: string }>;
   runner:
@@ -103,6 +105,11 @@ export interface SessionView extends ObjectView {
   conditions: readonly Condition[];
   /** The session this one retries (droidfarm.io/retry-of), '' when it is not a retry. */
   retryOf: string;
+  /**
+   * A device claim (no runner) made as a lease: who holds it and why (annotations set by the
+   * dashboard's "Use this device"; the requested-by label wins for who, when it is set).
+   */
+  lease: { holder: string; reason: string } | undefined;
 }
 
 /** A Kubernetes Event about a pool, a session or a pod. */

@@ -178,3 +178,8 @@ export class TokenCache {
     return ask;
   }
 }
+
+/** The cluster as the request's person (impersonated, so RBAC decides), or as the dashboard without sign-in. */
+export function actingCluster(app: FastifyInstance, request: FastifyRequest): Cluster {
+  return request.identity ? app.farm.cluster.as(request.identity) : app.farm.cluster;
+}

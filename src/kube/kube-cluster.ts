@@ -197,7 +197,7 @@ export class KubeCluster implements Cluster {
     const response = await this.request({
       method: HttpMethod.GET,
       path: resourcePath('pods', namespace, pod, 'log'),
-      query: { container: options.container, follow: options.follow || undefined, tailLines: options.tailLines },
+      query: { container: options.container, follow: options.follow || undefined, tailLines: options.tailLines, timestamps: options.timestamps || undefined, previous: options.previous || undefined },
       signal: options.signal,
       stream: true,
     });

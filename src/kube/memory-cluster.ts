@@ -139,6 +139,11 @@ export class MemoryCluster implements Cluster {
   ): Promise<KubeObject> {
     const current = this.mustGet(resource, namespace, name);
     checkPreconditions(resource, current, options.preconditions);
+    // Like the API server: a resourceVersion in the patch is a precondition.
+    const asked = (patch.metadata as { resourceVersion?: unknown } | undefined)?.resourceVersion;
+    if (asked !== undefined && asked !== current.metadata.resourceVersion) {
+      throw new ClusterError(409, 'Conflict', `Operation cannot be fulfilled on ${RESOURCES[resource].plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+    }
     let next: KubeObject;
     if (options.subresource === 'status') {
       next = { ...clone(current), status: mergePatch(current.status, patch.status) as Record<string, unknown> };
@@ -164,6 +169,8 @@ export class MemoryCluster implements Cluster {
   async podLog(namespace: string, pod: string, out: Writable, options: LogOptions = {}): Promise<void> {
     const log = this.logs.get(`${namespace}/${pod}`);
     if (!log) throw new ClusterError(404, 'NotFound', `pods "${pod}" not found`);
+    // The demo's runners never restart; its lines already start with their time.
+    if (options.previous) throw new ClusterError(400, 'BadRequest', `previous terminated container "runner" in pod "${pod}" not found`);
     const start = options.tailLines !== undefined ? Math.max(0, log.lines.length - options.tailLines) : 0;
     for (const line of log.lines.slice(start)) out.write(`${line}\n`);
     if (!options.follow) {

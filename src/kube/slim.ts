@@ -140,6 +140,7 @@ export function toSessionView(o: KubeObject): SessionView {
     ...meta(o),
     spec: {
       poolName: str(obj(spec.poolRef).name),
+      deviceName: str(spec.deviceName),
       timeoutSeconds: int(spec.timeoutSeconds, 1800),
       apps: apps(spec.apps, 'apkURL'),
       runner: runner && {
@@ -167,8 +168,23 @@ export function toSessionView(o: KubeObject): SessionView {
     conditions: conditions(status.conditions),
     // The annotation holds the whole name; the label only a short form when it is long.
     retryOf: str(obj(o.metadata.annotations)[RETRY_OF]) || str(obj(o.metadata.labels)[RETRY_OF]),
+    lease: runner === undefined ? leaseOf(o) : undefined,
   };
 }
+
+/** Who holds a claim and why, from what the dashboard wrote; undefined for a claim made elsewhere without either. */
+function leaseOf(o: KubeObject): { holder: string; reason: string } | undefined {
+  const annotations = obj(o.metadata.annotations);
+  const holder = str(obj(o.metadata.labels)[REQUESTED_BY]) || str(annotations[LEASE_HOLDER]);
+  const reason = str(annotations[LEASE_REASON]);
+  return holder || reason ? { holder: holder.slice(0, 253), reason: reason.slice(0, 1024) } : undefined;
+}
+
+/** The person who asked for an object (set by the dashboard when it knows who that is). */
+export const REQUESTED_BY = 'droidfarm.io/requested-by';
+/** A lease's holder as typed on the lease form, and why the device is held. */
+export const LEASE_HOLDER = 'droidfarm.io/lease-holder';
+export const LEASE_REASON = 'droidfarm.io/lease-reason';
 
 /** Set by Retry on the new session: the label (for selectors) and the annotation (the whole name). */
 export const RETRY_OF = 'droidfarm.io/retry-of';

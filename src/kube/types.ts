@@ -87,6 +87,10 @@ export interface LogOptions {
   container?: string;
   follow?: boolean;
   tailLines?: number;
+  /** Each line starts with the apiserver's RFC 3339 timestamp. */
+  timestamps?: boolean;
+  /** The previous container's log (after a restart). */
+  previous?: boolean;
   signal?: AbortSignal;
 }
 

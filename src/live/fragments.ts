@@ -7,7 +7,8 @@ import { FarmInsights, type InsightsQuery } from '../farm/insights/insights.js';
 import { countDevices, isHeartbeatStale } from '../farm/devices.js';
 import { farmTotals, summarisePool, type PoolSummary } from '../farm/stats.js';
 import { key, type FarmChange, type FarmStore } from '../farm/store.js';
-import { DEVICE_STATES, type DeviceState, type DeviceView, type PoolView } from '../farm/types.js';
+import { DEVICE_STATES, type DeviceState, type DeviceView, type PoolView, type SessionView } from '../farm/types.js';
+import { extendedTimeout, isClaim, leaseEndsAt } from '../farm/lease.js';
 import { timeView } from '../http/format.js';
 import { checkURL, type UrlPolicy, type UrlVerdict } from '../http/url-policy.js';
 import { stateCountId } from '../view/pool-filter.js';
@@ -58,6 +59,8 @@ export interface DeviceTile {
   /** Why an Unhealthy device is unhealthy, shown on the tile itself: the message's first line. */
   reason: string;
   href: string;
+  /** The device is held by a lease (a claim without runner): who holds it. */
+  lease: { holder: string } | undefined;
 }
 
 export const topics = {
@@ -67,6 +70,8 @@ export const topics = {
   sessions: sessionListTopic,
   pool: (namespace: string, name: string) => `pool:${namespace}/${name}`,
   device: (namespace: string, pool: string, device: string) => `device:${namespace}/${pool}/${device}`,
+  /** A pool's device wall: every device with its stream; the page picks what it frames. */
+  wall: (namespace: string, name: string) => `wall:${namespace}/${name}`,
   session: (namespace: string, name: string) => `session:${namespace}/${name}`,
   /** The runner log of a session: subscribing starts following its pod (see log-follower.ts). */
   log: logTopic,
@@ -79,7 +84,7 @@ export interface LogPanelSource {
   panel(namespace: string, name: string): LogPanelData;
 }
 
-const TOPIC = /^(farm|pools|(?:pool|session|log):[^/\s]{1,253}\/[^/\s]{1,253}|device:[^/\s]{1,253}\/[^/\s]{1,253}\/[^/\s]{1,253})$/;
+const TOPIC = /^(farm|pools|(?:pool|session|log|wall):[^/\s]{1,253}\/[^/\s]{1,253}|device:[^/\s]{1,253}\/[^/\s]{1,253}\/[^/\s]{1,253})$/;
 
 export function isTopic(topic: string): boolean {
   return TOPIC.test(topic) || listFilters(topic) !== undefined || topicQuery(topic) !== undefined;
@@ -323,6 +328,30 @@ export class FragmentCatalog {
     return DEVICE_STATES.map((state) => fragment(stateCountId(ns, name, state), '/partials/state-count', { count: counts?.[state] ?? 0 }));
   }
 
+  /**
+   * A device wall's data: each device of the pool with its state, session and stream (under
+   * the URL policy). Hidden on the page; public/app.js frames the busy (or picked) devices
+   * and keeps the frames it already has, so a live update never reloads a stream.
+   */
+  wallState(ns: string, name: string): Fragment {
+    return lazyFragment(domId('wall-state', ns, name), '/partials/wall-state', () => {
+      const pool = this.store.getPool(ns, name);
+      const devices = pool ? [...pool.devices].sort((a, b) => naturalCompare(a.name, b.name)) : [];
+      return {
+        exists: pool !== undefined,
+        synced: this.store.syncStatus().synced,
+        devices: devices.map((d) => ({
+          key: domId('wall-frame', ns, name, d.name),
+          name: d.name,
+          state: d.state,
+          session: d.session,
+          href: deviceHref(ns, name, d.name),
+          stream: this.checkStream(d.streamURL),
+        })),
+      };
+    });
+  }
+
   deviceTile(ns: string, name: string, device: string): Fragment | undefined {
     const pool = this.store.getPool(ns, name);
     const d = pool?.devices.find((x) => x.name === device);
@@ -332,11 +361,13 @@ export class FragmentCatalog {
   // ---- one device ----
 
   deviceFacts(ns: string, pool: string, device: string): Fragment {
-    const p = this.store.getPool(ns, pool);
-    const d = p?.devices.find((x) => x.name === device);
-    const session = d?.session ? this.store.getSession(ns, d.session) : undefined;
-    const now = this.now();
-    return fragment(domId('device-facts', ns, pool, device), '/partials/device-facts', {
+    // Lazy: session changes name device topics too, and most have no viewer.
+    return lazyFragment(domId('device-facts', ns, pool, device), '/partials/device-facts', () => {
+      const p = this.store.getPool(ns, pool);
+      const d = p?.devices.find((x) => x.name === device);
+      const session = d?.session ? this.store.getSession(ns, d.session) : undefined;
+      const now = this.now();
+      return {
         namespace: ns,
         pool,
         name: device,
@@ -346,8 +377,29 @@ export class FragmentCatalog {
         stream: d ? this.checkStream(d.streamURL) : ({ ok: false, reason: 'no such device' } satisfies UrlVerdict),
         appium: d ? this.checkStream(d.appiumURL) : undefined,
         session: session && { name: session.name, phase: session.phase, href: sessionHref(ns, session.name) },
+        // Read by the page's Restart button (outside this region) when it asks for confirmation.
+        restartConfirm: d ? restartQuestion(d) : '',
+        lease: session && isClaim(session) ? this.leaseData(session, device, now) : undefined,
+        // Leases that wait for this very device, oldest first: a second lease queues behind the first.
+        waiting: p && d ? this.store.sessionsOfPool(ns, pool).filter((s) => s.phase === 'Pending' && s.spec.deviceName === device).sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0)).map((s) => ({ name: s.name, href: sessionHref(ns, s.name), holder: s.lease?.holder ?? '', reason: s.lease?.reason ?? '' })) : [],
         times: { bootStarted: timeView(d?.bootStartedAt, now), ready: timeView(d?.readyAt, now), heartbeat: timeView(d?.lastHeartbeatAt, now) },
+      };
     });
+  }
+
+  /** What the device page says about the lease that holds the device, and what Release asks. */
+  private leaseData(s: SessionView, device: string, now: number) {
+    return {
+      session: s.name,
+      href: sessionHref(s.namespace, s.name),
+      phase: s.phase,
+      holder: s.lease?.holder ?? '',
+      reason: s.lease?.reason ?? '',
+      endsAt: timeView(leaseEndsAt(s), now),
+      extendable: extendedTimeout(s.spec.timeoutSeconds) !== undefined,
+      releasing: s.spec.cancelRequested,
+      releaseConfirm: `Release device ${device}? Lease ${s.name}${s.lease?.holder ? ` held by ${s.lease.holder}` : ''} ends (Stop), and the device goes back to the pool.`,
+    };
   }
 
   liveBadge(): Fragment {
@@ -391,6 +443,7 @@ export class FragmentCatalog {
     }
     if (kind === 'pool') return [badge, this.poolHeader(parts[0]!, parts[1]!), this.poolVerdict(parts[0]!, parts[1]!), ...this.stateCounts(parts[0]!, parts[1]!), this.deviceGrid(parts[0]!, parts[1]!)];
     if (kind === 'device') return [badge, this.deviceFacts(parts[0]!, parts[1]!, parts[2]!)];
+    if (kind === 'wall') return [badge, this.wallState(parts[0]!, parts[1]!)];
     if (kind === 'session') return [badge, this.sessionDetail(parts[0]!, parts[1]!)];
     if (kind === 'log') {
       const panel = this.sessionLog(parts[0]!, parts[1]!);
@@ -449,6 +502,7 @@ export class FragmentCatalog {
         add(topics.pool(ns, name), this.poolVerdict(ns, name));
         for (const count of this.stateCounts(ns, name)) add(topics.pool(ns, name), count);
         if (change.type === 'deleted') add(topics.pool(ns, name), this.deviceGrid(ns, name));
+        add(topics.wall(ns, name), this.wallState(ns, name));
         break;
       }
       case 'device': {
@@ -461,6 +515,7 @@ export class FragmentCatalog {
           if (change.device.state === 'Idle' || change.old?.state === 'Idle') add(topics.farm, this.farmAttention());
         }
         add(topics.device(ns, name, change.device.name), this.deviceFacts(ns, name, change.device.name));
+        add(topics.wall(ns, name), this.wallState(ns, name));
         break;
       }
       case 'session':
@@ -470,6 +525,10 @@ export class FragmentCatalog {
           add(topics.pool(change.view.namespace, change.view.spec.poolName), this.poolVerdict(change.view.namespace, change.view.spec.poolName));
         }
         add(topics.session(change.view.namespace, change.view.name), this.sessionDetail(change.view.namespace, change.view.name));
+        // A device page shows the lease that holds the device and those waiting for it.
+        for (const device of new Set([change.view.device?.name, change.old?.device?.name, change.view.spec.deviceName, change.old?.spec.deviceName])) {
+          if (device) add(topics.device(change.view.namespace, change.view.spec.poolName, device), this.deviceFacts(change.view.namespace, change.view.spec.poolName, device));
+        }
         break;
       case 'event': {
         const { kind, namespace, name } = change.view.involved;
@@ -539,8 +598,21 @@ export class FragmentCatalog {
       message: d.message,
       reason: d.state === 'Unhealthy' ? firstLine(d.message) : '',
       href: deviceHref(pool.namespace, pool.name, d.name),
+      lease: this.leaseOf(pool.namespace, d),
     };
   }
+
+  /** A tile's lease mark: the device's session is a claim. */
+  private leaseOf(namespace: string, d: DeviceView): { holder: string } | undefined {
+    const s = d.session ? this.store.getSession(namespace, d.session) : undefined;
+    return s && isClaim(s) ? { holder: s.lease?.holder ?? '' } : undefined;
+  }
+}
+
+/** What Restart asks before deleting a device's pod: it names the session it would end. */
+export function restartQuestion(d: DeviceView): string {
+  const pod = d.podName ? `its pod ${d.podName} is deleted and the pool recreates it` : 'it reports no pod yet, so there is nothing to restart';
+  return `Restart device ${d.name}? ${pod[0]!.toUpperCase()}${pod.slice(1)}.${d.session ? ` Session ${d.session} on it ends.` : ' No session is on it.'}`;
 }
 
 /** The first non-empty line of a message, short enough for a tile. */

@@ -16,7 +16,7 @@ import { Backoff } from '../kube/backoff.js';
 import { ClusterError } from '../kube/errors.js';
 import type { PodLogReader } from '../kube/pod-logs.js';
 import { domId } from './dom-id.js';
-import { logHref, panelIds, parseLogTopic, skipNotice, statusMessage, type LogPanelData, type LogState } from './log-panel.js';
+import { logHref, logViewerHref, panelIds, parseLogTopic, skipNotice, statusMessage, type LogPanelData, type LogState } from './log-panel.js';
 import { joinLines, LineSplitter, newestWithin, startsWithLines } from './log-text.js';
 import { outOfBand } from './oob.js';
 
@@ -424,7 +424,7 @@ export class LogFollowers {
   // ---- plumbing ----
 
   private panelData(namespace: string, name: string, state: LogState, pod: string, phase: string, detail: string, tail: readonly string[]): LogPanelData {
-    return { ...panelIds(namespace, name), namespace, name, state, pod, message: statusMessage(state, pod, phase, detail), text: joinLines(tail), href: logHref(namespace, name) };
+    return { ...panelIds(namespace, name), namespace, name, state, pod, message: statusMessage(state, pod, phase, detail), text: joinLines(tail), href: logHref(namespace, name), viewerHref: logViewerHref(namespace, name) };
   }
 
   private enqueue(f: Follow, job: () => Promise<void>): void {

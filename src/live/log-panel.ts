@@ -23,10 +23,14 @@ export interface LogPanelData {
   text: string;
   /** The plain-text log for curl and for the whole story. */
   href: string;
+  /** The log viewer page (search, wrap, timestamps, line links, download). */
+  viewerHref: string;
 }
 
 export const LOG_TOPIC_PREFIX = 'log:';
 export const logTopic = (namespace: string, name: string): string => `${LOG_TOPIC_PREFIX}${namespace}/${name}`;
+/** The log viewer page of a session. */
+export const logViewerHref = (namespace: string, name: string): string => `/sessions/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/log`;
 export const logHref = (namespace: string, name: string): string => `/api/v1/sessions/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/logs`;
 
 export const panelIds = (namespace: string, name: string) => ({

@@ -80,6 +80,8 @@ export async function startDemo(options: { seed?: number; speed?: number; histor
     speed: options.speed ?? 1,
     tickMs: 500,
     warmStart: true,
+    // Restart deletes a device's pod: the demo keeps one per device and restarts the device.
+    devicePods: true,
     // Served by src/routes/demo: the demo's stand-in for a device's WebRTC page.
     streamBaseURL: '/demo/stream',
     // Served by src/routes/demo too: small generated files, listed with their real sizes.

@@ -59,6 +59,11 @@ export function advanceDevice(d: SimDevice, now: number, random: Random, failure
   return { device: d };
 }
 
+/** Its pod was deleted (a restart from the dashboard): it boots again, free of any session. */
+export function restartDevice(d: SimDevice, now: number, random: Random): SimDevice {
+  return { ...d, state: 'Booting', session: '', bootStartedAt: now, readyAt: undefined, until: now + logNormal(random, BOOT_MEAN_MS), message: 'restarting: its pod was deleted' };
+}
+
 /** Taken by a session. */
 export function assignDevice(d: SimDevice, session: string): SimDevice {
   return { ...d, state: 'Busy', session };

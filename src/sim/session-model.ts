@@ -16,6 +16,8 @@ export interface SimSession {
   readonly seq: number;
   readonly timeoutMs: number;
   readonly hasRunner: boolean;
+  /** spec.deviceName: only this device of the pool may take the session ('' for any). */
+  readonly deviceName: string;
   readonly cancelRequested: boolean;
   readonly phase: SessionPhase;
   /** The device it runs on, while Assigned or Running. */
@@ -39,6 +41,7 @@ export interface SimSession {
 
 export interface SessionSpecFacts {
   pool: string;
+  deviceName: string;
   timeoutSeconds: number | undefined;
   hasRunner: boolean;
   ownedBySimulator: boolean;
@@ -59,6 +62,7 @@ export function adoptSession(namespace: string, name: string, facts: SessionSpec
     seq,
     timeoutMs: (facts.timeoutSeconds ?? 1800) * 1000,
     hasRunner: facts.hasRunner,
+    deviceName: facts.deviceName,
     cancelRequested: false,
     phase: 'Pending',
     device: undefined,
@@ -81,6 +85,8 @@ export function adoptSession(namespace: string, name: string, facts: SessionSpec
 export type SessionStep =
   | { kind: 'assigned'; device: string }
   | { kind: 'started' }
+  /** A claim (no runner, e.g. a lease) holds its device: nothing runs on it. */
+  | { kind: 'held' }
   | { kind: 'test'; index: number; passed: boolean; test: string }
   | { kind: 'finished'; phase: SessionPhase; reason: string; message: string; device: string | undefined };
 
@@ -126,9 +132,13 @@ export interface TestResults {
 }
 
 export function finish(s: SimSession, phase: SessionPhase, reason: string, message: string, now: number, random: Random, stamp: Stamp, artifacts: Artifacts): { session: SimSession; steps: SessionStep[] } {
-  const res = results(s, (phase === 'Succeeded' || phase === 'Failed') && s.completed >= s.total);
-  const status: Record<string, unknown> = { completionTime: stamp(), results: res };
-  if (s.startedAt !== undefined) status.artifacts = artifacts(s, phase, res, random);
+  const status: Record<string, unknown> = { completionTime: stamp() };
+  // A claim ran no tests: no results, no artifacts.
+  if (s.hasRunner) {
+    const res = results(s, (phase === 'Succeeded' || phase === 'Failed') && s.completed >= s.total);
+    status.results = res;
+    if (s.startedAt !== undefined) status.artifacts = artifacts(s, phase, res, random);
+  }
   const session = { ...withPhase(s, phase, reason, message, now, status), finishedAt: now, device: undefined };
   return { session, steps: [{ kind: 'finished', phase, reason, message, device: s.device }] };
 }
@@ -141,14 +151,21 @@ export function advanceSession(s: SimSession, now: number, random: Random, stamp
   if (s.phase === 'Assigned') {
     if (s.cancelRequested) return finish(s, 'Cancelled', 'CancelRequested', 'Stopped by an operator.', now, random, stamp, artifacts);
     if (now - s.phaseSince < ASSIGN_TO_RUN_MS) return { session: s, steps: [] };
+    if (!s.hasRunner) {
+      const held = { ...withPhase(s, 'Running', 'Held', `Device ${s.device} is held until Stop or the timeout.`, now, { startTime: stamp() }), startedAt: now };
+      return { session: held, steps: [{ kind: 'held' }] };
+    }
     const session = { ...withPhase(s, 'Running', 'Running', `Running ${s.total} tests.`, now, { startTime: stamp(), progress: { completed: 0, total: s.total } }), startedAt: now };
     return { session, steps: [{ kind: 'started' }] };
   }
   if (s.phase !== 'Running') return { session: s, steps: [] };
   if (s.cancelRequested) return finish(s, 'Cancelled', 'CancelRequested', `Stopped by an operator after ${s.completed} of ${s.total} tests.`, now, random, stamp, artifacts);
   if (now - (s.assignedAt ?? s.phaseSince) >= s.timeoutMs) {
-    return finish(s, 'TimedOut', 'Timeout', `Did not finish within ${s.timeoutMs / 1000}s (${s.completed} of ${s.total} tests done).`, now, random, stamp, artifacts);
+    const message = s.hasRunner ? `Did not finish within ${s.timeoutMs / 1000}s (${s.completed} of ${s.total} tests done).` : `The device was held for ${s.timeoutMs / 1000}s, the session's timeout.`;
+    return finish(s, 'TimedOut', 'Timeout', message, now, random, stamp, artifacts);
   }
+  // Held: nothing to advance until Stop or the timeout.
+  if (!s.hasRunner) return { session: s, steps: [] };
   const due = Math.min(s.total, Math.floor((now - (s.startedAt ?? 0)) / s.paceMs));
   const steps: SessionStep[] = [];
   let completed = s.completed;

@@ -9,7 +9,7 @@
 import type { Cluster, KubeObject } from '../kube/types.js';
 import { FINISHED_PHASES, type DeviceState, type SessionPhase } from '../farm/types.js';
 import type { ArtifactFacts } from './artifacts.js';
-import { advanceDevice, assignDevice, MEAN_TIME_BETWEEN_FAILURES_MS, newDevice, releaseDevice, type SimDevice } from './device-model.js';
+import { advanceDevice, assignDevice, MEAN_TIME_BETWEEN_FAILURES_MS, newDevice, releaseDevice, restartDevice, type SimDevice } from './device-model.js';
 import { poolStatus } from './pool-status.js';
 import { between, streamFor, type Random } from './random.js';
 import { adoptSession, advanceSession, assign, finish, waiting, type Artifacts, type SessionStep, type SimSession, type Stamp } from './session-model.js';
@@ -34,6 +34,11 @@ export interface SimulatorOptions {
   sessionsPerMinute?: number;
   /** Devices of pools seen at start-up are already booted (the demo starts warm). */
   warmStart?: boolean;
+  /**
+   * Keep a pod object per device (status.devices[].podName) and treat its deletion as a
+   * restart, as the pool's StatefulSet would: the in-memory demo, where no kubelet runs.
+   */
+  devicePods?: boolean;
   /** Finished sessions the simulator itself created are deleted after this (simulated). */
   keepFinishedMs?: number;
   /** Where runner logs go, when the cluster has no kubelet of its own (the in-memory demo). */
@@ -62,6 +67,8 @@ interface SimPool {
   devices: SimDevice[];
   /** Each device's own random stream, by name. */
   randoms: Map<string, Random>;
+  /** devicePods: devices whose pod has been created (so its absence now means it was deleted). */
+  podsSeen: Set<string>;
   nextIndex: number;
   dirty: boolean;
   lastHeartbeat: number;
@@ -133,6 +140,7 @@ export class FarmSimulator {
     try {
       await this.readPools();
       await this.readSessions();
+      await this.syncDevicePods();
       this.advanceDevices();
       this.advanceSessions();
       await this.generateSessions();
@@ -181,6 +189,7 @@ export class FarmSimulator {
       generation: 0,
       devices: [],
       randoms: new Map(),
+      podsSeen: new Set(),
       nextIndex: 0,
       dirty: true,
       lastHeartbeat: this.simNow,
@@ -234,7 +243,7 @@ export class FarmSimulator {
     for (const o of [...items.filter((i) => !adopt.has(keyOf(i))), ...fresh]) {
       const k = keyOf(o);
       seen.add(k);
-      const spec = (o.spec ?? {}) as { poolRef?: { name?: string }; timeoutSeconds?: number; runner?: unknown; cancelRequested?: boolean };
+      const spec = (o.spec ?? {}) as { poolRef?: { name?: string }; deviceName?: string; timeoutSeconds?: number; runner?: unknown; cancelRequested?: boolean };
       let played = this.sessions.get(k);
       if (!played) {
         const status = (o.status ?? {}) as { phase?: SessionPhase; progress?: { completed?: number; total?: number } };
@@ -242,7 +251,7 @@ export class FarmSimulator {
         if (FINISHED_PHASES.has(phase)) continue; // finished: not ours to touch
         const namespace = o.metadata.namespace!;
         const random = streamFor(this.seed, namespace, o.metadata.name);
-        const facts = { pool: spec.poolRef?.name ?? '', timeoutSeconds: spec.timeoutSeconds, hasRunner: spec.runner !== undefined, ownedBySimulator: o.metadata.labels?.['droidfarm.io/simulated'] === 'true' };
+        const facts = { pool: spec.poolRef?.name ?? '', deviceName: typeof spec.deviceName === 'string' ? spec.deviceName : '', timeoutSeconds: spec.timeoutSeconds, hasRunner: spec.runner !== undefined, ownedBySimulator: o.metadata.labels?.['droidfarm.io/simulated'] === 'true' };
         played = { model: adoptSession(namespace, o.metadata.name, facts, createdAtOf(o), this.nextSeq++, this.simNow, random), random };
         this.sessions.set(k, played);
         if (phase === 'Pending') {
@@ -257,7 +266,8 @@ export class FarmSimulator {
           continue;
         }
       }
-      played.model = { ...played.model, cancelRequested: spec.cancelRequested === true };
+      // Extend (a lease) raises spec.timeoutSeconds while the session runs.
+      played.model = { ...played.model, cancelRequested: spec.cancelRequested === true, timeoutMs: (spec.timeoutSeconds ?? 1800) * 1000 };
     }
     for (const [k, p] of [...this.sessions]) {
       if (seen.has(k)) continue;
@@ -268,6 +278,33 @@ export class FarmSimulator {
   }
 
   // ---- advancing the model ----
+
+  /** devicePods: a device whose pod was deleted restarts (its session ends); every device gets its pod back. */
+  private async syncDevicePods(): Promise<void> {
+    if (!this.options.devicePods) return;
+    const { items } = await this.cluster.list('pods', this.options.namespace);
+    const have = new Set(items.map(keyOf));
+    for (const pool of this.pools.values()) {
+      for (const device of [...pool.devices]) {
+        const pod = `${device.name}-cvd`;
+        if (have.has(`${pool.namespace}/${pod}`)) {
+          pool.podsSeen.add(device.name);
+          continue;
+        }
+        if (pool.podsSeen.has(device.name)) {
+          const played = device.session ? this.sessions.get(`${pool.namespace}/${device.session}`) : undefined;
+          if (played) this.apply(played, finish(played.model, 'Failed', 'DeviceRestarted', `Device ${device.name} was restarted (its pod was deleted) while the session ran.`, this.simNow, played.random, this.stampFn, this.artifactsFn));
+          const now = pool.devices.find((d) => d.name === device.name) ?? device;
+          const restarted = restartDevice(now, this.simNow, pool.randoms.get(device.name)!);
+          pool.devices = pool.devices.map((d) => (d.name === device.name ? restarted : d));
+          this.transition(pool, restarted);
+          this.event('DevicePool', pool, 'Normal', 'DeviceRestarted', `Device ${device.name}: pod ${pod} was deleted; the device restarts.`);
+        }
+        await this.cluster.create('pods', pool.namespace, { apiVersion: 'v1', kind: 'Pod', metadata: { name: pod, labels: { 'droidfarm.io/pool': pool.name } }, spec: {} });
+        pool.podsSeen.add(device.name);
+      }
+    }
+  }
 
   private advanceDevices(): void {
     const failureChance = (this.tickMs * this.speed) / MEAN_TIME_BETWEEN_FAILURES_MS;
@@ -301,9 +338,11 @@ export class FarmSimulator {
         played.model = waiting(session, 'PoolNotFound', `DevicePool ${session.pool} does not exist in ${session.namespace}.`);
         continue;
       }
-      const device = pool.devices.filter((d) => d.state === 'Idle').sort((a, b) => compareNames(a.name, b.name))[0];
+      const device = pool.devices.filter((d) => d.state === 'Idle' && (!session.deviceName || d.name === session.deviceName)).sort((a, b) => compareNames(a.name, b.name))[0];
       if (!device) {
-        played.model = waiting(session, 'WaitingForDevice', `Waiting for an idle device in ${pool.name}.`);
+        if (!session.deviceName) played.model = waiting(session, 'WaitingForDevice', `Waiting for an idle device in ${pool.name}.`);
+        else if (pool.devices.some((d) => d.name === session.deviceName)) played.model = waiting(session, 'WaitingForDevice', `Waiting for device ${session.deviceName} to be idle.`);
+        else played.model = waiting(session, 'DeviceNotFound', `Device ${session.deviceName} is not part of pool ${pool.name}.`);
         continue;
       }
       const busy = assignDevice(device, session.name);
@@ -332,6 +371,9 @@ export class FarmSimulator {
           this.options.onTransition?.({ kind: 'session', namespace: session.namespace, session: session.name, phase: 'Running' });
           this.event('TestSession', session, 'Normal', 'Started', `Test run started with ${session.total} tests`);
           this.log(session, `runner started: ${session.total} tests on ${before.device}`);
+          break;
+        case 'held':
+          this.options.onTransition?.({ kind: 'session', namespace: session.namespace, session: session.name, phase: 'Running' });
           break;
         case 'test':
           this.log(session, `[${step.index}/${session.total}] ${step.test} ${step.passed ? 'PASSED' : 'FAILED'}`);

@@ -3,13 +3,13 @@
 // may hold (a `javascript:` URL, an origin not on the allowlist, embedded credentials) shown
 // as plain text with the reason, never as a link or a frame. Same-site paths (the embedded
 // demo's stream pages) are checked against how Chromium itself resolves them.
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiException } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { checkURL } from '../../src/http/url-policy.js';
+import { startStreamStandIn, type StreamStandIn } from '../helpers/stream-stand-in.js';
 import { launchBrowser, markDocument, newPage, recordDialogs } from '../helpers/browser.js';
 import { clusterInfo, freshNamespace, waitFor } from '../helpers/cluster.js';
 import { startDashboard } from '../helpers/dashboard.js';
@@ -17,41 +17,6 @@ import { createPool, createTemplate, setDevices, type TestDevice } from '../help
 
 const IMG = '<img src=x onerror=alert(1)>';
 const BOLD = '<b>bold</b>';
-
-interface StreamStandIn {
-  origin: string;
-  /** Every request it answered: what the browser sent it. */
-  requests: Array<{ url: string; headers: http.IncomingHttpHeaders }>;
-  close(): Promise<void>;
-}
-
-/**
- * A stand-in for the farm's WebRTC relay: one small page per device at /devices/<name>/,
- * on its own loopback port, so the dashboard embeds it cross-origin like the real relay.
- */
-async function startStreamStandIn(): Promise<StreamStandIn> {
-  const requests: StreamStandIn['requests'] = [];
-  const server = http.createServer((req, res) => {
-    requests.push({ url: req.url ?? '', headers: req.headers });
-    const device = /^\/devices\/([a-z0-9-]+)\/$/.exec(req.url ?? '')?.[1];
-    if (!device) {
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
-      return;
-    }
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-    res.end(`<!doctype html><html lang="en"><head><title>${device} stream</title></head><body><h1>Stand-in stream of ${device}</h1></body></html>`);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 async function etcd(path: string, body: unknown): Promise<{ kvs?: Array<{ value: string }> }> {
   const res = await fetch(`${clusterInfo().etcdURL}${path}`, { method: 'POST', body: JSON.stringify(body) });

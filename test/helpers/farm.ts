@@ -13,6 +13,7 @@ export interface TestDevice {
   name: string;
   state: DeviceState;
   session?: string;
+  podName?: string;
   message?: string;
   streamURL?: string;
   lastHeartbeatTime?: string;

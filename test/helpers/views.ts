@@ -28,7 +28,7 @@ export function sessionView(namespace: string, name: string, createdAt: number |
     resourceVersion: '1',
     createdAt,
     labels: {},
-    spec: { poolName: 'pool', timeoutSeconds: 1800, apps: [], runner: undefined, cancelRequested: false },
+    spec: { poolName: 'pool', deviceName: '', timeoutSeconds: 1800, apps: [], runner: undefined, cancelRequested: false },
     phase: 'Pending',
     device: undefined,
     podName: '',
@@ -42,6 +42,7 @@ export function sessionView(namespace: string, name: string, createdAt: number |
     message: '',
     conditions: [],
     retryOf: '',
+    lease: undefined,
     ...patch,
   };
 }

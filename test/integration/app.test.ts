@@ -92,7 +92,7 @@ describe('dashboard whose credentials may not read DroidFarm resources', () => {
     const body = await waitFor('readyz to report the 403', async () => {
       const res = await app.inject('/readyz');
       const json = res.json() as { reasons: string[] };
-      return res.statusCode === 503 && json.reasons.some((r) => r.includes('403')) && json;
+      return res.statusCode === 503 && json.reasons.some((r) => r.includes('403') && r.startsWith('pools')) && json;
     });
     expect(body.reasons.join('\n')).toMatch(/pools.*403.*forbidden/is);
     // Issue 9.5: the page says what is wrong instead of "Waiting for the first data…" forever.

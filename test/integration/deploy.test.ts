@@ -67,7 +67,11 @@ const READ_RULES: PolicyRule[] = [
   { apiGroups: [''], resources: ['events'], verbs: ['list', 'watch'] },
   { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
 ];
-const WRITE_RULES: PolicyRule[] = [{ apiGroups: [GROUP], resources: ['testsessions'], verbs: ['get', 'create', 'patch', 'delete'] }];
+const WRITE_RULES: PolicyRule[] = [
+  { apiGroups: [GROUP], resources: ['testsessions'], verbs: ['get', 'create', 'patch', 'delete'] },
+  { apiGroups: [GROUP], resources: ['devicepools'], verbs: ['get', 'patch'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['delete'] },
+];
 const ALL_PERMISSIONS = permissionsOf([...READ_RULES, ...WRITE_RULES]);
 
 /** The store's name for each watched kind, as /readyz reports it. */
@@ -102,6 +106,30 @@ async function createSessions(namespace: string, prefix: string): Promise<void> 
   await setSessionStatus(namespace, `${prefix}-running`, { phase: 'Running', podName: RUNNER_POD, device: { name: 'alpha-0' } });
   await createSession(namespace, `${prefix}-done`, { pool: 'alpha' });
   await setSessionStatus(namespace, `${prefix}-done`, { phase: 'Succeeded', results: { passed: 12, failed: 0, skipped: 0 } });
+}
+
+/** A pool `<prefix>-pool` of one idle device whose pod `<prefix>-pool-0` runs on the kwok node; returns the pod's name. */
+async function createDevicePool(namespace: string, prefix: string): Promise<string> {
+  const pool = `${prefix}-pool`;
+  const pod = `${pool}-0`;
+  await createPool(namespace, pool, 1);
+  await setDevices(namespace, pool, [{ name: pod, state: 'Idle', podName: pod }]);
+  await core().createNamespacedPod({ namespace, body: { metadata: { name: pod }, spec: { nodeName: clusterInfo().kwokNode, containers: [{ name: 'device', image: 'example.invalid/cuttlefish:1' }] } } });
+  return pod;
+}
+
+async function poolReplicas(namespace: string, name: string): Promise<number> {
+  return ((await custom().getNamespacedCustomObject({ group: GROUP, version: 'v1alpha1', plural: 'devicepools', namespace, name })) as { spec: { replicas: number } }).spec.replicas;
+}
+
+/** True once the pod is gone or terminating (kwok finishes the delete on its own time). */
+async function podDeleting(namespace: string, name: string): Promise<boolean> {
+  try {
+    return Boolean((await core().readNamespacedPod({ namespace, name })).metadata?.deletionTimestamp);
+  } catch (err) {
+    if (err instanceof ApiException && err.code === 404) return true;
+    throw err;
+  }
 }
 
 async function getSession(namespace: string, name: string): Promise<{ spec: { cancelRequested?: boolean } } | undefined> {
@@ -208,6 +236,11 @@ async function expectEveryWrite(app: FastifyInstance, namespace: string, prefix:
   const deleted = await app.inject({ method: 'DELETE', url: `/api/v1/sessions/${namespace}/${prefix}-done` });
   expect(deleted.statusCode, deleted.body).toBe(202);
   expect(await getSession(namespace, `${prefix}-done`)).toBeUndefined();
+
+  // Scale a pool (get and patch on devicepools).
+  const scaled = await postJson(app, `/api/v1/pools/${namespace}/alpha/scale`, { replicas: 3 });
+  expect(scaled.statusCode, scaled.body).toBe(200);
+  expect(await poolReplicas(namespace, 'alpha')).toBe(3);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -249,7 +282,7 @@ describe('deploy/ rendered by kubectl kustomize', () => {
     expect(find(install, 'Ingress')).toEqual([]);
   });
 
-  it('grants exactly the permissions the dashboard uses: no wildcard, no Secret, no Pod', () => {
+  it('grants exactly the permissions the dashboard uses: no wildcard, no Secret, nothing on Pods but delete', () => {
     expect(one<RoleManifest>(install, 'ClusterRole', 'droidfarm-dashboard-read').rules).toEqual(READ_RULES);
     expect(one<RoleManifest>(install, 'ClusterRole', 'droidfarm-dashboard-write').rules).toEqual(WRITE_RULES);
     for (const name of ['droidfarm-dashboard-read', 'droidfarm-dashboard-write']) {
@@ -262,7 +295,8 @@ describe('deploy/ rendered by kubectl kustomize', () => {
         for (const rule of role.rules) {
           expect([...(rule.apiGroups ?? []), ...(rule.resources ?? []), ...rule.verbs]).not.toContain('*');
           expect(rule.resources).not.toContain('secrets');
-          expect(rule.resources).not.toContain('pods');
+          // Restart deletes a device's pod; nothing else touches pods.
+          if (rule.resources?.includes('pods')) expect(rule.verbs).toEqual(['delete']);
         }
       }
     }
@@ -663,16 +697,18 @@ describe('overlays/namespaced, applied beside the install', () => {
 
 // ---------------------------------------------------------------------------------------
 
-type Feature = 'ready' | 'live' | 'logs' | 'create' | 'stop' | 'delete';
-const FEATURES: Feature[] = ['ready', 'live', 'logs', 'create', 'stop', 'delete'];
+type Feature = 'ready' | 'live' | 'logs' | 'create' | 'stop' | 'delete' | 'scale' | 'restart';
+const FEATURES: Feature[] = ['ready', 'live', 'logs', 'create', 'stop', 'delete', 'scale', 'restart'];
 
 /** What stops working without a permission. */
 function breaksWithout(p: Permission): Feature[] {
   if (p.verb === 'list') return FEATURES; // nothing is served before every kind has been listed
   // Issue 9.5: a refused watch is a refused read too; pages and API say so rather than
   // serving data that can no longer be kept current.
-  if (p.verb === 'watch') return ['live', 'logs', 'create', 'stop', 'delete'];
+  if (p.verb === 'watch') return ['live', 'logs', 'create', 'stop', 'delete', 'scale', 'restart'];
   if (p.resource === 'pods/log') return ['logs'];
+  if (p.resource === 'pods') return ['restart'];
+  if (p.resource === 'devicepools') return p.verb === 'get' ? ['scale', 'restart'] : ['scale'];
   return { get: ['stop', 'delete'], create: ['create'], patch: ['stop'], delete: ['delete'] }[p.verb] as Feature[];
 }
 
@@ -705,6 +741,9 @@ describe('one permission less: exactly the feature that needs it fails, and the 
       'create testsessions.droidfarm.io',
       'patch testsessions.droidfarm.io',
       'delete testsessions.droidfarm.io',
+      'get devicepools.droidfarm.io',
+      'patch devicepools.droidfarm.io',
+      'delete pods',
     ]);
   });
 
@@ -723,6 +762,7 @@ describe('one permission less: exactly the feature that needs it fails, and the 
       body: { metadata: { name: sa }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: sa }, subjects: [{ kind: 'ServiceAccount', name: sa, namespace }] },
     });
     await createSessions(namespace, id);
+    const devicePod = await createDevicePool(namespace, id);
     const token = await serviceAccountKubeconfig(namespace, sa);
     await waitForRbac(
       token.kc,
@@ -763,6 +803,14 @@ describe('one permission less: exactly the feature that needs it fails, and the 
         const res = await app.inject({ method: 'DELETE', url: `/api/v1/sessions/${namespace}/${id}-done` });
         return { ok: res.statusCode === 202 && (await getSession(namespace, `${id}-done`)) === undefined, status: res.statusCode, body: res.body };
       })(),
+      scale: await (async () => {
+        const res = await postJson(app, `/api/v1/pools/${namespace}/${id}-pool/scale`, { replicas: 2 });
+        return { ok: res.statusCode === 200 && (await poolReplicas(namespace, `${id}-pool`)) === 2, status: res.statusCode, body: res.body };
+      })(),
+      restart: await (async () => {
+        const res = await postJson(app, `/api/v1/pools/${namespace}/${id}-pool/devices/${id}-pool-0/restart`);
+        return { ok: res.statusCode === 202 && (await podDeleting(namespace, devicePod)), status: res.statusCode, body: res.body };
+      })(),
     };
     const failed = FEATURES.filter((f) => !outcome[f].ok);
     expect(failed, JSON.stringify(outcome, null, 2)).toEqual(breaksWithout(missing));
@@ -780,7 +828,7 @@ describe('one permission less: exactly the feature that needs it fails, and the 
       // Nothing is served from a cache that is not complete or current, and (issue 9.5) every
       // API answer and page says which read is refused, where, and what to grant.
       const refused = `The dashboard may not ${missing.verb} ${missing.resource} in ${namespace}: grant its Kubernetes identity list and watch on ${missing.resource}`;
-      for (const f of ['logs', 'create', 'stop', 'delete'] as const) {
+      for (const f of ['logs', 'create', 'stop', 'delete', 'scale', 'restart'] as const) {
         expect(outcome[f].status, f).toBe(403);
         expect(JSON.parse(outcome[f].body).error.code, f).toBe('DF_ERR_KUBE_FORBIDDEN');
         expect(JSON.parse(outcome[f].body).error.message, f).toContain(refused);
@@ -795,7 +843,7 @@ describe('one permission less: exactly the feature that needs it fails, and the 
       expect(outcome[f].status, f).toBe(403);
       const { error } = JSON.parse(outcome[f].body) as { error: { code: string; message: string } };
       expect(error.code, f).toBe('DF_ERR_KUBE_FORBIDDEN');
-      expect(error.message, f).toMatch(/^Not allowed to (read|create|stop|delete) .*: the dashboard's RBAC role lacks this permission\./);
+      expect(error.message, f).toMatch(/^Not allowed to (read|create|stop|delete|scale) .*: the dashboard's RBAC role lacks this permission\./);
       expect(error.message, f).toContain(`${refusal} ${where}`);
     }
   });

@@ -8,7 +8,7 @@
 //   pool "alpha" with 2 devices, made from the example template;
 //   s1-smoke    (runner)    runs to Succeeded or Failed;
 //   s2-checkout (runner)    is stopped (cancelRequested) once it is Running → Cancelled;
-//   s3-claim    (no runner) waits for a device, gets s2's, runs to a final phase;
+//   s3-claim    (no runner) waits for a device, gets s2's, holds it until its timeout (TimedOut);
 //   s4-queued   (runner)    is stopped while still Pending → Cancelled;
 //   when s3 runs, alpha is scaled down to 1 (its busy device must stay until s3 ends),
 //   once everything is final it is scaled up to 3, and the run ends when the new devices

@@ -52,7 +52,7 @@ describe('device model', () => {
 });
 
 describe('session model', () => {
-  const facts = { pool: 'p', timeoutSeconds: 600, hasRunner: true, ownedBySimulator: false };
+  const facts = { pool: 'p', deviceName: '', timeoutSeconds: 600, hasRunner: true, ownedBySimulator: false };
   const fresh = (patch: Partial<SimSession> = {}): SimSession => ({ ...adoptSession('ns', 's', facts, 0, 0, 0, streamFor(7, 'ns', 's')), ...patch });
   const run = (s: SimSession, now: number, random: Random = constant(0.5)) => advanceSession(s, now, random, stamp, noArtifacts);
   const kinds = (steps: SessionStep[]) => steps.map((x) => x.kind);

@@ -10,6 +10,7 @@ import openApiRoutes from './openapi.js';
 import { isVisible, requireVisible, visibleNamespaces } from '../../http/visibility.js';
 import sessionLogRoutes from './session-logs.js';
 import sessionApiRoutes from './sessions.js';
+import poolApiRoutes from './pools.js';
 
 interface PoolParams {
   namespace: string;
@@ -23,6 +24,7 @@ export default async function apiRoutes(app: FastifyInstance): Promise<void> {
   await app.register(sessionApiRoutes);
   await app.register(sessionLogRoutes);
   await app.register(openApiRoutes);
+  await app.register(poolApiRoutes);
 
   app.get<{ Querystring: { namespace?: string } }>('/api/v1/templates', async (request) => {
     const ns = namespaceParam(request.query.namespace);

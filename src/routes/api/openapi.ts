@@ -141,6 +141,11 @@ const schemas: Record<string, Schema> = {
       ],
     }),
   }),
+  LeaseRequest: {
+    type: 'object',
+    required: ['holder', 'reason'],
+    properties: { minutes: { enum: [15, 30, 60, 120, 240, 480], description: 'How long, in minutes (30 when left out).' }, holder: { type: 'string', maxLength: 63 }, reason: { type: 'string', maxLength: 256 } },
+  },
   SessionRequest: {
     type: 'object',
     required: ['namespace', 'pool'],
@@ -149,6 +154,7 @@ const schemas: Record<string, Schema> = {
       namespace: str,
       pool: { type: 'string', description: 'A DevicePool in the namespace.' },
       name: { type: 'string', description: 'Leave out to have one made up.' },
+      deviceName: { type: 'string', description: 'Only this device of the pool may take the session (a reserved device).' },
       timeoutSeconds: { type: 'integer', minimum: 60, maximum: 86400 },
       apps: list(obj({ packageName: str, apkURL: { type: 'string', pattern: '^https://' } })),
       runner: { type: 'object', required: ['image'], properties: { image: str, command: list(str), args: list(str), env: list(obj({ name: str, value: str }, ['name'])) } },
@@ -271,6 +277,85 @@ const paths = {
         ...COMMON,
         '429': errorResponse(['DF_ERR_TOO_MANY_STREAMS', 'DF_ERR_RATE_LIMITED'], 'This address has its most live streams open; Retry-After'),
         '503': errorResponse(['DF_ERR_LIVE_FULL', 'DF_ERR_KUBE_UNAVAILABLE'], 'The dashboard serves its most live streams; Retry-After'),
+      },
+    },
+  },
+  '/api/v1/pools/{namespace}/{name}/scale': {
+    post: {
+      summary: "Set a pool's spec.replicas (0…500); a scale that would take busy devices needs confirm",
+      parameters: [NS, POOL],
+      requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['replicas'], properties: { replicas: { type: 'integer', minimum: 0, maximum: 500 }, confirm: { type: 'boolean' }, resourceVersion: { type: 'string', description: 'Only onto this version of the pool (409 otherwise).' } } } } } },
+      responses: {
+        '200': json(obj({ namespace: str, name: str, previous: { type: 'integer' }, replicas: { type: 'integer' }, changed: { type: 'boolean' }, resourceVersion: str })),
+        ...notFound,
+        '409': errorResponse(['DF_ERR_CONFIRM_REQUIRED', 'DF_ERR_KUBE_CONFLICT'], 'Busy devices would go (the error lists their `sessions`: send confirm), or the pool changed'),
+        '422': errorResponse(['DF_ERR_INVALID'], 'replicas out of range'),
+        ...COMMON,
+        ...WRITE,
+      },
+    },
+  },
+  '/api/v1/pools/{namespace}/{name}/devices/{device}/restart': {
+    post: {
+      summary: "Restart a device: its pod is deleted and the pool's StatefulSet makes it again",
+      parameters: [NS, POOL, path('device', 'The device.')],
+      requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { session: { type: 'string', description: 'The session it would end, as confirmed.' }, confirm: { type: 'boolean' } } } } } },
+      responses: {
+        '202': json({ type: 'object', required: ['status'], properties: { status: { const: 'restarting' } } }, 'Restarting'),
+        '404': errorResponse(['DF_ERR_NOT_FOUND', 'DF_ERR_NO_DEVICE_POD'], 'No such device, or it has no pod'),
+        '409': errorResponse(['DF_ERR_CONFIRM_REQUIRED', 'DF_ERR_KUBE_CONFLICT'], 'It runs a session (confirm it), or it moved on to another'),
+        ...COMMON,
+        ...WRITE,
+      },
+    },
+  },
+  '/api/v1/pools/{namespace}/{name}/devices/{device}/lease': {
+    post: {
+      summary: 'Reserve this device: a TestSession without runner and with spec.deviceName, held until Release (cancel) or its time is up',
+      parameters: [NS, POOL, path('device', 'The device.')],
+      requestBody: { required: true, content: { 'application/json': { schema: ref('LeaseRequest') } } },
+      responses: { '201': { ...json(ref('Session'), 'Leased'), headers: sessionLocation }, '200': json(ref('Session'), 'Leased before, by a request with the same Idempotency-Key'), ...notFound, '422': errorResponse(['DF_ERR_INVALID'], 'A bad duration, holder or reason'), ...COMMON, ...WRITE },
+    },
+  },
+  '/api/v1/pools/{namespace}/{name}/lease': {
+    post: {
+      summary: 'Reserve any idle device of the pool (a TestSession without runner)',
+      parameters: [NS, POOL],
+      requestBody: { required: true, content: { 'application/json': { schema: ref('LeaseRequest') } } },
+      responses: { '201': { ...json(ref('Session'), 'Leased'), headers: sessionLocation }, '200': json(ref('Session'), 'Leased before, by a request with the same Idempotency-Key'), ...notFound, '422': errorResponse(['DF_ERR_INVALID'], 'A bad duration, holder or reason'), ...COMMON, ...WRITE },
+    },
+  },
+  '/api/v1/sessions/{namespace}/{name}/extend': {
+    post: {
+      summary: 'Extend a lease by 30 minutes',
+      parameters: [NS, SESSION],
+      responses: { '200': json(ref('Session')), ...notFound, '409': errorResponse(['DF_ERR_NOT_A_LEASE', 'DF_ERR_LEASE_AT_MAXIMUM', 'DF_ERR_SESSION_FINISHED'], 'Not a lease, at its longest already, or ended'), ...COMMON, ...WRITE },
+    },
+  },
+  '/api/v1/sessions:batch': {
+    post: {
+      summary: 'Stop, Retry or Delete many sessions, by name or all a filter matches (at most 500); each reported on its own',
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['action'],
+              properties: {
+                action: { enum: ['cancel', 'retry', 'delete'] },
+                sessions: list(obj({ namespace: str, name: str })),
+                filter: { type: 'object', properties: { namespace: str, pool: str, phase: { oneOf: [str, list(str)] }, labelSelector: str, q: str } },
+              },
+            },
+          },
+        },
+      },
+      responses: {
+        '200': json(obj({ action: { enum: ['cancel', 'retry', 'delete'] }, total: { type: 'integer' }, done: { type: 'integer' }, refused: { type: 'integer' }, results: list({ type: 'object', required: ['namespace', 'name', 'ok', 'status'], properties: { namespace: str, name: str, ok: { type: 'boolean' }, status: { type: 'integer' }, error: obj({ code: str, message: str }), created: str } }) })),
+        '422': errorResponse(['DF_ERR_INVALID'], 'A bad action, both sessions and filter, or too many'),
+        ...COMMON,
+        ...WRITE,
       },
     },
   },

@@ -14,6 +14,8 @@ import { isDnsLabel } from '../../kube/names.js';
 
 interface LogQuery {
   follow?: string;
+  timestamps?: string;
+  previous?: string;
   tailLines?: string;
   container?: string;
 }
@@ -26,7 +28,7 @@ export default async function sessionLogRoutes(app: FastifyInstance): Promise<vo
 
   app.get<{ Params: { namespace: string; name: string }; Querystring: LogQuery }>('/api/v1/sessions/:namespace/:name/logs', async (request, reply) => {
     const { namespace, name } = request.params;
-    const { follow, tailLines, container } = parseLogQuery(request.query);
+    const { follow, tailLines, container, timestamps, previous } = parseLogQuery(request.query);
     await requireVisible(app, request, 'sessions', namespace);
     const session = store.getSession(namespace, name);
     if (!session) throw notFound(`TestSession ${namespace}/${name}`);
@@ -47,7 +49,7 @@ export default async function sessionLogRoutes(app: FastifyInstance): Promise<vo
     }
 
     const out = new PassThrough();
-    podLogs.read(namespace, pod, out, { follow, signal: abort.signal, ...(tailLines !== undefined ? { tailLines } : {}), ...(container ? { container } : {}) }).then(
+    podLogs.read(namespace, pod, out, { follow, timestamps, previous, signal: abort.signal, ...(tailLines !== undefined ? { tailLines } : {}), ...(container ? { container } : {}) }).then(
       () => {
         if (!out.destroyed && !out.writableEnded) out.end();
       },
@@ -65,11 +67,15 @@ export default async function sessionLogRoutes(app: FastifyInstance): Promise<vo
   });
 }
 
-function parseLogQuery(query: LogQuery): { follow: boolean; tailLines: number | undefined; container: string | undefined } {
-  const follow = single(query.follow, 'follow');
-  if (follow !== undefined && !['', 'true', 'false', '1', '0'].includes(follow)) {
-    throw badRequest('follow must be true or false.', [{ field: 'follow', message: 'not a boolean' }]);
-  }
+function parseLogQuery(query: LogQuery): { follow: boolean; tailLines: number | undefined; container: string | undefined; timestamps: boolean; previous: boolean } {
+  const flag = (field: 'follow' | 'timestamps' | 'previous'): boolean => {
+    const v = single(query[field], field);
+    if (v !== undefined && !['', 'true', 'false', '1', '0'].includes(v)) throw badRequest(`${field} must be true or false.`, [{ field, message: 'not a boolean' }]);
+    return v === 'true' || v === '1';
+  };
+  const follow = flag('follow');
+  const timestamps = flag('timestamps');
+  const previous = flag('previous');
   const tail = single(query.tailLines, 'tailLines');
   if (tail !== undefined && tail !== '' && (!/^\d{1,7}$/.test(tail) || Number(tail) > MAX_TAIL_LINES)) {
     throw badRequest(`tailLines must be a whole number from 0 to ${MAX_TAIL_LINES.toLocaleString('en')} (the number of lines from the end of the log).`, [
@@ -80,7 +86,7 @@ function parseLogQuery(query: LogQuery): { follow: boolean; tailLines: number | 
   if (container && !isDnsLabel(container)) {
     throw badRequest("container must be a container name (lowercase letters, digits and '-', at most 63).", [{ field: 'container', message: 'not a container name' }]);
   }
-  return { follow: follow === 'true' || follow === '1', tailLines: tail ? Number(tail) : undefined, container: container || undefined };
+  return { follow, tailLines: tail ? Number(tail) : undefined, container: container || undefined, timestamps, previous };
 }
 
 /** The API server's refusal in the dashboard's words: the one status mapping, with what was being read. */

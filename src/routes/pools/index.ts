@@ -1,13 +1,22 @@
 // Pools: the list, one pool's device grid (filterable by state, filters in the URL), and
 // one device with its WebRTC stream.
-import type { FastifyInstance } from 'fastify';
-import { notFound } from '../../http/errors.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { KubeObject } from '../../kube/types.js';
+import { AppError, notFound } from '../../http/errors.js';
+import { formFields, registerFormBody } from '../../http/form-body.js';
+import { PoolActions, ConfirmationRequired } from './actions.js';
+import { MAX_REPLICAS, MIN_REPLICAS } from '../../farm/pool-scale.js';
+import { DEFAULT_LEASE_MINUTES, LEASE_MINUTES } from '../../farm/lease.js';
+import type { DeviceView } from '../../farm/types.js';
+import { LeaseActions } from './lease.js';
+import { newRequestId } from '../sessions/actions.js';
 import { countDevices } from '../../farm/devices.js';
 import { timeView } from '../../http/format.js';
-import { parseStateFilter, poolHref, topics } from '../../live/fragments.js';
+import { deviceHref, parseStateFilter, poolHref, sessionHref, topics } from '../../live/fragments.js';
 import { deviceHistoryView } from '../../view/device-history.js';
 import { poolFilterView } from '../../view/pool-filter.js';
 import { requireVisible, userScope } from '../../http/visibility.js';
+import { actingCluster } from '../../http/identity.js';
 
 /** How many of a pool's Events its page lists. */
 const RECENT_EVENTS = 20;
@@ -18,7 +27,11 @@ interface PoolParams {
 }
 
 export default async function poolRoutes(app: FastifyInstance): Promise<void> {
-  const { catalog } = app.farm;
+  const { catalog, config } = app.farm;
+  // Per request: writes go to the apiserver as the person who asked (--auth proxy|bearer).
+  const actionsOf = (request: FastifyRequest) => new PoolActions(actingCluster(app, request), config.namespaces);
+  const leasesOf = (request: FastifyRequest) => new LeaseActions(actingCluster(app, request), app.farm.store, config.namespaces);
+  registerFormBody(app);
 
   app.get('/pools', async (request, reply) =>
     reply.view('/pages/pools', { title: 'Pools', topics: [topics.pools], table: catalog.poolsTable(await userScope(app, request)).data }),
@@ -37,6 +50,10 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
       header: catalog.poolHeader(namespace, name).data,
       verdict: catalog.poolVerdict(namespace, name).data,
       grid: grid.data,
+      yamlHref: `${poolHref(namespace, name)}/yaml`,
+      wallHref: `${poolHref(namespace, name)}/wall`,
+      lease: { ...leaseForm(), href: `${poolHref(namespace, name)}/lease` },
+      scale: pool && { href: `${poolHref(namespace, name)}/scale`, replicas: pool.replicas, min: MIN_REPLICAS, max: MAX_REPLICAS },
       filter: poolFilterView(poolHref(namespace, name), namespace, name, parseStateFilter(request.query.state), pool && countDevices(pool.devices)),
       // What the operator said about the pool, newest first. Read at page load only: no
       // fragment carries events yet, so a new one shows on the next load.
@@ -45,6 +62,27 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
         .slice(-RECENT_EVENTS)
         .reverse()
         .map((e) => ({ type: e.type, reason: e.reason, message: e.message, count: e.count, at: timeView(e.lastAt, now) })),
+    });
+  });
+
+  // The device wall: up to --wall-size live streams at once, the busy devices or the ones
+  // picked (?device=, repeatable). public/app.js frames them from the wall's live data.
+  app.get<{ Params: PoolParams; Querystring: { device?: string | string[] } }>('/pools/:namespace/:name/wall', async (request, reply) => {
+    const { namespace, name } = request.params;
+    const pool = app.farm.store.getPool(namespace, name);
+    if (!pool && app.farm.store.syncStatus().synced) throw notFound(`DevicePool ${namespace}/${name}`);
+    const raw = request.query.device;
+    const picked = [...new Set((Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter(Boolean))];
+    if (picked.some((d) => !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(d))) throw new AppError(400, 'DF_ERR_BAD_REQUEST', 'device must name devices of the pool (lowercase letters, digits, - and .).', [{ field: 'device', message: 'not a device name' }]);
+    return reply.view('/pages/wall', {
+      title: `Wall · ${name}`,
+      namespace,
+      name,
+      poolHref: poolHref(namespace, name),
+      topics: [topics.wall(namespace, name)],
+      state: catalog.wallState(namespace, name).data,
+      picked,
+      max: config.wallSize,
     });
   });
 
@@ -60,6 +98,114 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
       facts: facts.data,
       stream: facts.data.stream,
       history: deviceHistoryView(catalog.insights.deviceHistory(namespace, name, device, now), now),
+      yamlHref: `${deviceHref(namespace, name, device)}/yaml`,
+      actions: {
+        restartHref: `${deviceHref(namespace, name, device)}/restart`,
+        leaseHref: `${deviceHref(namespace, name, device)}/lease`,
+        extendHref: `${deviceHref(namespace, name, device)}/lease/extend`,
+        releaseHref: `${deviceHref(namespace, name, device)}/lease/release`,
+      },
+      lease: leaseForm(),
+      recipes: facts.data.device ? connectRecipes(namespace, facts.data.device as DeviceView) : undefined,
     });
   });
+
+  // Scale: the answer is said beside the form (#pool-scale-answer). A scale that would end
+  // sessions answers with a confirmation naming them, whose button posts again with confirm.
+  app.post<{ Params: PoolParams }>('/pools/:namespace/:name/scale', async (request, reply) => {
+    const { namespace, name } = request.params;
+    const fields = formFields(request.body);
+    try {
+      const r = await actionsOf(request).scale(namespace, name, { replicas: fields.replicas, confirm: fields.confirm });
+      const message = r.changed
+        ? `Scaling ${name} from ${r.previous} to ${r.replicas} devices: they follow as the operator reconciles.`
+        : `${name} already asks for ${r.replicas} devices: nothing changed.`;
+      return reply.view('/partials/flash', { level: 'info', message });
+    } catch (err) {
+      if (err instanceof ConfirmationRequired) {
+        return reply.view('/partials/scale-confirm', { message: err.message, lost: err.lost, href: `${poolHref(namespace, name)}/scale`, replicas: String(fields.replicas) });
+      }
+      if (err instanceof AppError && err.status === 422) {
+        return reply.code(422).view('/partials/flash', { level: 'error', message: err.message, code: err.code });
+      }
+      throw err;
+    }
+  });
+
+  // Restart: public/app.js sends the session the confirmation named (from the live facts).
+  app.post<{ Params: PoolParams & { device: string } }>('/pools/:namespace/:name/devices/:device/restart', async (request, reply) => {
+    const { namespace, name, device } = request.params;
+    const fields = formFields(request.body);
+    const r = await actionsOf(request).restartDevice(namespace, name, device, { session: fields.session || undefined });
+    const message = `Restarting ${device}: its pod ${r.pod} was deleted and the pool recreates it.${r.session ? ` Session ${r.session} ends.` : ''}`;
+    return reply.view('/partials/flash', { level: 'info', message });
+  });
+
+  // Leases. The answer is said beside the form; a fresh request id comes with it, so the
+  // next lease is a new one while a double submit of this one finds the first.
+  async function leaseAnswer(reply: FastifyReply, make: () => Promise<{ object: KubeObject; created: boolean }>, what: string) {
+    try {
+      const { object, created } = await make();
+      const ns = object.metadata.namespace ?? '';
+      const message = `${created ? 'Lease' : 'Already requested: lease'} ${object.metadata.name} for ${what}: the device is yours once it is idle, until Release or the time is up.`;
+      const [flash, id] = await Promise.all([
+        app.view('/partials/flash', { level: 'info', message }),
+        app.view('/partials/lease-request-id', { requestId: newRequestId(), href: sessionHref(ns, object.metadata.name) }),
+      ]);
+      return reply.type('text/html; charset=utf-8').send(`${flash}\n${id}`);
+    } catch (err) {
+      if (err instanceof AppError && err.status === 422) {
+        const fields = err.fields.map((f) => `${f.field}: ${f.message}`).join('; ');
+        return reply.code(422).view('/partials/flash', { level: 'error', message: fields ? `${err.message} ${fields}.` : err.message, code: err.code });
+      }
+      throw err;
+    }
+  }
+
+  app.post<{ Params: PoolParams & { device: string } }>('/pools/:namespace/:name/devices/:device/lease', async (request, reply) => {
+    const { namespace, name, device } = request.params;
+    return leaseAnswer(reply, () => leasesOf(request).create(namespace, name, device, formFields(request.body)), `device ${device}`);
+  });
+
+  app.post<{ Params: PoolParams }>('/pools/:namespace/:name/lease', async (request, reply) => {
+    const { namespace, name } = request.params;
+    return leaseAnswer(reply, () => leasesOf(request).create(namespace, name, undefined, formFields(request.body)), `any idle device of ${name}`);
+  });
+
+  app.post<{ Params: PoolParams & { device: string } }>('/pools/:namespace/:name/devices/:device/lease/extend', async (request, reply) => {
+    const { namespace } = request.params;
+    const session = formFields(request.body).session;
+    if (typeof session !== 'string' || !session) throw new AppError(422, 'DF_ERR_INVALID', 'Nothing was extended: the device holds no lease now.', [{ field: 'session', message: 'required' }]);
+    const extended = await leasesOf(request).extend(namespace, session);
+    const seconds = (extended.spec as { timeoutSeconds?: number } | undefined)?.timeoutSeconds ?? 0;
+    return reply.view('/partials/flash', { level: 'info', message: `Lease ${session} extended: it now lasts ${Math.round(seconds / 60)} minutes from its assignment.` });
+  });
+
+  app.post<{ Params: PoolParams & { device: string } }>('/pools/:namespace/:name/devices/:device/lease/release', async (request, reply) => {
+    const { namespace, name, device } = request.params;
+    const session = formFields(request.body).session;
+    await leasesOf(request).release(namespace, name, device, session);
+    return reply.view('/partials/flash', { level: 'info', message: `Release requested for ${String(session)}: the device goes back to the pool when the operator ends the lease.` });
+  });
+}
+
+/** The lease form's choices, and a request id for this form. */
+function leaseForm() {
+  return {
+    requestId: newRequestId(),
+    minutes: LEASE_MINUTES.map((m) => ({ value: m, label: m < 60 ? `${m} min` : `${m / 60} h`, selected: m === DEFAULT_LEASE_MINUTES })),
+  };
+}
+
+/** How to reach the device from a laptop: Appium capabilities and the port-forward line for its pod. */
+export function connectRecipes(namespace: string, d: DeviceView): { appium: string; portForward: string } {
+  let port = 4723;
+  try {
+    const u = new URL(d.appiumURL);
+    if (u.port) port = Number(u.port);
+  } catch {
+    // no Appium URL: the default Appium port
+  }
+  const appium = JSON.stringify({ platformName: 'Android', 'appium:automationName': 'UiAutomator2', 'appium:deviceName': d.name }, null, 2);
+  return { appium, portForward: d.podName ? `kubectl -n ${namespace} port-forward pod/${d.podName} ${port}:${port}` : '' };
 }

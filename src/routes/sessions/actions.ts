@@ -74,6 +74,8 @@ export class SessionActions {
       problems.push({ field: 'namespace', message: `the dashboard watches only ${this.namespaces.join(', ')}: a session in ${r.namespace} would never show up here` });
     } else if (!this.store.getPool(r.namespace, r.pool)) {
       problems.push({ field: 'pool', message: `there is no DevicePool ${r.pool} in ${r.namespace}` });
+    } else if (r.deviceName && !this.store.getPool(r.namespace, r.pool)!.devices.some((d) => d.name === r.deviceName)) {
+      problems.push({ field: 'deviceName', message: `pool ${r.pool} has no device ${r.deviceName}: the session would wait forever` });
     }
     if (requestId !== undefined && !REQUEST_ID_FORMAT.test(requestId)) problems.push({ field: 'requestId', message: 'must be 16 to 32 lowercase letters and digits' });
     if (problems.length) throw invalid('The session was not created: fix the fields below.', problems);

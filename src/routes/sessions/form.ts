@@ -7,6 +7,7 @@ export interface SessionForm {
   requestId: string;
   namespace: string;
   pool: string;
+  deviceName: string;
   name: string;
   timeoutMinutes: string;
   apps: string;
@@ -17,10 +18,10 @@ export interface SessionForm {
   labels: string;
 }
 
-export const FORM_FIELDS: ReadonlyArray<keyof SessionForm> = ['requestId', 'namespace', 'pool', 'name', 'timeoutMinutes', 'apps', 'runnerImage', 'runnerCommand', 'runnerArgs', 'runnerEnv', 'labels'];
+export const FORM_FIELDS: ReadonlyArray<keyof SessionForm> = ['requestId', 'namespace', 'pool', 'deviceName', 'name', 'timeoutMinutes', 'apps', 'runnerImage', 'runnerCommand', 'runnerArgs', 'runnerEnv', 'labels'];
 
 export function emptyForm(requestId: string, namespace = '', pool = ''): SessionForm {
-  return { requestId, namespace, pool, name: '', timeoutMinutes: '30', apps: '', runnerImage: '', runnerCommand: '', runnerArgs: '', runnerEnv: '', labels: '' };
+  return { requestId, namespace, pool, deviceName: '', name: '', timeoutMinutes: '30', apps: '', runnerImage: '', runnerCommand: '', runnerArgs: '', runnerEnv: '', labels: '' };
 }
 
 /** The posted fields, each a string (a repeated field keeps its first value). */
@@ -41,6 +42,7 @@ export function formToRequest(f: SessionForm): Record<string, unknown> {
   const request: Record<string, unknown> = {
     namespace: f.namespace.trim(),
     pool: f.pool.trim(),
+    ...(f.deviceName.trim() ? { deviceName: f.deviceName.trim() } : {}),
     ...(f.name.trim() ? { name: f.name.trim() } : {}),
     ...(minutes ? { timeoutSeconds: /^\d+$/.test(minutes) ? Number(minutes) * 60 : minutes } : {}),
     apps: lines(f.apps).map((l) => {
@@ -72,6 +74,7 @@ function splitPair(line: string): [string, string] {
 export const FIELD_LABELS: Readonly<Record<string, string>> = {
   pool: 'Pool',
   namespace: 'Namespace',
+  deviceName: 'Device',
   name: 'Name',
   timeoutMinutes: 'Timeout',
   apps: 'Apps to install',
@@ -116,7 +119,7 @@ export function formErrors(errors: readonly FieldCause[]): Record<string, string
     else if (e.field.startsWith('runner.env')) add('runnerEnv', `${at}${e.message}`);
     else if (e.field.startsWith('runner')) add('runnerImage', e.message);
     else if (e.field.startsWith('labels')) add('labels', e.message);
-    else if (['namespace', 'pool', 'name'].includes(e.field)) add(e.field, e.message);
+    else if (['namespace', 'pool', 'deviceName', 'name'].includes(e.field)) add(e.field, e.message);
     else add('form', e.field ? `${e.field}: ${e.message}` : e.message);
   }
   return out;

@@ -9,6 +9,7 @@ import { checkSessionRequest } from '../../farm/session-request.js';
 import { toYaml } from '../../http/yaml.js';
 import { flashDeleted, takeFlash } from '../../http/flash.js';
 import { actionsFor, newRequestId, plannedSession } from './actions.js';
+import { countMatching } from './batch.js';
 import { emptyForm, errorSummary, fieldId, formErrors, formToRequest, readForm, type SessionForm } from './form.js';
 import { wantsFragment } from '../../http/negotiate.js';
 import { topics } from '../../live/fragments.js';
@@ -144,6 +145,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
       topics: [topics.session(namespace, name), ...(log ? [topics.log(namespace, name)] : [])],
       detail: detail.data,
       log: log?.data,
+      yamlHref: `${sessionHref(namespace, name)}/yaml`,
     });
   });
 
@@ -159,6 +161,8 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
       first: filters.continue ? `/sessions${filterQuery(filters)}` : '',
       filtered: Boolean(filters.namespace || filters.pool || filters.phases.length || filters.labelSelector || filters.q),
       total: visible ? store.sessionCountIn(visible) : store.sessionCount(),
+      // "all N matching this filter" on the bulk toolbar (batch.ts).
+      matching: empty ? 0 : countMatching(store, filters),
     };
   }
 

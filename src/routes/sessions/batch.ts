@@ -1,0 +1,185 @@
+// Bulk actions on sessions: Stop, Retry or Delete many at once, chosen by name or as "all
+// matching this filter". Each write goes through the same SessionActions as one button
+// (read from the apiserver, refused when it makes no sense), and each is reported on its
+// own: done, or refused and why. The page posts a form; scripts post JSON to
+// /api/v1/sessions:batch (README). A batch is capped so one click cannot become an
+// unbounded storm of writes.
+import type { FastifyInstance } from 'fastify';
+import { AppError, describeError } from '../../http/errors.js';
+import { formFields, registerFormBody } from '../../http/form-body.js';
+import { QueryError, sessionMatcher } from '../../farm/session-query.js';
+import type { FarmStore } from '../../farm/store.js';
+import type { SessionView } from '../../farm/types.js';
+import { sessionHref } from '../../live/fragments.js';
+import { actionsFor, type SessionActions } from './actions.js';
+import { parseSessionFilters, type RawQuery, type SessionFilters } from './filters.js';
+
+export const BATCH_ACTIONS = ['cancel', 'retry', 'delete'] as const;
+export type BatchAction = (typeof BATCH_ACTIONS)[number];
+/** The most sessions one batch may touch. */
+export const MAX_BATCH = 500;
+/** Writes in flight at once: quick for 50, gentle on the apiserver for 500. */
+const CONCURRENCY = 6;
+const NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+const VERB: Record<BatchAction, string> = { cancel: 'Stop', retry: 'Retry', delete: 'Delete' };
+
+export interface BatchTarget {
+  namespace: string;
+  name: string;
+}
+
+export interface BatchResult extends BatchTarget {
+  ok: boolean;
+  /** The HTTP status the single action would have answered. */
+  status: number;
+  /** Set when refused: the DF_ERR_* code and why. */
+  error?: { code: string; message: string };
+  /** Retry: the new session's name. */
+  created?: string;
+}
+
+export interface BatchReport {
+  action: BatchAction;
+  total: number;
+  done: number;
+  refused: number;
+  results: BatchResult[];
+}
+
+/** How many sessions a filter matches now (for "all N matching this filter"). */
+export function countMatching(store: FarmStore, f: SessionFilters): number {
+  return matching(store, f).length;
+}
+
+/** The sessions a filter matches, newest first. */
+function matching(store: FarmStore, f: SessionFilters): SessionView[] {
+  let matches: (s: SessionView) => boolean;
+  try {
+    matches = sessionMatcher({ namespace: f.namespace, pool: f.pool, phases: f.phases, selector: f.labelSelector, text: f.q });
+  } catch (err) {
+    if (err instanceof QueryError) {
+      const field = err.field === 'selector' ? 'labelSelector' : err.field;
+      throw new AppError(422, 'DF_ERR_INVALID', `Nothing was done: the filter's ${field} does not parse (${err.message}).`, [{ field, message: err.message }]);
+    }
+    throw err;
+  }
+  return [...store.allSessions()].filter(matches).sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0) || a.name.localeCompare(b.name));
+}
+
+export function parseAction(raw: unknown): BatchAction {
+  if (typeof raw === 'string' && (BATCH_ACTIONS as readonly string[]).includes(raw)) return raw as BatchAction;
+  throw new AppError(422, 'DF_ERR_INVALID', `Nothing was done: action must be one of ${BATCH_ACTIONS.join(', ')}.`, [{ field: 'action', message: `one of ${BATCH_ACTIONS.join(', ')}` }]);
+}
+
+/** Named sessions, checked and without repeats. */
+export function parseTargets(raw: unknown): BatchTarget[] {
+  const list = Array.isArray(raw) ? raw : [raw];
+  const out = new Map<string, BatchTarget>();
+  list.forEach((item, i) => {
+    // The page sends "namespace/name"; JSON sends {namespace, name}.
+    const t = typeof item === 'string' ? { namespace: item.split('/')[0], name: item.split('/').slice(1).join('/') } : (item as Partial<BatchTarget> | null);
+    if (!t || typeof t.namespace !== 'string' || typeof t.name !== 'string' || !NAME.test(t.namespace) || t.namespace.length > 63 || !NAME.test(t.name)) {
+      throw new AppError(422, 'DF_ERR_INVALID', `Nothing was done: sessions[${i}] is not a {namespace, name} of a TestSession.`, [{ field: `sessions[${i}]`, message: 'not a TestSession namespace and name' }]);
+    }
+    out.set(`${t.namespace}/${t.name}`, { namespace: t.namespace, name: t.name });
+  });
+  return [...out.values()];
+}
+
+function checkSize(count: number, what: string): void {
+  if (count === 0) throw new AppError(422, 'DF_ERR_INVALID', `Nothing was done: ${what} no session.`, [{ field: 'sessions', message: 'no session' }]);
+  if (count > MAX_BATCH) {
+    throw new AppError(422, 'DF_ERR_INVALID', `Nothing was done: ${what} ${count} sessions, more than ${MAX_BATCH} at once. Narrow the filter, or act in parts.`, [{ field: 'sessions', message: `at most ${MAX_BATCH}` }]);
+  }
+}
+
+/** Runs one action on every target, a few at a time, and reports each in the targets' order. */
+export async function runBatch(actions: SessionActions, action: BatchAction, targets: readonly BatchTarget[]): Promise<BatchReport> {
+  const results: BatchResult[] = new Array(targets.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < targets.length) {
+      const i = next++;
+      const t = targets[i]!;
+      try {
+        if (action === 'cancel') await actions.cancel(t.namespace, t.name);
+        else if (action === 'delete') await actions.delete(t.namespace, t.name);
+        else {
+          const created = await actions.retry(t.namespace, t.name);
+          results[i] = { ...t, ok: true, status: 201, created: created.metadata.name };
+          continue;
+        }
+        results[i] = { ...t, ok: true, status: action === 'delete' ? 202 : 200 };
+      } catch (err) {
+        const { status, body } = describeError(err);
+        results[i] = { ...t, ok: false, status, error: { code: body.error.code, message: body.error.message } };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, targets.length) }, worker));
+  const done = results.filter((r) => r.ok).length;
+  return { action, total: results.length, done, refused: results.length - done, results };
+}
+
+export default async function sessionBatchRoutes(app: FastifyInstance): Promise<void> {
+  const { store } = app.farm;
+  registerFormBody(app);
+
+  /** The sessions a request names, or all that its filter matches. */
+  function resolve(body: Record<string, unknown>, filterQuery: RawQuery | undefined): BatchTarget[] {
+    if (filterQuery) {
+      let filters: SessionFilters;
+      try {
+        filters = parseSessionFilters(filterQuery);
+      } catch (err) {
+        if (err instanceof AppError) throw new AppError(422, 'DF_ERR_INVALID', `Nothing was done: ${err.message}`, err.fields);
+        throw err;
+      }
+      const found = matching(store, filters).map((s) => ({ namespace: s.namespace, name: s.name }));
+      checkSize(found.length, 'the filter matches');
+      return found;
+    }
+    const targets = parseTargets(body.sessions ?? []);
+    checkSize(targets.length, 'the request names');
+    return targets;
+  }
+
+  // The page's toolbar: the checked rows (session=ns/name, repeated), or all=true with the
+  // list's own query string. The report lands beside the toolbar.
+  app.post('/sessions/batch', { bodyLimit: 256 * 1024 }, async (request, reply) => {
+    const fields = formFields(request.body);
+    const action = parseAction(fields.action);
+    const all = fields.all === 'true';
+    const query = all ? Object.fromEntries(groupParams(new URLSearchParams(typeof fields.query === 'string' ? fields.query : ''))) : undefined;
+    const targets = resolve({ sessions: fields.session ?? [] }, query);
+    const report = await runBatch(actionsFor(app, request), action, targets);
+    return reply.view('/partials/sessions-batch-report', { verb: VERB[action], ...report, results: report.results.map((r) => ({ ...r, href: sessionHref(r.namespace, r.name), createdHref: r.created ? sessionHref(r.namespace, r.created) : '' })) });
+  });
+
+  // JSON: {action, sessions: [{namespace, name}]} or {action, filter: {namespace, pool, phase, labelSelector, q}}.
+  app.post('/api/v1/sessions::batch', { bodyLimit: 256 * 1024 }, async (request) => {
+    const body = formFields(request.body);
+    const action = parseAction(body.action);
+    if (body.filter !== undefined && body.sessions !== undefined) {
+      throw new AppError(422, 'DF_ERR_INVALID', 'Nothing was done: give either sessions or filter, not both.', [{ field: 'filter', message: 'not with sessions' }]);
+    }
+    let query: RawQuery | undefined;
+    if (body.filter !== undefined) {
+      const f = formFields(body.filter);
+      query = {};
+      for (const k of ['namespace', 'pool', 'labelSelector', 'q'] as const) if (f[k] !== undefined) query[k] = String(f[k]);
+      if (f.phase !== undefined) query.phase = Array.isArray(f.phase) ? f.phase.map(String) : String(f.phase);
+    }
+    return runBatch(actionsFor(app, request), action, resolve(body, query));
+  });
+}
+
+function groupParams(params: URLSearchParams): Array<[string, string | string[]]> {
+  const out = new Map<string, string | string[]>();
+  for (const [k, v] of params) {
+    if (k === 'continue' || k === 'limit') continue; // "all matching" means every page
+    const prev = out.get(k);
+    out.set(k, prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v]);
+  }
+  return [...out];
+}
