@@ -288,10 +288,10 @@ const paths = {
       responses: {
         '200': json(obj({ namespace: str, name: str, previous: { type: 'integer' }, replicas: { type: 'integer' }, changed: { type: 'boolean' }, resourceVersion: str })),
         ...notFound,
-        '409': errorResponse(['DF_ERR_CONFIRM_REQUIRED', 'DF_ERR_KUBE_CONFLICT'], 'Busy devices would go (the error lists their `sessions`: send confirm), or the pool changed'),
         '422': errorResponse(['DF_ERR_INVALID'], 'replicas out of range'),
         ...COMMON,
         ...WRITE,
+        '409': errorResponse(['DF_ERR_CONFIRM_REQUIRED', 'DF_ERR_KUBE_CONFLICT'], 'Busy devices would go (the error lists their `sessions`: send confirm), or the pool changed'),
       },
     },
   },
@@ -303,9 +303,9 @@ const paths = {
       responses: {
         '202': json({ type: 'object', required: ['status'], properties: { status: { const: 'restarting' } } }, 'Restarting'),
         '404': errorResponse(['DF_ERR_NOT_FOUND', 'DF_ERR_NO_DEVICE_POD'], 'No such device, or it has no pod'),
-        '409': errorResponse(['DF_ERR_CONFIRM_REQUIRED', 'DF_ERR_KUBE_CONFLICT'], 'It runs a session (confirm it), or it moved on to another'),
         ...COMMON,
         ...WRITE,
+        '409': errorResponse(['DF_ERR_CONFIRM_REQUIRED', 'DF_ERR_KUBE_CONFLICT'], 'It runs a session (confirm it), or it moved on to another'),
       },
     },
   },
@@ -329,7 +329,7 @@ const paths = {
     post: {
       summary: 'Extend a lease by 30 minutes',
       parameters: [NS, SESSION],
-      responses: { '200': json(ref('Session')), ...notFound, '409': errorResponse(['DF_ERR_NOT_A_LEASE', 'DF_ERR_LEASE_AT_MAXIMUM', 'DF_ERR_SESSION_FINISHED'], 'Not a lease, at its longest already, or ended'), ...COMMON, ...WRITE },
+      responses: { '200': json(ref('Session')), ...notFound, ...COMMON, ...WRITE, '409': errorResponse(['DF_ERR_NOT_A_LEASE', 'DF_ERR_LEASE_AT_MAXIMUM', 'DF_ERR_SESSION_FINISHED', 'DF_ERR_KUBE_CONFLICT'], 'Not a lease, at its longest already, or ended') },
     },
   },
   '/api/v1/sessions:batch': {
