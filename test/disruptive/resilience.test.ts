@@ -642,6 +642,13 @@ describe('the store after disruptions, while a writer keeps changing the farm', 
       await writer.stop();
 
       const truth = await expectStoreToEqualApiserver(app, namespace);
+      // The store picture holds pools, sessions and templates; Events come through watches of
+      // their own (one per involvedObject.kind), each relisting on its own backoff: wait
+      // until every informer has relisted and is live again before looking at any of it.
+      await waitFor('every informer to relist and be live again', () => informerStats(app).every((s, i) => s.state === 'live' && s.relists > before[i]!.relists), {
+        timeoutMs: 60_000,
+        detail: () => JSON.stringify(informerStats(app).map((s) => ({ resource: s.resource, state: s.state, relists: s.relists }))),
+      });
       // What the equality covers, spelled out for the objects only the relist could bring.
       expect(truth.pools.map((p) => p.name)).not.toContain('regression');
       expect(store.getPool(namespace, 'regression')).toBeUndefined();
@@ -654,10 +661,7 @@ describe('the store after disruptions, while a writer keeps changing the farm', 
       expect(eventNames()).toEqual(['born-while-cut-off']);
       expect(store.getSession(namespace, 'born-while-cut-off')?.spec.poolName).toBe('smoke');
 
-      // Each informer came back to 410 Gone and rebuilt its cache from a full list. The
-      // store can equal the apiserver right after a relist, before the watch that follows
-      // it has been accepted (and the informer says live): wait for that, then check.
-      await waitFor('every informer to be live again', () => informerStats(app).every((s) => s.state === 'live'));
+      // Each informer came back to 410 Gone and rebuilt its cache from a full list.
       for (const [i, s] of informerStats(app).entries()) {
         expect(s, s.resource).toMatchObject({ state: 'live', synced: true });
         expect(s.relists, `${s.resource} relists`).toBeGreaterThan(before[i]!.relists);

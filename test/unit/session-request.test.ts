@@ -80,7 +80,7 @@ describe('a session request, field by field', () => {
 
   it('treats empty optional fields as not given, and names a session after its pool when it has no name', () => {
     const checked = checkSessionRequest({ ...BASE, name: '', timeoutSeconds: '', apps: [], labels: {} });
-    expect(checked).toEqual({ ok: true, request: { namespace: 'team-a', name: '', pool: 'regression', apps: [], runner: undefined, labels: {} } });
+    expect(checked).toEqual({ ok: true, request: { namespace: 'team-a', name: '', pool: 'regression', deviceName: '', timeoutSeconds: undefined, apps: [], runner: undefined, labels: {} } });
     if (checked.ok) expect(sessionObject(checked.request).metadata).toEqual({ generateName: 'regression-' });
   });
 });
