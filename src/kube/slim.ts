@@ -17,6 +17,7 @@ import {
   type TemplateView,
 } from '../farm/types.js';
 import type { KubeObject } from './types.js';
+import { REQUESTED_BY } from '../farm/audit.js';
 
 type Obj = Record<string, unknown>;
 
@@ -181,7 +182,6 @@ function leaseOf(o: KubeObject): { holder: string; reason: string } | undefined 
 }
 
 /** The person who asked for an object (set by the dashboard when it knows who that is). */
-export const REQUESTED_BY = 'droidfarm.io/requested-by';
 /** A lease's holder as typed on the lease form, and why the device is held. */
 export const LEASE_HOLDER = 'droidfarm.io/lease-holder';
 export const LEASE_REASON = 'droidfarm.io/lease-reason';

@@ -150,6 +150,20 @@ describe('deploy/overlays/oauth2-proxy: the dashboard acts as the person who sig
     expect(typeof line?.requestId).toBe('string');
   });
 
+  it('leases and bulk actions act as the person too: the lease holds her name, and RBAC decides each bulk write', async () => {
+    const lease = await postJson('alice', `/api/v1/pools/${farm.teamA}/alpha/lease`, { minutes: 30, holder: 'someone else', reason: 'manual check' });
+    expect(lease.statusCode, lease.body).toBe(201);
+    const leased = await getSession(farm.teamA, (lease.json() as { name: string }).name);
+    expect(leased?.metadata.annotations?.['droidfarm.io/requested-by']).toBe('alice');
+    expect(leased?.metadata.annotations?.['droidfarm.io/lease-holder']).toBe('alice');
+    const bobLeases = await postJson('bob', `/api/v1/pools/${farm.teamB}/alpha/lease`, { minutes: 30, holder: 'bob', reason: 'try' });
+    expect(bobLeases.statusCode).toBe(403);
+    const batch = await postJson('bob', '/api/v1/sessions:batch', { action: 'delete', sessions: [{ namespace: farm.teamB, name: 'b-done' }] });
+    expect(batch.statusCode, batch.body).toBe(200);
+    expect(batch.json()).toMatchObject({ done: 0, refused: 1, results: [{ ok: false, status: 403, error: { code: 'DF_ERR_KUBE_FORBIDDEN' } }] });
+    expect(await getSession(farm.teamB, 'b-done')).toBeDefined();
+  });
+
   it("refuses what RBAC refuses, with the API server's reason, and writes nothing", async () => {
     const bobCreates = await postJson('bob', '/api/v1/sessions', { namespace: farm.teamB, pool: 'alpha', name: 'by-bob' });
     expect(bobCreates.statusCode).toBe(403);

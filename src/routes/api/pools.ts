@@ -19,7 +19,7 @@ export default async function poolApiRoutes(app: FastifyInstance): Promise<void>
   const { config } = app.farm;
   // Per request: writes go to the apiserver as the person who asked (--auth proxy|bearer).
   const actionsOf = (request: FastifyRequest) => new PoolActions(actingCluster(app, request), config.namespaces);
-  const leasesOf = (request: FastifyRequest) => new LeaseActions(actingCluster(app, request), app.farm.store, config.namespaces);
+  const leasesOf = (request: FastifyRequest) => new LeaseActions(actingCluster(app, request), app.farm.store, config.namespaces, request.identity?.user);
   const toJSON = (o: KubeObject) => sessionJSON(toSessionView(o), { showEnvValues: config.showRunnerEnv });
 
   /** The coded error, plus the sessions a confirmation must name. */

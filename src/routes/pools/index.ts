@@ -30,7 +30,7 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
   const { catalog, config } = app.farm;
   // Per request: writes go to the apiserver as the person who asked (--auth proxy|bearer).
   const actionsOf = (request: FastifyRequest) => new PoolActions(actingCluster(app, request), config.namespaces);
-  const leasesOf = (request: FastifyRequest) => new LeaseActions(actingCluster(app, request), app.farm.store, config.namespaces);
+  const leasesOf = (request: FastifyRequest) => new LeaseActions(actingCluster(app, request), app.farm.store, config.namespaces, request.identity?.user);
   registerFormBody(app);
 
   app.get('/pools', async (request, reply) =>

@@ -11,6 +11,7 @@ import type { FarmStore } from '../../farm/store.js';
 import { FINISHED_PHASES } from '../../farm/types.js';
 import { extendedTimeout, isClaim, MAX_HOLDER, MAX_REASON, parseLeaseMinutes } from '../../farm/lease.js';
 import { sessionObject } from '../../farm/session-request.js';
+import { REQUESTED_BY } from '../../farm/audit.js';
 
 export const LEASE_REQUEST_ID = 'droidfarm.io/request-id';
 const REQUEST_ID_FORMAT = /^[a-z0-9]{16,32}$/;
@@ -27,6 +28,8 @@ export class LeaseActions {
     private readonly cluster: Cluster,
     private readonly store: FarmStore,
     private readonly namespaces: readonly string[],
+    /** The signed-in person (--auth proxy|bearer): the holder, whatever the form says. */
+    private readonly person?: string,
   ) {}
 
   /**
@@ -38,7 +41,7 @@ export class LeaseActions {
     const problems: FieldCause[] = [];
     const minutes = parseLeaseMinutes(body.minutes);
     if (!minutes.ok) problems.push({ field: 'minutes', message: minutes.message });
-    const holder = typeof body.holder === 'string' ? body.holder.trim() : '';
+    const holder = this.person ?? (typeof body.holder === 'string' ? body.holder.trim() : '');
     if (!holder) problems.push({ field: 'holder', message: 'say who holds the device, so others know whom to ask' });
     else if (holder.length > MAX_HOLDER || /[\u0000-\u001f\u007f]/.test(holder)) problems.push({ field: 'holder', message: `at most ${MAX_HOLDER} characters, on one line` });
     const reason = typeof body.reason === 'string' ? body.reason.trim() : '';
@@ -58,7 +61,7 @@ export class LeaseActions {
       { namespace, name: '', pool, deviceName: device ?? '', timeoutSeconds: minutes.minutes * 60, apps: [], runner: undefined, labels: {} },
       {
         ...(requestId ? { name: `${base}-lease-${requestId.slice(0, 10)}` } : { generateName: `${base}-lease-` }),
-        annotations: { [LEASE_HOLDER]: holder, [LEASE_REASON]: reason, ...(requestId ? { [LEASE_REQUEST_ID]: requestId } : {}) },
+        annotations: { [LEASE_HOLDER]: holder, [LEASE_REASON]: reason, ...(requestId ? { [LEASE_REQUEST_ID]: requestId } : {}), ...(this.person ? { [REQUESTED_BY]: this.person } : {}) },
       },
     );
     try {
