@@ -85,6 +85,8 @@ export interface BrokerStats {
 // 1 s: a restarted dashboard (or the next replica) is picked up within ~1-2 s; while it is
 // down a refused connection costs nothing. Chromium retries network errors at this delay.
 export const RETRY_MS = 1_000;
+/** What a stream hears when the dashboard shuts down: come back (to the next replica) soon. */
+const SHUTDOWN_EVENT = `retry: ${RETRY_MS}\nevent: shutdown\ndata: server restarting\n\n`;
 /** '*' addresses every client, whatever its topics (the live badge). */
 const EVERYONE = '*';
 
@@ -148,7 +150,7 @@ export class Broker {
     if (!replay) {
       for (let attempt = 1; ; attempt++) {
         snapshot = await this.sharedSnapshot(topics);
-        if (client.isEnded || this.closed) return client;
+        if (client.isEnded || this.closed) return this.turnAway(client);
         // Every change since it must still be at hand (in history) to be folded in below.
         if (attempt >= 3 || this.replayableSince(snapshot.topics, snapshot.seq)) break;
       }
@@ -158,7 +160,7 @@ export class Broker {
       // event, also in this list.)
       snapshot = this.rebase(snapshot!);
     }
-    if (client.isEnded || this.closed) return client;
+    if (client.isEnded || this.closed) return this.turnAway(client);
     this.clients.add(client);
     const activated: string[] = [];
     for (const topic of client.topics) {
@@ -230,13 +232,23 @@ export class Broker {
     }
   }
 
+  /**
+   * A client that connected while the broker closed (a browser reconnects at once when its
+   * stream ends, before the listener stops): ended like the others, or its open response
+   * would hold app.close() forever.
+   */
+  private turnAway(client: LiveClient): LiveClient {
+    if (!client.isEnded) client.end('shutdown', SHUTDOWN_EVENT);
+    return client;
+  }
+
   /** Ends every stream with a retry hint, so browsers come back to the next replica. */
   close(): void {
     this.closed = true;
     this.unsubscribe?.();
     for (const t of this.timers) clearInterval(t);
     clearTimeout(this.flushTimer);
-    for (const client of [...this.clients]) client.end('shutdown', `retry: ${RETRY_MS}\nevent: shutdown\ndata: server restarting\n\n`);
+    for (const client of [...this.clients]) client.end('shutdown', SHUTDOWN_EVENT);
   }
 
   private mark(items: TopicFragment[]): void {

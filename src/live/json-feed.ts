@@ -35,6 +35,7 @@ interface FeedEvent {
 
 export class JsonFeed {
   readonly bootId = newBootId();
+  private closed = false;
   private readonly clients = new Map<LiveClient, FeedFilter>();
   private readonly history: ReplayLog<FeedEvent>;
   private seq = 0;
@@ -78,11 +79,15 @@ export class JsonFeed {
       const id = eventId(this.bootId, this.seq);
       client.sendBacklog(formatEvent(id, 'reset', JSON.stringify({ reason: lastEventId ? 'missed events are no longer available' : 'new connection', pools: this.store.listPools().filter((p) => !filter.visible?.pools || filter.visible.pools.has(p.namespace)).length })));
     }
-    if (!client.isEnded) this.clients.set(client, filter);
+    // Closed meanwhile (a script reconnecting as the dashboard shuts down): end it too, or its
+    // open response would hold app.close() forever.
+    if (this.closed) client.end('shutdown', `retry: ${RETRY_MS}\n\n`);
+    else if (!client.isEnded) this.clients.set(client, filter);
     return client;
   }
 
   close(): void {
+    this.closed = true;
     this.unsubscribe?.();
     clearInterval(this.timer);
     for (const client of [...this.clients.keys()]) client.end('shutdown', `retry: ${RETRY_MS}\n\n`);

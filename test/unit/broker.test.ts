@@ -141,3 +141,53 @@ describe('a burst of changes', () => {
     for (let d = 0; d < 10; d++) expect(events.map((e) => e.data).join('')).toMatch(new RegExp(`id="tile__ns__p__p-${d}"[^>]*data-state="Busy"`));
   });
 });
+
+describe('a page connecting while the broker closes', () => {
+  it('is ended with the shutdown hint instead of being left open (which would hold app.close() forever)', async () => {
+    const store = new FarmStore();
+    store.applyPool('added', pool('Idle', '1'));
+    store.setSync({ synced: true, stale: false, detail: [] });
+    let renderStarted = false;
+    let openGate = () => {};
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const broker = new Broker({
+      store,
+      catalog: new FragmentCatalog(store, { origins: [], allowHttp: false }),
+      log: { warn: () => {}, error: () => {} },
+      render: async (template, data) => {
+        if (template === '/partials/device-grid') {
+          renderStarted = true;
+          await gate;
+        }
+        return eta.renderAsync(template, data);
+      },
+    });
+    broker.start();
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.flushHeaders();
+      void broker.connect(res, ['pool:ns/p'], undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const body = new Promise<string>((resolve, reject) => {
+        http
+          .get(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (text += chunk));
+            res.on('end', () => resolve(text));
+          })
+          .on('error', reject);
+      });
+      // The snapshot is being rendered when the broker closes (a shutdown during a connect).
+      await waitFor('the snapshot render to start', () => renderStarted);
+      broker.close();
+      openGate();
+      expect(await body).toContain('event: shutdown');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
