@@ -139,11 +139,6 @@ export class MemoryCluster implements Cluster {
   ): Promise<KubeObject> {
     const current = this.mustGet(resource, namespace, name);
     checkPreconditions(resource, current, options.preconditions);
-    // Like the API server: a resourceVersion in the patch is a precondition.
-    const asked = (patch.metadata as { resourceVersion?: unknown } | undefined)?.resourceVersion;
-    if (asked !== undefined && asked !== current.metadata.resourceVersion) {
-      throw new ClusterError(409, 'Conflict', `Operation cannot be fulfilled on ${RESOURCES[resource].plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
-    }
     let next: KubeObject;
     if (options.subresource === 'status') {
       next = { ...clone(current), status: mergePatch(current.status, patch.status) as Record<string, unknown> };

@@ -79,7 +79,7 @@ export class PoolActions {
         );
       }
       try {
-        const patched = await this.cluster.patch('pools', namespace, name, { metadata: { resourceVersion: asked ?? pool.resourceVersion }, spec: { replicas } });
+        const patched = await this.cluster.patch('pools', namespace, name, { spec: { replicas } }, { preconditions: { resourceVersion: asked ?? pool.resourceVersion } });
         return { ...result, changed: replicas !== pool.replicas, resourceVersion: patched.metadata.resourceVersion ?? '' };
       } catch (err) {
         if (err instanceof ClusterError && err.status === 409 && !asked && attempt < SCALE_ATTEMPTS) continue;

@@ -82,7 +82,7 @@ export class LeaseActions {
     const next = extendedTimeout(view.spec.timeoutSeconds);
     if (next === undefined) throw new AppError(409, 'DF_ERR_LEASE_AT_MAXIMUM', `Lease ${name} already lasts 24 hours, the most a TestSession may (spec.timeoutSeconds 86400). Make a new lease when it ends.`);
     try {
-      return await this.cluster.patch('sessions', namespace, name, { metadata: { resourceVersion: current.metadata.resourceVersion }, spec: { timeoutSeconds: next } });
+      return await this.cluster.patch('sessions', namespace, name, { spec: { timeoutSeconds: next } }, { preconditions: { resourceVersion: current.metadata.resourceVersion } });
     } catch (err) {
       throw explain(err, `extend lease ${namespace}/${name}`);
     }

@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError, describeError } from '../../http/errors.js';
 import { formFields, registerFormBody } from '../../http/form-body.js';
-import { QueryError, sessionMatcher } from '../../farm/session-query.js';
+import { QueryError } from '../../farm/session-query.js';
 import type { FarmStore } from '../../farm/store.js';
 import type { SessionView } from '../../farm/types.js';
 import { sessionHref } from '../../live/fragments.js';
@@ -46,16 +46,15 @@ export interface BatchReport {
   results: BatchResult[];
 }
 
-/** How many sessions a filter matches now (for "all N matching this filter"). */
-export function countMatching(store: FarmStore, f: SessionFilters): number {
-  return matching(store, f).length;
+/** How many sessions a filter matches now (for "all N matching this filter"), among those the person sees. */
+export function countMatching(store: FarmStore, f: SessionFilters, namespaces?: ReadonlySet<string>): number {
+  return matching(store, f, namespaces).length;
 }
 
-/** The sessions a filter matches, newest first. */
-function matching(store: FarmStore, f: SessionFilters): SessionView[] {
-  let matches: (s: SessionView) => boolean;
+/** Every session the filter matches, newest first: the store's own query without a page limit. */
+function matching(store: FarmStore, f: SessionFilters, namespaces?: ReadonlySet<string>): SessionView[] {
   try {
-    matches = sessionMatcher({ namespace: f.namespace, pool: f.pool, phases: f.phases, selector: f.labelSelector, text: f.q });
+    return store.querySessions({ namespace: f.namespace || undefined, namespaces, pool: f.pool || undefined, phases: f.phases, selector: f.labelSelector || undefined, text: f.q || undefined, limit: Number.POSITIVE_INFINITY }).items;
   } catch (err) {
     if (err instanceof QueryError) {
       const field = err.field === 'selector' ? 'labelSelector' : err.field;
@@ -63,7 +62,6 @@ function matching(store: FarmStore, f: SessionFilters): SessionView[] {
     }
     throw err;
   }
-  return [...store.allSessions()].filter(matches).sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0) || a.name.localeCompare(b.name));
 }
 
 export function parseAction(raw: unknown): BatchAction {

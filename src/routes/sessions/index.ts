@@ -162,7 +162,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
       filtered: Boolean(filters.namespace || filters.pool || filters.phases.length || filters.labelSelector || filters.q),
       total: visible ? store.sessionCountIn(visible) : store.sessionCount(),
       // "all N matching this filter" on the bulk toolbar (batch.ts).
-      matching: empty ? 0 : countMatching(store, filters),
+      matching: empty ? 0 : countMatching(store, filters, visible),
     };
   }
 
