@@ -189,6 +189,12 @@ const WRITE = {
 const notFound = { '404': errorResponse(['DF_ERR_NOT_FOUND'], 'No such object') };
 const sessionLocation = { Location: { description: 'The session’s JSON API URL.', schema: str } };
 
+/** Both lease routes take the same request and answer the same way. */
+const LEASE = {
+  requestBody: { required: true, content: { 'application/json': { schema: ref('LeaseRequest') } } },
+  responses: { '201': { ...json(ref('Session'), 'Leased'), headers: sessionLocation }, '200': json(ref('Session'), 'Leased before, by a request with the same Idempotency-Key'), ...notFound, '422': errorResponse(['DF_ERR_INVALID'], 'A bad duration, holder or reason'), ...COMMON, ...WRITE },
+};
+
 const paths = {
   '/api/v1/templates': {
     get: { summary: 'DeviceTemplates', parameters: [query('namespace', 'Only this namespace.')], responses: { '200': json(obj({ items: list(ref('Template')) })), ...COMMON } },
@@ -313,16 +319,14 @@ const paths = {
     post: {
       summary: 'Reserve this device: a TestSession without runner and with spec.deviceName, held until Release (cancel) or its time is up',
       parameters: [NS, POOL, path('device', 'The device.')],
-      requestBody: { required: true, content: { 'application/json': { schema: ref('LeaseRequest') } } },
-      responses: { '201': { ...json(ref('Session'), 'Leased'), headers: sessionLocation }, '200': json(ref('Session'), 'Leased before, by a request with the same Idempotency-Key'), ...notFound, '422': errorResponse(['DF_ERR_INVALID'], 'A bad duration, holder or reason'), ...COMMON, ...WRITE },
+      ...LEASE,
     },
   },
   '/api/v1/pools/{namespace}/{name}/lease': {
     post: {
       summary: 'Reserve any idle device of the pool (a TestSession without runner)',
       parameters: [NS, POOL],
-      requestBody: { required: true, content: { 'application/json': { schema: ref('LeaseRequest') } } },
-      responses: { '201': { ...json(ref('Session'), 'Leased'), headers: sessionLocation }, '200': json(ref('Session'), 'Leased before, by a request with the same Idempotency-Key'), ...notFound, '422': errorResponse(['DF_ERR_INVALID'], 'A bad duration, holder or reason'), ...COMMON, ...WRITE },
+      ...LEASE,
     },
   },
   '/api/v1/sessions/{namespace}/{name}/extend': {
