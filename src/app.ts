@@ -25,7 +25,7 @@ import { registerWriteGuard } from './http/write-guard.js';
 import { connectCluster } from './kube/index.js';
 import { FarmSync } from './kube/sync.js';
 import type { Cluster } from './kube/types.js';
-import { registerViewHelpers } from './http/view-helpers.js';
+import { registerViewHelpers } from './view/view-helpers.js';
 import { LiveAdmission } from './live/admission.js';
 import { Broker, type BrokerOptions, type Render } from './live/broker.js';
 import { FragmentCatalog } from './live/fragments.js';

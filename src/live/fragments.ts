@@ -9,15 +9,15 @@ import { farmTotals, summarisePool, type PoolSummary } from '../farm/stats.js';
 import { key, type FarmChange, type FarmStore } from '../farm/store.js';
 import { DEVICE_STATES, type DeviceState, type DeviceView, type PoolView, type SessionView } from '../farm/types.js';
 import { extendedTimeout, isClaim, leaseEndsAt } from '../farm/lease.js';
-import { timeView } from '../http/format.js';
-import { checkURL, type UrlPolicy, type UrlVerdict } from '../http/url-policy.js';
+import { timeView } from '../view/format.js';
+import { checkURL, type UrlPolicy, type UrlVerdict } from '../view/url-policy.js';
 import { stateCountId } from '../view/pool-filter.js';
 import { insightsTopic, isInsightsTopic, topicQuery } from '../view/insights-query.js';
 import { insightsView } from '../view/insights-view.js';
 import { isSessionListTopic, listFilters, SessionLists, sessionListTopic, splitListScope, withListScope } from '../view/session-list.js';
 import { domId } from './dom-id.js';
 import { logTopic, type LogPanelData } from './log-panel.js';
-import { sessionDetailData } from './session-detail.js';
+import { sessionDetailData } from '../view/session-detail.js';
 
 export interface Fragment {
   /** The root element's id: what an out-of-band swap replaces. */

@@ -2,7 +2,7 @@
 // it ended, and its failure rate against the rest of its pool (src/farm/insights).
 import type { DeviceHistory } from '../farm/insights/device-history.js';
 import { duration } from '../farm/insights/verdict.js';
-import { timeView } from '../http/format.js';
+import { timeView } from './format.js';
 import { sessionHref } from '../live/fragments.js';
 import { percent } from './insights-charts.js';
 

@@ -6,7 +6,7 @@ import type { InsightsQuery } from '../farm/insights/insights.js';
 import type { FarmInsightsReport, Figures } from '../farm/insights/report.js';
 import { duration } from '../farm/insights/verdict.js';
 import { WINDOW_NAMES, WINDOWS } from '../farm/insights/window.js';
-import { isoTime } from '../http/format.js';
+import { isoTime } from './format.js';
 import { deviceHref, poolHref, sessionHref } from '../live/fragments.js';
 import { chartsOf, percent } from './insights-charts.js';
 import { insightsSearch } from './insights-query.js';

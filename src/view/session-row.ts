@@ -1,7 +1,7 @@
 // One TestSession as a row of the session list: what an operator scans for (phase, device,
 // progress, results, how long it ran), with the links to follow it further.
 import type { SessionView } from '../farm/types.js';
-import { formatDuration, timeView, type TimeView } from '../http/format.js';
+import { formatDuration, timeView, type TimeView } from './format.js';
 import { deviceHref, poolHref, sessionHref } from '../live/fragments.js';
 import { domId } from '../live/dom-id.js';
 import { progressView, type ProgressView } from './progress.js';

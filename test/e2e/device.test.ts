@@ -8,7 +8,7 @@ import { ApiException } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { checkURL } from '../../src/http/url-policy.js';
+import { checkURL } from '../../src/view/url-policy.js';
 import { startStreamStandIn, type StreamStandIn } from '../helpers/stream-stand-in.js';
 import { launchBrowser, markDocument, newPage, recordDialogs } from '../helpers/browser.js';
 import { clusterInfo, freshNamespace, waitFor } from '../helpers/cluster.js';

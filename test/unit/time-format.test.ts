@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { relativeTime, timeView } from '../../src/http/format.js';
+import { relativeTime, timeView } from '../../src/view/format.js';
 
 const NOW = Date.parse('2026-12-02T17:30:00Z');
 const S = 1000;

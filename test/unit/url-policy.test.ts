@@ -3,7 +3,7 @@
 // may be framed: each list opens only its own door.
 import { describe, expect, it } from 'vitest';
 import { contentSecurityPolicy } from '../../src/http/security.js';
-import { checkLink, checkURL, type UrlPolicy } from '../../src/http/url-policy.js';
+import { checkLink, checkURL, type UrlPolicy } from '../../src/view/url-policy.js';
 
 const policy: UrlPolicy = {
   origins: ['https://streams.farm.example'],

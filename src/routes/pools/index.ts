@@ -11,7 +11,7 @@ import type { DeviceView } from '../../farm/types.js';
 import { LeaseActions } from './lease.js';
 import { newRequestId } from '../sessions/actions.js';
 import { countDevices } from '../../farm/devices.js';
-import { timeView } from '../../http/format.js';
+import { timeView } from '../../view/format.js';
 import { deviceHref, parseStateFilter, poolHref, sessionHref, topics } from '../../live/fragments.js';
 import { deviceHistoryView } from '../../view/device-history.js';
 import { poolFilterView } from '../../view/pool-filter.js';

@@ -6,7 +6,7 @@ import type { FarmStore } from '../../farm/store.js';
 import { AppError, notFound } from '../../http/errors.js';
 import { sessionHref } from '../../live/fragments.js';
 import { checkSessionRequest } from '../../farm/session-request.js';
-import { toYaml } from '../../http/yaml.js';
+import { toYaml } from '../../view/yaml.js';
 import { flashDeleted, takeFlash } from '../../http/flash.js';
 import { actionsFor, newRequestId, plannedSession } from './actions.js';
 import { countMatching } from './batch.js';

@@ -5,9 +5,9 @@
 // status.devices, shown as that entry.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { describeError, notFound } from '../../http/errors.js';
-import { timeView } from '../../http/format.js';
+import { timeView } from '../../view/format.js';
 import { wantsFragment } from '../../http/negotiate.js';
-import { toYaml } from '../../http/yaml.js';
+import { toYaml } from '../../view/yaml.js';
 import { fetchRaw } from '../../kube/raw-object.js';
 import type { ResourceName } from '../../kube/resources.js';
 import { deviceHref, poolHref, sessionHref } from '../../live/fragments.js';

@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthMode } from '../config.js';
 import type { SyncStatus } from '../farm/store.js';
-import type { Identity } from './identity.js';
+import type { Identity } from '../http/identity.js';
 
 export interface PageLocals {
   assetVersion: string;

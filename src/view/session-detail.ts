@@ -4,10 +4,10 @@
 // Pending session, why it is still waiting.
 import type { FarmStore } from '../farm/store.js';
 import { FINISHED_PHASES, type SessionView } from '../farm/types.js';
-import { formatBytes, formatDuration, timeView, type TimeView } from '../http/format.js';
-import { checkLink, checkURL, type UrlPolicy, type UrlVerdict } from '../http/url-policy.js';
-import { sessionHref } from './fragments.js';
-import { progressView } from '../view/progress.js';
+import { formatBytes, formatDuration, timeView, type TimeView } from './format.js';
+import { checkLink, checkURL, type UrlPolicy, type UrlVerdict } from './url-policy.js';
+import { sessionHref } from '../live/fragments.js';
+import { progressView } from './progress.js';
 
 export interface TimelineEntry {
   at: TimeView | undefined;
