@@ -5,19 +5,21 @@ import { createHash } from 'node:crypto';
 import { FarmAttention } from '../farm/attention.js';
 import { FarmInsights, type InsightsQuery } from '../farm/insights/insights.js';
 import { countDevices, isHeartbeatStale } from '../farm/devices.js';
-import { farmTotals, summarisePool, type PoolSummary } from '../farm/stats.js';
+import { farmTotals } from '../farm/stats.js';
 import { key, type FarmChange, type FarmStore } from '../farm/store.js';
-import { DEVICE_STATES, type DeviceState, type DeviceView, type PoolView, type SessionView } from '../farm/types.js';
-import { extendedTimeout, isClaim, leaseEndsAt } from '../farm/lease.js';
-import { timeView } from '../view/format.js';
-import { checkURL, type UrlPolicy, type UrlVerdict } from '../view/url-policy.js';
+import { DEVICE_STATES, type PoolView } from '../farm/types.js';
+import { deviceFactsView } from '../view/device-page.js';
+import { domId } from '../view/dom-id.js';
+import { attentionView, poolCard } from '../view/farm-page.js';
+import { poolInsightsHref } from '../view/links.js';
+import { deviceGridView, deviceTile, poolHeaderView, wallView } from '../view/pool-page.js';
+import type { UrlPolicy } from '../view/url-policy.js';
 import { stateCountId } from '../view/pool-filter.js';
 import { insightsTopic, isInsightsTopic, topicQuery } from '../view/insights-query.js';
 import { insightsView } from '../view/insights-view.js';
 import { isSessionListTopic, listFilters, SessionLists, sessionListTopic, splitListScope, withListScope } from '../view/session-list.js';
-import { domId } from './dom-id.js';
-import { logTopic, type LogPanelData } from './log-panel.js';
 import { sessionDetailData } from '../view/session-detail.js';
+import { logTopic, type LogPanelData } from './log-panel.js';
 
 export interface Fragment {
   /** The root element's id: what an out-of-band swap replaces. */
@@ -49,20 +51,6 @@ export interface TopicFragment {
   fragment: Fragment;
 }
 
-export interface DeviceTile {
-  id: string;
-  name: string;
-  state: DeviceState;
-  session: string;
-  stale: boolean;
-  message: string;
-  /** Why an Unhealthy device is unhealthy, shown on the tile itself: the message's first line. */
-  reason: string;
-  href: string;
-  /** The device is held by a lease (a claim without runner): who holds it. */
-  lease: { holder: string } | undefined;
-}
-
 export const topics = {
   farm: 'farm',
   pools: 'pools',
@@ -89,10 +77,6 @@ const TOPIC = /^(farm|pools|(?:pool|session|log|wall):[^/\s]{1,253}\/[^/\s]{1,25
 export function isTopic(topic: string): boolean {
   return TOPIC.test(topic) || listFilters(topic) !== undefined || topicQuery(topic) !== undefined;
 }
-
-export const poolHref = (ns: string, name: string): string => `/pools/${encodeURIComponent(ns)}/${encodeURIComponent(name)}`;
-export const deviceHref = (ns: string, pool: string, device: string): string => `${poolHref(ns, pool)}/devices/${encodeURIComponent(device)}`;
-export const sessionHref = (ns: string, name: string): string => `/sessions/${encodeURIComponent(ns)}/${encodeURIComponent(name)}`;
 
 /** "farm~<id>" → its base topic and scope id; undefined for any other topic. */
 export function splitScoped(topic: string): { base: string; id: string } | undefined {
@@ -220,7 +204,7 @@ export class FragmentCatalog {
   poolVerdict(ns: string, name: string): Fragment {
     return lazyFragment(domId('pool-verdict', ns, name), '/partials/pool-verdict', () => ({
       verdict: this.insights.verdictOf(ns, name, this.now()),
-      insightsHref: `/insights?${new URLSearchParams({ window: '24h', namespace: ns, pool: name })}`,
+      insightsHref: poolInsightsHref(ns, name),
     }));
   }
 
@@ -243,82 +227,43 @@ export class FragmentCatalog {
     return fragment('farm-totals', '/partials/farm-totals', { totals: farmTotals(pools) });
   }
 
-  private scopedPools(scope: Scope | undefined): PoolView[] {
-    const pools = this.store.listPools();
-    return scope?.pools ? pools.filter((p) => scope.pools!.has(p.namespace)) : pools;
-  }
-
   /** The overview's strip of what needs a look; its hrefs are built here, not in the template. */
   farmAttention(scope?: Scope): Fragment {
-    return lazyFragment('farm-attention', '/partials/farm-attention', () => {
-      const now = this.now();
-      const a = this.attention.view(now, 5, scope);
-      const bottlenecks = this.scopedPools(scope)
-        .map((p) => ({ namespace: p.namespace, pool: p.name, verdict: this.insights.verdictOf(p.namespace, p.name, now) }))
-        .filter((b) => b.verdict.status === 'bottleneck')
-        .map((b) => ({ pool: b.pool, summary: b.verdict.summary, href: poolHref(b.namespace, b.pool) }));
-      return {
-        attention: {
-          ...a,
-          calm: a.calm && bottlenecks.length === 0,
-          bottlenecks,
-          insightsHref: '/insights',
-          unhealthy: a.unhealthy.map((d) => ({ ...d, reason: firstLine(d.reason), href: deviceHref(d.namespace, d.pool, d.device) })),
-          waiting: a.waiting.map((w) => ({ ...w, href: poolHref(w.namespace, w.pool) })),
-          failedHref: '/sessions?phase=Failed&phase=TimedOut',
-        },
-      };
-    });
+    return lazyFragment('farm-attention', '/partials/farm-attention', () => ({
+      attention: attentionView(this.attention, this.insights, this.scopedPools(scope), this.now(), scope),
+    }));
   }
 
   farmPools(scope?: Scope): Fragment {
-    const pools = this.scopedPools(scope).map((p) => this.cardData(p));
+    const pools = this.scopedPools(scope).map((p) => poolCard(p));
     return fragment('farm-pools', '/partials/farm-pools', { pools, synced: this.store.syncStatus().synced });
   }
 
   poolCard(ns: string, name: string): Fragment | undefined {
     const pool = this.store.getPool(ns, name);
-    return pool && fragment(domId('pool-card', ns, name), '/partials/pool-card', { pool: this.cardData(pool) });
+    return pool && fragment(domId('pool-card', ns, name), '/partials/pool-card', { pool: poolCard(pool) });
   }
 
   // ---- pools list ----
 
   poolsTable(scope?: Scope): Fragment {
-    const pools = this.scopedPools(scope).map((p) => this.cardData(p));
+    const pools = this.scopedPools(scope).map((p) => poolCard(p));
     return fragment('pools-table', '/partials/pools-table', { pools, synced: this.store.syncStatus().synced });
   }
 
   poolRow(ns: string, name: string): Fragment | undefined {
     const pool = this.store.getPool(ns, name);
-    return pool && fragment(domId('pool-row', ns, name), '/partials/pool-row', { pool: this.cardData(pool) });
+    return pool && fragment(domId('pool-row', ns, name), '/partials/pool-row', { pool: poolCard(pool) });
   }
 
   // ---- one pool ----
 
   poolHeader(ns: string, name: string): Fragment {
-    const pool = this.store.getPool(ns, name);
-    const template = pool ? this.store.getTemplate(ns, pool.templateName) : undefined;
-    return fragment(domId('pool-header', ns, name), '/partials/pool-header', {
-        namespace: ns,
-        name,
-        pool: pool && this.cardData(pool),
-        template: template && { name: template.name, androidVersion: template.androidVersion, avdProfile: template.avdProfile, backend: template.emulationBackend },
-        conditions: pool?.conditions ?? [],
-        staleDevices: pool ? pool.devices.filter((d) => isHeartbeatStale(d, this.now())).length : 0,
-        // Before the first list, a missing pool or template is not known to be missing.
-        synced: this.store.syncStatus().synced,
-    });
+    return fragment(domId('pool-header', ns, name), '/partials/pool-header', poolHeaderView(this.store, ns, name, this.now()));
   }
 
   deviceGrid(ns: string, name: string): Fragment {
-    const pool = this.store.getPool(ns, name);
-    return fragment(domId('device-grid', ns, name), '/partials/device-grid', {
-        namespace: ns,
-        name,
-        exists: pool !== undefined,
-        synced: this.store.syncStatus().synced,
-        tiles: pool ? pool.devices.map((d) => this.tileData(pool, d)).sort((a, b) => naturalCompare(a.name, b.name)) : [],
-    });
+    return fragment(domId('device-grid', ns, name), '/partials/device-grid', deviceGridView(this.store, ns, name, this.now()));
   }
 
   /** The live counts on a pool page's filter chips: one small region per state. */
@@ -328,78 +273,22 @@ export class FragmentCatalog {
     return DEVICE_STATES.map((state) => fragment(stateCountId(ns, name, state), '/partials/state-count', { count: counts?.[state] ?? 0 }));
   }
 
-  /**
-   * A device wall's data: each device of the pool with its state, session and stream (under
-   * the URL policy). Hidden on the page; public/app.js frames the busy (or picked) devices
-   * and keeps the frames it already has, so a live update never reloads a stream.
-   */
+  /** A device wall's data (hidden on the page: public/app.js frames what it shows). */
   wallState(ns: string, name: string): Fragment {
-    return lazyFragment(domId('wall-state', ns, name), '/partials/wall-state', () => {
-      const pool = this.store.getPool(ns, name);
-      const devices = pool ? [...pool.devices].sort((a, b) => naturalCompare(a.name, b.name)) : [];
-      return {
-        exists: pool !== undefined,
-        synced: this.store.syncStatus().synced,
-        devices: devices.map((d) => ({
-          key: domId('wall-frame', ns, name, d.name),
-          name: d.name,
-          state: d.state,
-          session: d.session,
-          href: deviceHref(ns, name, d.name),
-          stream: this.checkStream(d.streamURL),
-        })),
-      };
-    });
+    return lazyFragment(domId('wall-state', ns, name), '/partials/wall-state', () => wallView(this.store, this.policy, ns, name));
   }
 
   deviceTile(ns: string, name: string, device: string): Fragment | undefined {
     const pool = this.store.getPool(ns, name);
     const d = pool?.devices.find((x) => x.name === device);
-    return pool && d ? fragment(domId('tile', ns, name, device), '/partials/device-tile', { tile: this.tileData(pool, d) }) : undefined;
+    return pool && d ? fragment(domId('tile', ns, name, device), '/partials/device-tile', { tile: deviceTile(this.store, pool, d, this.now()) }) : undefined;
   }
 
   // ---- one device ----
 
   deviceFacts(ns: string, pool: string, device: string): Fragment {
     // Lazy: session changes name device topics too, and most have no viewer.
-    return lazyFragment(domId('device-facts', ns, pool, device), '/partials/device-facts', () => {
-      const p = this.store.getPool(ns, pool);
-      const d = p?.devices.find((x) => x.name === device);
-      const session = d?.session ? this.store.getSession(ns, d.session) : undefined;
-      const now = this.now();
-      return {
-        namespace: ns,
-        pool,
-        name: device,
-        device: d,
-        synced: this.store.syncStatus().synced,
-        stale: d ? isHeartbeatStale(d, now) : false,
-        stream: d ? this.checkStream(d.streamURL) : ({ ok: false, reason: 'no such device' } satisfies UrlVerdict),
-        appium: d ? this.checkStream(d.appiumURL) : undefined,
-        session: session && { name: session.name, phase: session.phase, href: sessionHref(ns, session.name) },
-        // Read by the page's Restart button (outside this region) when it asks for confirmation.
-        restartConfirm: d ? restartQuestion(d) : '',
-        lease: session && isClaim(session) ? this.leaseData(session, device, now) : undefined,
-        // Leases that wait for this very device, oldest first: a second lease queues behind the first.
-        waiting: p && d ? this.store.sessionsOfPool(ns, pool).filter((s) => s.phase === 'Pending' && s.spec.deviceName === device).sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0)).map((s) => ({ name: s.name, href: sessionHref(ns, s.name), holder: s.lease?.holder ?? '', reason: s.lease?.reason ?? '' })) : [],
-        times: { bootStarted: timeView(d?.bootStartedAt, now), ready: timeView(d?.readyAt, now), heartbeat: timeView(d?.lastHeartbeatAt, now) },
-      };
-    });
-  }
-
-  /** What the device page says about the lease that holds the device, and what Release asks. */
-  private leaseData(s: SessionView, device: string, now: number) {
-    return {
-      session: s.name,
-      href: sessionHref(s.namespace, s.name),
-      phase: s.phase,
-      holder: s.lease?.holder ?? '',
-      reason: s.lease?.reason ?? '',
-      endsAt: timeView(leaseEndsAt(s), now),
-      extendable: extendedTimeout(s.spec.timeoutSeconds) !== undefined,
-      releasing: s.spec.cancelRequested,
-      releaseConfirm: `Release device ${device}? Lease ${s.name}${s.lease?.holder ? ` held by ${s.lease.holder}` : ''} ends (Stop), and the device goes back to the pool.`,
-    };
+    return lazyFragment(domId('device-facts', ns, pool, device), '/partials/device-facts', () => deviceFactsView(this.store, this.policy, ns, pool, device, this.now()));
   }
 
   liveBadge(): Fragment {
@@ -580,62 +469,13 @@ export class FragmentCatalog {
     return out;
   }
 
-  checkStream(raw: string): UrlVerdict {
-    return checkURL(raw, this.policy);
+  private scopedPools(scope: Scope | undefined): PoolView[] {
+    const pools = this.store.listPools();
+    return scope?.pools ? pools.filter((p) => scope.pools!.has(p.namespace)) : pools;
   }
-
-  private cardData(pool: PoolView): PoolSummary & { id: string; rowId: string; href: string } {
-    return { ...summarisePool(pool), id: domId('pool-card', pool.namespace, pool.name), rowId: domId('pool-row', pool.namespace, pool.name), href: poolHref(pool.namespace, pool.name) };
-  }
-
-  private tileData(pool: PoolView, d: DeviceView): DeviceTile {
-    return {
-      id: domId('tile', pool.namespace, pool.name, d.name),
-      name: d.name,
-      state: d.state,
-      session: d.session,
-      stale: isHeartbeatStale(d, this.now()),
-      message: d.message,
-      reason: d.state === 'Unhealthy' ? firstLine(d.message) : '',
-      href: deviceHref(pool.namespace, pool.name, d.name),
-      lease: this.leaseOf(pool.namespace, d),
-    };
-  }
-
-  /** A tile's lease mark: the device's session is a claim. */
-  private leaseOf(namespace: string, d: DeviceView): { holder: string } | undefined {
-    const s = d.session ? this.store.getSession(namespace, d.session) : undefined;
-    return s && isClaim(s) ? { holder: s.lease?.holder ?? '' } : undefined;
-  }
-}
-
-/** What Restart asks before deleting a device's pod: it names the session it would end. */
-export function restartQuestion(d: DeviceView): string {
-  const pod = d.podName ? `its pod ${d.podName} is deleted and the pool recreates it` : 'it reports no pod yet, so there is nothing to restart';
-  return `Restart device ${d.name}? ${pod[0]!.toUpperCase()}${pod.slice(1)}.${d.session ? ` Session ${d.session} on it ends.` : ' No session is on it.'}`;
-}
-
-/** The first non-empty line of a message, short enough for a tile. */
-function firstLine(message: string): string {
-  const line = message.split(/\r\n|\r|\n/).find((l) => l.trim() !== '') ?? '';
-  return line.length > 80 ? `${line.slice(0, 79)}...` : line;
 }
 
 export function splitTopic(topic: string): [string, string | undefined] {
   const i = topic.indexOf(':');
   return i < 0 ? [topic, undefined] : [topic.slice(0, i), topic.slice(i + 1)];
-}
-
-// One collator for every comparison: localeCompare with a locale or options builds a new
-// ICU collator per call, which made sorting a 1,000-device grid most of its render time.
-const NATURAL = new Intl.Collator('en', { numeric: true });
-
-/** Device names end in an index: pool-2 sorts before pool-10. */
-export function naturalCompare(a: string, b: string): number {
-  return NATURAL.compare(a, b);
-}
-
-export function parseStateFilter(raw: unknown): DeviceState[] {
-  const values = (Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : []).map(String);
-  return DEVICE_STATES.filter((s) => values.some((v) => v.toLowerCase() === s.toLowerCase()));
 }

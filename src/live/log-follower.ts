@@ -15,7 +15,7 @@ import { FINISHED_PHASES, type SessionPhase } from '../farm/types.js';
 import { Backoff } from '../kube/backoff.js';
 import { ClusterError } from '../kube/errors.js';
 import type { PodLogReader } from '../kube/pod-logs.js';
-import { domId } from './dom-id.js';
+import { domId } from '../view/dom-id.js';
 import { logHref, logViewerHref, panelIds, parseLogTopic, skipNotice, statusMessage, type LogPanelData, type LogState } from './log-panel.js';
 import { joinLines, LineSplitter, newestWithin, startsWithLines } from './log-text.js';
 import { outOfBand } from './oob.js';

@@ -1,6 +1,6 @@
 // The runner log panel of a session page, in the farm's words: its topic and element ids,
 // the status line for each state of the follow, and the link to the whole log.
-import { domId } from './dom-id.js';
+import { domId } from '../view/dom-id.js';
 
 /**
  * unknown: the store has not read the cluster yet; missing: no such session; waiting: no

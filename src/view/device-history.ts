@@ -3,7 +3,7 @@
 import type { DeviceHistory } from '../farm/insights/device-history.js';
 import { duration } from '../farm/insights/verdict.js';
 import { timeView } from './format.js';
-import { sessionHref } from '../live/fragments.js';
+import { sessionHref } from './links.js';
 import { percent } from './insights-charts.js';
 
 export function deviceHistoryView(h: DeviceHistory, now: number) {

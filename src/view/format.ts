@@ -66,3 +66,9 @@ export function formatBytes(n: number | undefined): string {
   }
   return `${v.toFixed(1)} ${units[i]}`;
 }
+
+/** The first non-empty line of a message, short enough for a tile. */
+export function firstLine(message: string): string {
+  const line = message.split(/\r\n|\r|\n/).find((l) => l.trim() !== '') ?? '';
+  return line.length > 80 ? `${line.slice(0, 79)}...` : line;
+}

@@ -7,7 +7,7 @@ import type { FarmInsightsReport, Figures } from '../farm/insights/report.js';
 import { duration } from '../farm/insights/verdict.js';
 import { WINDOW_NAMES, WINDOWS } from '../farm/insights/window.js';
 import { isoTime } from './format.js';
-import { deviceHref, poolHref, sessionHref } from '../live/fragments.js';
+import { deviceHref, poolHref, sessionHref } from './links.js';
 import { chartsOf, percent } from './insights-charts.js';
 import { insightsSearch } from './insights-query.js';
 

@@ -3,7 +3,7 @@
 // everyone, and the filter is a class on the element around it (the page's own, never
 // swapped), so a snapshot, a reconnect or a live tile can never undo it.
 import { DEVICE_STATES, type DeviceCounts, type DeviceState } from '../farm/types.js';
-import { domId } from '../live/dom-id.js';
+import { domId } from './dom-id.js';
 
 export interface FilterChip {
   state: DeviceState;

@@ -6,7 +6,7 @@ import type { FarmStore } from '../farm/store.js';
 import { FINISHED_PHASES, type SessionView } from '../farm/types.js';
 import { formatBytes, formatDuration, timeView, type TimeView } from './format.js';
 import { checkLink, checkURL, type UrlPolicy, type UrlVerdict } from './url-policy.js';
-import { sessionHref } from '../live/fragments.js';
+import { sessionHref } from './links.js';
 import { progressView } from './progress.js';
 
 export interface TimelineEntry {

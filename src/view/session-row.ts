@@ -2,8 +2,8 @@
 // progress, results, how long it ran), with the links to follow it further.
 import type { SessionView } from '../farm/types.js';
 import { formatDuration, timeView, type TimeView } from './format.js';
-import { deviceHref, poolHref, sessionHref } from '../live/fragments.js';
-import { domId } from '../live/dom-id.js';
+import { deviceHref, poolHref, sessionHref } from './links.js';
+import { domId } from './dom-id.js';
 import { progressView, type ProgressView } from './progress.js';
 
 export interface SessionRow {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshNamespace, waitFor } from '../helpers/cluster.js';
 import { startDashboard } from '../helpers/dashboard.js';
 import { createExamplePools } from '../helpers/examples.js';
-import { domId } from '../../src/live/dom-id.js';
+import { domId } from '../../src/view/dom-id.js';
 
 describe('dashboard against the real API server', () => {
   let namespace: string;

@@ -25,7 +25,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { CLOSE_TIMEOUT_MS } from '../../src/shutdown.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPTIONS } from '../../src/config.js';
-import { domId } from '../../src/live/dom-id.js';
+import { domId } from '../../src/view/dom-id.js';
 import { adminKubeConfig, appendPodLog, clusterInfo, freshNamespace, podLogFile, waitFor } from '../helpers/cluster.js';
 import { startDashboard } from '../helpers/dashboard.js';
 import {

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { deviceJSON, poolJSON, templateJSON } from '../../farm/json.js';
 import { badRequest, notFound } from '../../http/errors.js';
 import { nameParam, namespaceParam } from '../../http/params.js';
-import { naturalCompare, parseStateFilter } from '../../live/fragments.js';
+import { naturalCompare, parseStateFilter } from '../../farm/devices.js';
 import { SSE_HEADERS } from '../live/index.js';
 import openApiRoutes from './openapi.js';
 import { isVisible, requireVisible, visibleNamespaces } from '../../http/visibility.js';

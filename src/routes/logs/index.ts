@@ -6,7 +6,7 @@
 // container's log after a restart. The session page's panel follows the live tail.
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../http/errors.js';
-import { sessionHref } from '../../live/fragments.js';
+import { sessionHref } from '../../view/links.js';
 
 export default async function logViewerRoutes(app: FastifyInstance): Promise<void> {
   const { store } = app.farm;

@@ -10,9 +10,10 @@ import { DEFAULT_LEASE_MINUTES, LEASE_MINUTES } from '../../farm/lease.js';
 import type { DeviceView } from '../../farm/types.js';
 import { LeaseActions } from './lease.js';
 import { newRequestId } from '../sessions/actions.js';
-import { countDevices } from '../../farm/devices.js';
+import { countDevices, parseStateFilter } from '../../farm/devices.js';
 import { timeView } from '../../view/format.js';
-import { deviceHref, parseStateFilter, poolHref, sessionHref, topics } from '../../live/fragments.js';
+import { topics } from '../../live/fragments.js';
+import { deviceHref, poolHref, sessionHref, wallHref } from '../../view/links.js';
 import { deviceHistoryView } from '../../view/device-history.js';
 import { poolFilterView } from '../../view/pool-filter.js';
 import { requireVisible, userScope } from '../../http/visibility.js';
@@ -51,7 +52,7 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
       verdict: catalog.poolVerdict(namespace, name).data,
       grid: grid.data,
       yamlHref: `${poolHref(namespace, name)}/yaml`,
-      wallHref: `${poolHref(namespace, name)}/wall`,
+      wallHref: wallHref(namespace, name),
       lease: { ...leaseForm(), href: `${poolHref(namespace, name)}/lease` },
       scale: pool && { href: `${poolHref(namespace, name)}/scale`, replicas: pool.replicas, min: MIN_REPLICAS, max: MAX_REPLICAS },
       filter: poolFilterView(poolHref(namespace, name), namespace, name, parseStateFilter(request.query.state), pool && countDevices(pool.devices)),

@@ -10,7 +10,7 @@ import { formFields, registerFormBody } from '../../http/form-body.js';
 import { QueryError } from '../../farm/session-query.js';
 import type { FarmStore } from '../../farm/store.js';
 import type { SessionView } from '../../farm/types.js';
-import { sessionHref } from '../../live/fragments.js';
+import { sessionHref } from '../../view/links.js';
 import { actionsFor, type SessionActions } from './actions.js';
 import { parseSessionFilters, type RawQuery, type SessionFilters } from './filters.js';
 

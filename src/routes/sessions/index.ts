@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FarmStore } from '../../farm/store.js';
 import { AppError, notFound } from '../../http/errors.js';
-import { sessionHref } from '../../live/fragments.js';
+import { sessionHref } from '../../view/links.js';
 import { checkSessionRequest } from '../../farm/session-request.js';
 import { toYaml } from '../../view/yaml.js';
 import { flashDeleted, takeFlash } from '../../http/flash.js';

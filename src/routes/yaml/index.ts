@@ -10,7 +10,7 @@ import { wantsFragment } from '../../http/negotiate.js';
 import { toYaml } from '../../view/yaml.js';
 import { fetchRaw } from '../../kube/raw-object.js';
 import type { ResourceName } from '../../kube/resources.js';
-import { deviceHref, poolHref, sessionHref } from '../../live/fragments.js';
+import { deviceHref, poolHref, sessionHref } from '../../view/links.js';
 
 interface Found {
   yaml: string;
