@@ -1,6 +1,9 @@
 // The page regions that change live, each with its element id, its template and its data
 // from the store. Pages render these same fragments on first load, htmx swaps them, and
 // the broker re-renders them on change: one template per region, whatever asks for it.
+// What each region shows is built in src/view; topic names are topics.ts, scopes scopes.ts.
+// Over 300 lines on purpose: every page's regions, what a connect sends and what each kind
+// of change makes stale sit side by side, so a new region is added in one place.
 import { createHash } from 'node:crypto';
 import { FarmAttention } from '../farm/attention.js';
 import { FarmInsights, type InsightsQuery } from '../farm/insights/insights.js';
@@ -17,9 +20,11 @@ import type { UrlPolicy } from '../view/url-policy.js';
 import { stateCountId } from '../view/pool-filter.js';
 import { insightsTopic, isInsightsTopic, topicQuery } from '../view/insights-query.js';
 import { insightsView } from '../view/insights-view.js';
-import { isSessionListTopic, listFilters, SessionLists, sessionListTopic, splitListScope, withListScope } from '../view/session-list.js';
+import { isSessionListTopic, SessionLists } from '../view/session-list.js';
 import { sessionDetailData } from '../view/session-detail.js';
-import { logTopic, type LogPanelData } from './log-panel.js';
+import type { LogPanelData } from './log-panel.js';
+import { Scopes, type Scope } from './scopes.js';
+import { splitScoped, splitTopic, topics } from './topics.js';
 
 export interface Fragment {
   /** The root element's id: what an out-of-band swap replaces. */
@@ -32,17 +37,6 @@ export interface Fragment {
   renderKey?: string;
 }
 
-/**
- * What one person may see, for the farm-wide topics: namespaces per kind (undefined: all).
- * People with the same scope share one scoped topic ("farm~<id>"), rendered once for all of
- * them: the cost grows with the number of distinct scopes, not of people.
- */
-export interface Scope {
-  pools?: ReadonlySet<string> | undefined;
-  sessions?: ReadonlySet<string> | undefined;
-}
-
-const SCOPED_BASES = new Set(['farm', 'pools']);
 /** Fragments of the farm-wide topics that sum over pools: recomputed per scope. */
 const AGGREGATES = new Set(['farm-totals', 'farm-attention', 'farm-pools', 'pools-table']);
 
@@ -51,39 +45,9 @@ export interface TopicFragment {
   fragment: Fragment;
 }
 
-export const topics = {
-  farm: 'farm',
-  pools: 'pools',
-  /** A session list: its filters and page, as in its URL (see src/view/session-list.ts). */
-  sessions: sessionListTopic,
-  pool: (namespace: string, name: string) => `pool:${namespace}/${name}`,
-  device: (namespace: string, pool: string, device: string) => `device:${namespace}/${pool}/${device}`,
-  /** A pool's device wall: every device with its stream; the page picks what it frames. */
-  wall: (namespace: string, name: string) => `wall:${namespace}/${name}`,
-  session: (namespace: string, name: string) => `session:${namespace}/${name}`,
-  /** The runner log of a session: subscribing starts following its pod (see log-follower.ts). */
-  log: logTopic,
-  /** The insights page of one filter set (see src/view/insights-query.ts). */
-  insights: insightsTopic,
-};
-
 /** Where the log panel's content comes from (LogFollowers). */
 export interface LogPanelSource {
   panel(namespace: string, name: string): LogPanelData;
-}
-
-const TOPIC = /^(farm|pools|(?:pool|session|log|wall):[^/\s]{1,253}\/[^/\s]{1,253}|device:[^/\s]{1,253}\/[^/\s]{1,253}\/[^/\s]{1,253})$/;
-
-export function isTopic(topic: string): boolean {
-  return TOPIC.test(topic) || listFilters(topic) !== undefined || topicQuery(topic) !== undefined;
-}
-
-/** "farm~<id>" → its base topic and scope id; undefined for any other topic. */
-export function splitScoped(topic: string): { base: string; id: string } | undefined {
-  const i = topic.indexOf('~');
-  if (i < 0) return undefined;
-  const base = topic.slice(0, i);
-  return SCOPED_BASES.has(base) ? { base, id: topic.slice(i + 1) } : undefined;
 }
 
 function fragment(id: string, template: string, data: Record<string, unknown>): Fragment {
@@ -117,6 +81,8 @@ export class FragmentCatalog {
   private readonly insightsTopics = new Set<string>();
   private insightsSeen = 0;
   private insightsTimeMarkedAt = 0;
+  /** The distinct views of the farm people subscribe with. */
+  private readonly scopes = new Scopes();
 
   constructor(
     private readonly store: FarmStore,
@@ -124,7 +90,7 @@ export class FragmentCatalog {
     private readonly now: () => number = Date.now,
     private readonly logs?: LogPanelSource,
   ) {
-    this.lists = new SessionLists(store, now, (id) => this.scopes.get(id)?.sessions ?? (this.scopes.has(id) ? undefined : new Set<string>()));
+    this.lists = new SessionLists(store, now, (id) => this.scopes.sessionNamespaces(id));
     this.attention = new FarmAttention(store);
     // Subscribed before the broker, so its figures are up to date when affected() runs.
     this.insights = new FarmInsights(store);
@@ -137,56 +103,23 @@ export class FragmentCatalog {
       else this.insightsTopics.delete(topic);
       return;
     }
-    if (isSessionListTopic(topic)) {
-      this.lists.onTopic(topic, active);
-      const { scopeId } = splitListScope(topic);
-      if (scopeId === undefined) return;
-      if (active) this.activeLists.add(topic);
-      else {
-        this.activeLists.delete(topic);
-        this.forgetScope(scopeId);
-      }
-      return;
-    }
-    const scoped = splitScoped(topic);
-    if (!scoped) return;
-    if (active) this.activeScoped.add(topic);
-    else {
-      this.activeScoped.delete(topic);
-      this.forgetScope(scoped.id);
-    }
+    if (isSessionListTopic(topic)) this.lists.onTopic(topic, active);
+    this.scopes.onTopic(topic, active);
   }
-
-  /** Drops a scope nobody subscribes to any more. */
-  private forgetScope(id: string): void {
-    if ([...this.activeScoped].some((t) => splitScoped(t)?.id === id)) return;
-    if ([...this.activeLists].some((t) => splitListScope(t).scopeId === id)) return;
-    this.scopes.delete(id);
-  }
-
-  private readonly activeLists = new Set<string>();
-
-  private readonly scopes = new Map<string, Scope>();
-  private readonly activeScoped = new Set<string>();
 
   /** Scoped farm-wide topics with subscribers: one per distinct view of the farm. */
   get scopedTopicCount(): number {
-    return this.activeScoped.size;
-  }
-
-  /** The session list topic a person with this scope subscribes to instead of `topic`. */
-  scopedListTopic(topic: string, scope: Scope): string {
-    return withListScope(topic, splitScoped(this.scopedTopic('farm', scope))!.id);
+    return this.scopes.activeCount;
   }
 
   /** The topic a person with this scope subscribes to instead of "farm" or "pools". */
   scopedTopic(base: string, scope: Scope): string {
-    const id = createHash('sha256')
-      .update(JSON.stringify([scope.pools ? [...scope.pools].sort() : null, scope.sessions ? [...scope.sessions].sort() : null]))
-      .digest('base64url')
-      .slice(0, 16);
-    this.scopes.set(id, scope);
-    return `${base}~${id}`;
+    return this.scopes.scopedTopic(base, scope);
+  }
+
+  /** The session list topic a person with this scope subscribes to instead of `topic`. */
+  scopedListTopic(topic: string, scope: Scope): string {
+    return this.scopes.scopedListTopic(topic, scope);
   }
 
   // ---- insights ----
@@ -314,7 +247,7 @@ export class FragmentCatalog {
     const scoped = splitScoped(topic);
     if (scoped) {
       // An unknown scope shows nothing rather than everything.
-      const scope = this.scopes.get(scoped.id) ?? { pools: new Set<string>(), sessions: new Set<string>() };
+      const scope = this.scopes.get(scoped.id);
       if (scoped.base === topics.farm) return [badge, this.farmTotals(scope), this.farmAttention(scope), this.farmPools(scope)];
       return [badge, this.poolsTable(scope)];
     }
@@ -344,16 +277,13 @@ export class FragmentCatalog {
   /** Which fragments of which topics a store change makes out of date. */
   affected(change: FarmChange): TopicFragment[] {
     const out = this.affectedUnscoped(change);
-    if (this.activeScoped.size === 0) return out;
+    if (this.scopes.activeCount === 0) return out;
     // The scoped farm-wide topics: sums recomputed for each scope, one pool's card or row
     // only where its namespace is in scope.
     const ns = change.kind === 'pool' ? change.view.namespace : change.kind === 'device' ? change.pool.namespace : undefined;
     const sessionNs = change.kind === 'session' ? change.view.namespace : undefined;
     const scopedOut: TopicFragment[] = [];
-    for (const topic of this.activeScoped) {
-      const { base, id } = splitScoped(topic)!;
-      const scope = this.scopes.get(id);
-      if (!scope) continue;
+    for (const { topic, base, id, scope } of this.scopes.active()) {
       // A change outside the scope leaves its sums as they were: nothing to render for it.
       if (ns !== undefined && scope.pools && !scope.pools.has(ns)) continue;
       if (sessionNs !== undefined && scope.sessions && !scope.sessions.has(sessionNs)) continue;
@@ -473,9 +403,4 @@ export class FragmentCatalog {
     const pools = this.store.listPools();
     return scope?.pools ? pools.filter((p) => scope.pools!.has(p.namespace)) : pools;
   }
-}
-
-export function splitTopic(topic: string): [string, string | undefined] {
-  const i = topic.indexOf(':');
-  return i < 0 ? [topic, undefined] : [topic.slice(0, i), topic.slice(i + 1)];
 }

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { domId } from '../../src/view/dom-id.js';
-import { topics } from '../../src/live/fragments.js';
+import { topics } from '../../src/live/topics.js';
 import { freshNamespace, waitFor } from '../helpers/cluster.js';
 import { startDashboard } from '../helpers/dashboard.js';
 import { api, createPool, createSession, createTemplate, setDevices, setSessionStatus } from '../helpers/farm.js';

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { FarmStore } from '../../src/farm/store.js';
 import type { SessionView } from '../../src/farm/types.js';
 import { toSessionView } from '../../src/kube/slim.js';
-import { FragmentCatalog, topics } from '../../src/live/fragments.js';
+import { FragmentCatalog } from '../../src/live/fragments.js';
+import { topics } from '../../src/live/topics.js';
 
 class CountingStore extends FarmStore {
   queueWalks = 0;

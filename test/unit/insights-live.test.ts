@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { FarmStore } from '../../src/farm/store.js';
 import { toPoolView, toSessionView } from '../../src/kube/slim.js';
-import { FragmentCatalog, isTopic, topics } from '../../src/live/fragments.js';
+import { FragmentCatalog } from '../../src/live/fragments.js';
+import { isTopic, topics } from '../../src/live/topics.js';
 
 const NOW = Date.parse('2026-12-02T12:00:00Z');
 let rv = 0;

@@ -1,6 +1,6 @@
 // The farm overview: every pool with its devices by state, and the farm's totals.
 import type { FastifyInstance } from 'fastify';
-import { topics } from '../../live/fragments.js';
+import { topics } from '../../live/topics.js';
 import { userScope } from '../../http/visibility.js';
 
 export default async function farmRoutes(app: FastifyInstance): Promise<void> {

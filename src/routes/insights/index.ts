@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { insightsJSON } from '../../farm/insights/json.js';
 import { WINDOW_NAMES, WINDOWS } from '../../farm/insights/window.js';
-import { topics } from '../../live/fragments.js';
+import { topics } from '../../live/topics.js';
 import { parseInsightsQuery } from '../../view/insights-query.js';
 
 export default async function insightsRoutes(app: FastifyInstance): Promise<void> {

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requireVisible, userScope } from '../../http/visibility.js';
 import { listFilters, splitListScope } from '../../view/session-list.js';
 import { badRequest } from '../../http/errors.js';
-import { isTopic } from '../../live/fragments.js';
+import { isTopic } from '../../live/topics.js';
 
 export const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',

@@ -12,7 +12,7 @@ import { LeaseActions } from './lease.js';
 import { newRequestId } from '../sessions/actions.js';
 import { countDevices, parseStateFilter } from '../../farm/devices.js';
 import { timeView } from '../../view/format.js';
-import { topics } from '../../live/fragments.js';
+import { topics } from '../../live/topics.js';
 import { deviceHref, poolHref, sessionHref, wallHref } from '../../view/links.js';
 import { deviceHistoryView } from '../../view/device-history.js';
 import { poolFilterView } from '../../view/pool-filter.js';

@@ -12,7 +12,7 @@ import { actionsFor, newRequestId, plannedSession } from './actions.js';
 import { countMatching } from './batch.js';
 import { emptyForm, errorSummary, fieldId, formErrors, formToRequest, readForm, type SessionForm } from './form.js';
 import { wantsFragment } from '../../http/negotiate.js';
-import { topics } from '../../live/fragments.js';
+import { topics } from '../../live/topics.js';
 import { SESSION_PHASES } from '../../farm/types.js';
 import { DEFAULT_LIMIT, filterQuery, findSessions, parseSessionFilters, type RawQuery, type SessionFilters } from './filters.js';
 import { sessionRow } from '../../view/session-row.js';
