@@ -29,6 +29,8 @@ export class FarmInsights {
   private readonly cache = new Map<string, { version: number; at: number; report: FarmInsightsReport }>();
   private readonly poolParts = new Map<string, { version: number; pool: PoolView | undefined; oldest: number | null; at: number; slots: number; firstSlot: number | undefined; part: PoolPart }>();
   private version = 0;
+  /** The last verdict per pool, with the figures' version and the second it was worked out in. */
+  private readonly verdicts = new Map<string, { version: number; second: number; verdict: Verdict }>();
 
   constructor(private readonly store: FarmStore) {
     for (const s of store.allSessions()) this.history(key(s.namespace, s.spec.poolName)).apply(key(s.namespace, s.name), factsOf(s));
@@ -172,9 +174,21 @@ export class FarmInsights {
     return part;
   }
 
-  /** The pool's verdict from its devices now and its last hour. */
+  /**
+   * The pool's verdict from its devices now and its last hour. Asked once per pool by every
+   * scoped view's attention strip in the same flush: the same figures in the same second give
+   * the same verdict (its waits are whole seconds), so it is worked out once.
+   */
   verdictOf(namespace: string, pool: string, now: number): Verdict {
-    return this.verdict(pool, this.store.getPool(namespace, pool), this.history(key(namespace, pool)), now);
+    const k = key(namespace, pool);
+    const second = Math.floor(now / 1000);
+    const hit = this.verdicts.get(k);
+    if (hit && hit.version === this.version && hit.second === second) return hit.verdict;
+    const p = this.store.getPool(namespace, pool);
+    const verdict = this.verdict(pool, p, this.history(k), now);
+    if (p) this.verdicts.set(k, { version: this.version, second, verdict });
+    else this.verdicts.delete(k);
+    return verdict;
   }
 
   private verdict(name: string, pool: PoolView | undefined, history: PoolHistory, now: number): Verdict {
