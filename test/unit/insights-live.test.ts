@@ -73,4 +73,17 @@ describe('insights, live', () => {
     store.applyPool('modified', pool(['Idle', 'Busy']));
     expect((catalog.poolVerdict('ns', 'alpha').data as { verdict: { status: string } }).verdict.status).toBe('healthy');
   });
+
+  it('works a verdict out once per second and change, and again as time passes', () => {
+    const store = new FarmStore();
+    let now = NOW;
+    const catalog = new FragmentCatalog(store, { origins: [], allowHttp: false }, () => now);
+    store.applyPool('added', pool(['Busy', 'Busy']));
+    store.applySession('added', session('old', '11:50:00'));
+    const first = catalog.insights.verdictOf('ns', 'alpha', now);
+    expect(catalog.insights.verdictOf('ns', 'alpha', now + 500)).toBe(first);
+    now += 60_000;
+    const later = (catalog.poolVerdict('ns', 'alpha').data as { verdict: { summary: string } }).verdict.summary;
+    expect(later).toContain('oldest waiting 11 min');
+  });
 });
