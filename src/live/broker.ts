@@ -5,6 +5,7 @@
 // events it missed), so a reconnect can never leave a stale tile behind. Its parts: who
 // listens (subscribers.ts), the event sequence and replay (sent-events.ts), snapshots
 // shared between clients (snapshot-cache.ts), one client's stream (client.ts).
+// A little over 300 lines: connecting, coalescing and sending share one event order.
 import type { ServerResponse } from 'node:http';
 import type { FarmStore } from '../farm/store.js';
 import { DEFAULT_LIMITS, LiveClient, type ClientLimits, type DropReason } from './client.js';
