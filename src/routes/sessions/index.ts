@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FarmStore } from '../../farm/store.js';
 import { AppError, notFound } from '../../http/errors.js';
-import { sessionHref } from '../../view/links.js';
+import { liveHref, sessionHref } from '../../view/links.js';
 import { checkSessionRequest } from '../../farm/session-request.js';
 import { toYaml } from '../../view/yaml.js';
 import { flashDeleted, takeFlash } from '../../http/flash.js';
@@ -125,7 +125,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     if (wantsFragment(request) && request.headers['hx-target'] === RESULTS_ID) {
       const [html, liveHtml] = await Promise.all([
         app.view('/partials/sessions-results', results),
-        app.view('/partials/live-connection', { topics: live }),
+        app.view('/partials/live-connection', { href: liveHref(live) }),
       ]);
       return reply.type('text/html; charset=utf-8').send(`${html}\n${outOfBand(liveHtml)}`);
     }
