@@ -5,7 +5,7 @@
 // open: kubelet probes and Prometheus pod scrapes name the pod IP, and neither carries
 // farm data (metric labels hold no device or session names).
 import type { FastifyInstance } from 'fastify';
-import { hostAllowed, type AllowedHost } from '../config.js';
+import { hostAllowed, type AllowedHost } from '../config-network.js';
 import { sendError } from './errors.js';
 
 const EXEMPT = new Set(['/healthz', '/readyz', '/metrics']);

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuthConfig, AuthMode } from '../config.js';
-import { parseCidr } from '../config.js';
+import { parseCidr } from '../config-network.js';
 import type { Cluster, TokenOwner } from '../kube/types.js';
 import { AppError } from './errors.js';
 

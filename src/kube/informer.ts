@@ -15,24 +15,20 @@
 //   watch timeout is restarted by a watchdog (healthy idle watches get bookmarks);
 // - objects that cannot be read are logged and counted, never passed on as undefined;
 //   an unreadable watch line ends the watch, which resumes from the last resourceVersion.
-// Events for one object are delivered in order, as slim views.
+// Events for one object are delivered in order, as slim views. What a list or an event does
+// to the cache (and the changes passed on) is informer-cache.ts; this file is the loop.
+// Over 300 lines because list, watch, 410, backoff and watchdog are one state machine,
+// read as a whole; its status type comes with it.
 import { PRODUCTION_RETRY, RetrySchedule, type RetryScheduleOptions } from './backoff.js';
 import { ClusterError } from './errors.js';
-import { diffRelist } from './relist-diff.js';
+import { InformerCache, objectKey, type InformerChange } from './informer-cache.js';
 import { RESOURCES, type ResourceName } from './resources.js';
 import type { Cluster, KubeObject, WatchEvent, WatchHandle } from './types.js';
-import type { ChangeType, ForbiddenRead } from '../farm/store.js';
+import type { ForbiddenRead } from '../farm/store.js';
 import type { InternalErrors } from '../metrics/internal-errors.js';
 
-export type { ForbiddenRead };
-
-export interface InformerChange<V> {
-  type: ChangeType;
-  key: string;
-  view: V;
-  /** The previous view, for modified and deleted. */
-  old?: V;
-}
+export type { ForbiddenRead, InformerChange };
+export { objectKey };
 
 export type InformerState = 'starting' | 'live' | 'retrying' | 'stopped';
 
@@ -96,12 +92,8 @@ const DEFAULT_WATCHDOG_MS = 400_000; // longer than the longest server-side watc
 /** A watch open this long, or one that delivered an event, is healthy: its close is no failure. */
 export const HEALTHY_WATCH_MS = 1_000;
 
-export function objectKey(object: KubeObject): string {
-  return `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
-}
-
 export class Informer<V> {
-  private readonly cache = new Map<string, V>();
+  private readonly cache: InformerCache<V>;
   private readonly backoff: RetrySchedule;
   private readonly now: () => number;
   private status: InformerStatus;
@@ -115,6 +107,7 @@ export class Informer<V> {
 
   constructor(private readonly options: InformerOptions<V>) {
     this.now = options.now ?? Date.now;
+    this.cache = new InformerCache(options);
     this.backoff = new RetrySchedule({ ...(options.backoff ?? PRODUCTION_RETRY), now: this.now });
     this.status = {
       resource: options.resource,
@@ -157,11 +150,19 @@ export class Informer<V> {
   }
 
   snapshot(): InformerStatus {
-    return { ...this.status };
+    return { ...this.status, conversionFailures: this.cache.conversionFailures };
   }
 
   values(): IterableIterator<V> {
     return this.cache.values();
+  }
+
+  /**
+   * Objects read apart from the watch (a targeted list) that `keep` now accepts but
+   * refused when the watch brought them (see InformerCache.admit).
+   */
+  admit(objects: readonly KubeObject[]): void {
+    if (!this.stopped) this.cache.admit(objects);
   }
 
   private get stopped(): boolean {
@@ -180,16 +181,7 @@ export class Informer<V> {
     }
     if (this.stopped) return;
     this.succeeded();
-    const listed = new Map<string, V | undefined>();
-    for (const object of list.items) {
-      const view = this.safeView(object);
-      if (view === undefined || this.kept(view)) listed.set(objectKey(object), view);
-    }
-    for (const change of diffRelist(this.cache, listed, this.options.versionOf)) {
-      if (change.type === 'deleted') this.cache.delete(change.key);
-      else this.cache.set(change.key, change.view);
-      this.emit(change);
-    }
+    this.cache.replace(list.items);
     this.healthySinceRelist = false;
     this.status.resourceVersion = list.resourceVersion;
     this.status.lastSyncAt = this.now();
@@ -275,32 +267,12 @@ export class Informer<V> {
   private onWatchEvent(event: WatchEvent): void {
     this.status.lastEventAt = this.now();
     this.armWatchdog();
-    if ('object' in event && typeof event.object?.metadata?.name !== 'string') {
-      // Without a name there is no key: nothing can be added, changed or deleted.
-      this.unreadable(event.object, new Error('the object has no metadata.name'));
-      return;
-    }
     switch (event.type) {
       case 'ADDED':
       case 'MODIFIED':
-        this.upsert(objectKey(event.object), event.object);
-        this.bumpVersion(event.object);
+      case 'DELETED':
+        if (this.cache.apply(event)) this.bumpVersion(event.object);
         break;
-      case 'DELETED': {
-        const key = objectKey(event.object);
-        const old = this.cache.get(key);
-        if (old !== undefined) {
-          this.cache.delete(key);
-          this.emit({ type: 'deleted', key, view: old, old });
-        } else {
-          // Never cached (its earlier versions could not be read, or it came and went
-          // between a list and a watch): nothing downstream knows it, nothing to delete.
-          // safeView only to log and count an object that cannot be read at all.
-          this.safeView(event.object);
-        }
-        this.bumpVersion(event.object);
-        break;
-      }
       case 'BOOKMARK':
         if (event.resourceVersion) this.status.resourceVersion = event.resourceVersion;
         break;
@@ -312,74 +284,9 @@ export class Informer<V> {
     }
   }
 
-  private upsert(key: string, object: KubeObject): void {
-    const view = this.safeView(object);
-    if (view === undefined) return;
-    const old = this.cache.get(key);
-    if (!this.kept(view)) {
-      if (old !== undefined) {
-        this.cache.delete(key);
-        this.emit({ type: 'deleted', key, view: old, old });
-      }
-      return;
-    }
-    this.cache.set(key, view);
-    this.emit(old === undefined ? { type: 'added', key, view } : { type: 'modified', key, view, old });
-  }
-
-  private kept(view: V): boolean {
-    return this.options.keep ? this.options.keep(view) : true;
-  }
-
-  /**
-   * Objects read apart from the watch (a targeted list) that `keep` now accepts but
-   * refused when the watch brought them. Only those not cached are added: a cached one
-   * came from the watch, which keeps it current.
-   */
-  admit(objects: readonly KubeObject[]): void {
-    if (this.stopped) return;
-    for (const object of objects) {
-      if (typeof object?.metadata?.name !== 'string') continue;
-      const key = objectKey(object);
-      if (this.cache.has(key)) continue;
-      this.upsert(key, object);
-    }
-  }
-
-  private safeView(object: KubeObject): V | undefined {
-    try {
-      const view = this.options.toView(object);
-      if (view === undefined || view === null) throw new Error('no view');
-      return view;
-    } catch (err) {
-      this.unreadable(object, err);
-      return undefined;
-    }
-  }
-
-  /** Logged and counted (status.conversionFailures), never passed on. */
-  private unreadable(object: KubeObject | undefined, err: unknown): void {
-    this.status.conversionFailures++;
-    this.options.log.warn(
-      { err, resource: this.options.resource, key: safeKey(object), conversionFailures: this.status.conversionFailures },
-      'skipped an object that could not be read',
-    );
-  }
-
   private bumpVersion(object: KubeObject): void {
     const rv = object.metadata?.resourceVersion;
     if (typeof rv === 'string' && rv) this.status.resourceVersion = rv;
-  }
-
-  private emit(change: InformerChange<V>): void {
-    // A throwing handler must not stop the watch nor skip later changes.
-    try {
-      this.options.onChange(change);
-    } catch (err) {
-      const context = { resource: this.options.resource, key: change.key };
-      if (this.options.errors) this.options.errors.record('informer_handler', err, 'change handler failed', context);
-      else this.options.log.error({ err, ...context }, 'change handler failed');
-    }
   }
 
   /** A list or a watch was accepted: whatever failed before works again. */
@@ -436,9 +343,4 @@ export class Informer<V> {
     this.status.state = state;
     for (const listener of this.stateListeners) listener(this.snapshot());
   }
-}
-
-function safeKey(object: KubeObject | undefined): string {
-  const name = object?.metadata?.name;
-  return typeof name === 'string' ? objectKey(object!) : '(no name)';
 }

@@ -9,7 +9,8 @@ import { fetch, request as undiciRequest, Response } from 'undici';
 import { ClusterError, type KubeStatus } from './errors.js';
 import { resourcePath, type ResourceName } from './resources.js';
 import { ACCESS_REVIEW_PATH, accessDecision, accessReviewBody, TOKEN_REVIEW_PATH, tokenOwner, tokenReviewBody } from './reviews.js';
-import type { AccessDecision, AccessQuestion, Cluster, KubeObject, NewKubeObject, ListResult, LogOptions, Preconditions, SelectorOptions, Subject, TokenOwner, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './types.js';
+import type { AccessDecision, AccessQuestion, Cluster, KubeObject, NewKubeObject, ListResult, LogOptions, Preconditions, SelectorOptions, Subject, TokenOwner, WatchHandle, WatchOptions, WriteOptions } from './types.js';
+import { decodeWatchLine, WatchLineError } from './watch-line.js';
 
 const REQUEST_TIMEOUT_MS = 30_000;
 const FIELD_MANAGER = 'droidfarm-dashboard';
@@ -287,40 +288,6 @@ export class KubeCluster implements Cluster {
     });
     const text = await res.body.text();
     return new Response([204, 205, 304].includes(res.statusCode) ? null : text, { status: res.statusCode });
-  }
-}
-
-/** A watch stream line that is not a watch event (truncated JSON, an unknown type). */
-export class WatchLineError extends Error {
-  constructor(reason: string, line: string) {
-    super(`unreadable watch line (${reason}): ${line.length > 200 ? `${line.slice(0, 200)}…` : line}`);
-    this.name = 'WatchLineError';
-  }
-}
-
-/** One line of a watch response as an event; throws WatchLineError when it is not one. */
-export function decodeWatchLine(line: string): WatchEvent {
-  let data: { type?: unknown; object?: unknown };
-  try {
-    data = JSON.parse(line);
-  } catch {
-    throw new WatchLineError('not JSON', line);
-  }
-  const object = data !== null && typeof data === 'object' && data.object !== null && typeof data.object === 'object' ? (data.object as Record<string, unknown>) : undefined;
-  if (!object) throw new WatchLineError('no object', line);
-  switch (data.type) {
-    case 'ADDED':
-    case 'MODIFIED':
-    case 'DELETED':
-      return { type: data.type, object: object as unknown as KubeObject };
-    case 'BOOKMARK':
-      return { type: 'BOOKMARK', resourceVersion: String((object.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? '') };
-    case 'ERROR': {
-      const status = object as KubeStatus;
-      return { type: 'ERROR', code: status.code ?? 500, reason: status.reason ?? '', message: status.message ?? 'watch error' };
-    }
-    default:
-      throw new WatchLineError(`unknown event type ${JSON.stringify(data.type)}`, line);
   }
 }
 

@@ -6,9 +6,11 @@
 // apiserver with its watch cache, it sends every watch a bookmark about once a minute, so
 // a healthy watch of a kind that never changes is told apart from a dead one.
 import { randomUUID } from 'node:crypto';
-import { PassThrough, type Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { parseSelector } from '../farm/labels.js';
 import { ClusterError } from './errors.js';
+import { MemoryPodLogs } from './memory-pod-logs.js';
+import { checkPreconditions, clone, fieldMatcher, mergePatch } from './api-semantics.js';
 import { apiVersionOf, RESOURCES, type ResourceName } from './resources.js';
 import type { AccessDecision, AccessQuestion, Cluster, KubeObject, NewKubeObject, ListResult, LogOptions, Preconditions, SelectorOptions, Subject, TokenOwner, WatchEvent, WatchHandle, WatchOptions, WriteOptions } from './types.js';
 
@@ -43,7 +45,7 @@ export class MemoryCluster implements Cluster {
   private readonly objects = new Map<ResourceName, Map<string, KubeObject>>();
   private history: StoredEvent[] = [];
   private readonly watchers = new Set<Watcher>();
-  private readonly logs = new Map<string, { lines: string[]; followers: Set<PassThrough> }>();
+  private readonly logs = new MemoryPodLogs();
   private readonly historyLimit: number;
   private readonly now: () => number;
   private readonly bookmarkIntervalMs: number;
@@ -162,50 +164,21 @@ export class MemoryCluster implements Cluster {
   }
 
   async podLog(namespace: string, pod: string, out: Writable, options: LogOptions = {}): Promise<void> {
-    const log = this.logs.get(`${namespace}/${pod}`);
-    if (!log) throw new ClusterError(404, 'NotFound', `pods "${pod}" not found`);
-    // The demo's runners never restart; its lines already start with their time.
-    if (options.previous) throw new ClusterError(400, 'BadRequest', `previous terminated container "runner" in pod "${pod}" not found`);
-    const start = options.tailLines !== undefined ? Math.max(0, log.lines.length - options.tailLines) : 0;
-    for (const line of log.lines.slice(start)) out.write(`${line}\n`);
-    if (!options.follow) {
-      out.end();
-      return;
-    }
-    const follower = new PassThrough();
-    log.followers.add(follower);
-    follower.pipe(out);
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        log.followers.delete(follower);
-        follower.end();
-        resolve();
-      };
-      options.signal?.addEventListener('abort', done, { once: true });
-      follower.on('end', done);
-    });
+    return this.logs.read(namespace, pod, out, options);
   }
 
   /** The demo's stand-in for a kubelet: a pod's log lines, appended as the runner "runs". */
   appendPodLog(namespace: string, pod: string, line: string): void {
-    const k = `${namespace}/${pod}`;
-    let log = this.logs.get(k);
-    if (!log) this.logs.set(k, (log = { lines: [], followers: new Set() }));
-    log.lines.push(line);
-    if (log.lines.length > 5_000) log.lines.splice(0, log.lines.length - 5_000);
-    for (const f of log.followers) f.write(`${line}\n`);
+    this.logs.append(namespace, pod, line);
   }
 
   /** Ends a pod's log (the container exited): followers see the end of the stream. */
   endPodLog(namespace: string, pod: string): void {
-    const log = this.logs.get(`${namespace}/${pod}`);
-    for (const f of log?.followers ?? []) f.end();
-    log?.followers.clear();
+    this.logs.end(namespace, pod);
   }
 
   deletePodLog(namespace: string, pod: string): void {
-    this.endPodLog(namespace, pod);
-    this.logs.delete(`${namespace}/${pod}`);
+    this.logs.delete(namespace, pod);
   }
 
   /** Forgets history before the current version, like an etcd compaction: old watches get 410. */
@@ -236,7 +209,7 @@ export class MemoryCluster implements Cluster {
       w.options.onClose();
     }
     this.watchers.clear();
-    for (const log of this.logs.values()) for (const f of log.followers) f.end();
+    this.logs.close();
   }
 
   private commit(resource: ResourceName, type: 'ADDED' | 'MODIFIED' | 'DELETED', object: KubeObject): KubeObject {
@@ -299,55 +272,9 @@ export class MemoryCluster implements Cluster {
   }
 }
 
-/**
- * A field selector as the apiserver evaluates it: `path=value` / `path==value` /
- * `path!=value` terms joined by commas, all of which must hold; paths are dotted
- * (involvedObject.kind, metadata.name). Like the apiserver, a missing field is "".
- */
-export function fieldMatcher(selector: string | undefined): (o: KubeObject) => boolean {
-  if (!selector) return () => true;
-  const terms = selector.split(',').map((term) => {
-    const m = /^([^!=]+)(!=|==|=)(.*)$/.exec(term.trim());
-    if (!m) throw new ClusterError(400, 'BadRequest', `invalid field selector term ${JSON.stringify(term)}`);
-    return { path: m[1]!.split('.'), negate: m[2] === '!=', value: m[3]! };
-  });
-  return (o) =>
-    terms.every(({ path, negate, value }) => {
-      let at: unknown = o;
-      for (const part of path) at = at !== null && typeof at === 'object' ? (at as Record<string, unknown>)[part] : undefined;
-      return (String(at ?? '') === value) !== negate;
-    });
-}
-
-/** The apiserver's answer to a write whose preconditions no longer hold: 409 Conflict. */
-function checkPreconditions(resource: ResourceName, current: KubeObject, preconditions: Preconditions | undefined): void {
-  const what = `${RESOURCES[resource].plural}${RESOURCES[resource].group ? `.${RESOURCES[resource].group}` : ''} "${current.metadata.name}"`;
-  if (preconditions?.uid && preconditions.uid !== current.metadata.uid) {
-    throw new ClusterError(409, 'Conflict', `Operation cannot be fulfilled on ${what}: Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${current.metadata.uid}`);
-  }
-  if (preconditions?.resourceVersion && preconditions.resourceVersion !== current.metadata.resourceVersion) {
-    throw new ClusterError(409, 'Conflict', `Operation cannot be fulfilled on ${what}: the object has been modified; please apply your changes to the latest version and try again`);
-  }
-}
-
-/** RFC 7386 JSON merge patch. */
-export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return clone(patch);
-  const base: Record<string, unknown> = target !== null && typeof target === 'object' && !Array.isArray(target) ? clone(target as Record<string, unknown>) : {};
-  for (const [key, value] of Object.entries(patch as Record<string, unknown>)) {
-    if (value === null) delete base[key];
-    else base[key] = mergePatch(base[key], value);
-  }
-  return base;
-}
-
 /** Plain code-unit order, like etcd's byte order of keys. */
 function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function clone<T>(value: T): T {
-  return value === undefined ? value : structuredClone(value);
 }
 
 function randomSuffix(): string {

@@ -15,6 +15,7 @@ import { deviceFactsView } from '../view/device-page.js';
 import { domId } from '../view/dom-id.js';
 import { attentionView, poolCard } from '../view/farm-page.js';
 import { poolInsightsHref } from '../view/links.js';
+import { liveBadgeView } from '../view/live-badge.js';
 import { deviceGridView, deviceTile, poolHeaderView, wallView } from '../view/pool-page.js';
 import type { UrlPolicy } from '../view/url-policy.js';
 import { stateCountId } from '../view/pool-filter.js';
@@ -225,7 +226,7 @@ export class FragmentCatalog {
   }
 
   liveBadge(): Fragment {
-    return fragment('live-badge', '/partials/live-badge', { sync: this.store.syncStatus() });
+    return fragment('live-badge', '/partials/live-badge', { badge: liveBadgeView(this.store.syncStatus()) });
   }
 
   /** One session's page body below its title: phase, progress, facts, artifacts, timeline. */

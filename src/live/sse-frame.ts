@@ -20,3 +20,8 @@ export function formatEvent(id: string, event: string, data: string): string {
 function oneLine(value: string): string {
   return value.replace(/[\r\n]/g, '');
 }
+
+/** An `update` event: htmx's SSE extension swaps each fragment out of band by its id. */
+export function formatUpdate(id: string, fragments: ReadonlyMap<string, string>): string {
+  return formatEvent(id, 'update', [...fragments.values()].join('\n'));
+}

@@ -1,12 +1,15 @@
 // What the session page shows below its title, from the store alone: phase and progress,
 // the device and its stream, times, artifacts (links only when the link policy allows),
 // a timeline joining phase changes with the Events of the session and its pod, and, for a
-// Pending session, why it is still waiting.
+// Pending session, why it is still waiting. The template only renders: which buttons apply
+// (the rule of src/farm/session-actions.ts, the one the writer follows), links, sentences
+// and times are decided here.
+import { canDelete, canRetry, canStop } from '../farm/session-actions.js';
 import type { FarmStore } from '../farm/store.js';
 import { FINISHED_PHASES, type SessionView } from '../farm/types.js';
 import { formatBytes, formatDuration, timeView, type TimeView } from './format.js';
 import { checkLink, checkURL, type UrlPolicy, type UrlVerdict } from './url-policy.js';
-import { sessionHref } from './links.js';
+import { deviceHref, poolHref, sessionHref } from './links.js';
 import { progressView } from './progress.js';
 
 export interface TimelineEntry {
@@ -15,6 +18,8 @@ export interface TimelineEntry {
   reason: string;
   message: string;
   source: string;
+  /** What the entry shows after its message: where an Event came from; nothing for a phase. */
+  from: string;
 }
 
 export interface PendingReason {
@@ -25,6 +30,8 @@ export interface PendingReason {
   idle: number;
   booting: number;
   unhealthy: number;
+  /** What happens next, from the devices: "An idle device should pick it up shortly." */
+  outlook: string;
 }
 
 export interface SessionDetailData {
@@ -41,12 +48,13 @@ export interface SessionActionsView {
   delete?: { href: string; confirm: string };
 }
 
-function sessionActions(s: SessionView, finished: boolean): SessionActionsView {
+function sessionActions(s: SessionView): SessionActionsView {
   const base = sessionHref(s.namespace, s.name);
+  const subject = { name: s.name, phase: s.phase, cancelRequested: s.spec.cancelRequested };
   return {
-    ...(!finished && !s.spec.cancelRequested ? { stop: { href: `${base}/cancel`, confirm: `Stop TestSession ${s.name}? Its test run is ended and the session ends as Cancelled.` } } : {}),
-    ...(finished ? { retry: { href: `${base}/retry` } } : {}),
-    ...(finished ? { delete: { href: `${base}/delete`, confirm: `Delete TestSession ${s.name}? Its record and status are removed from the cluster.` } } : {}),
+    ...(canStop(subject).allowed ? { stop: { href: `${base}/cancel`, confirm: `Stop TestSession ${s.name}? Its test run is ended and the session ends as Cancelled.` } } : {}),
+    ...(canRetry(subject).allowed ? { retry: { href: `${base}/retry` } } : {}),
+    ...(canDelete(subject).allowed ? { delete: { href: `${base}/delete`, confirm: `Delete TestSession ${s.name}? Its record and status are removed from the cluster.` } } : {}),
   };
 }
 
@@ -59,6 +67,7 @@ export function sessionDetailData(store: FarmStore, policy: UrlPolicy, namespace
   const finished = FINISHED_PHASES.has(s.phase);
   const pool = store.getPool(namespace, s.spec.poolName);
   const device = s.device && pool?.devices.find((d) => d.name === s.device!.name);
+  const pending = s.phase === 'Pending' ? pendingReason(store, s) : undefined;
   return {
     namespace,
     name,
@@ -68,13 +77,21 @@ export function sessionDetailData(store: FarmStore, policy: UrlPolicy, namespace
     reason: s.reason,
     message: s.message,
     cancelRequested: s.spec.cancelRequested,
-    actions: sessionActions(s, finished),
+    stopRequested: s.spec.cancelRequested && !finished,
+    actions: sessionActions(s),
     retryOf: s.retryOf ? { name: s.retryOf, href: sessionHref(namespace, s.retryOf) } : undefined,
     progress: progressView(s.progress),
     results: s.results,
     poolName: s.spec.poolName,
     poolExists: pool !== undefined,
-    device: s.device && { name: s.device.name, state: device?.state ?? '', stream: checkURL(s.device.streamURL, policy), appiumURL: s.device.appiumURL },
+    poolHref: poolHref(namespace, s.spec.poolName),
+    device: s.device && {
+      name: s.device.name,
+      href: deviceHref(namespace, s.spec.poolName, s.device.name),
+      state: device?.state ?? '',
+      stream: checkURL(s.device.streamURL, policy),
+      appiumURL: s.device.appiumURL,
+    },
     podName: s.podName,
     times: [
       ['Created', s.createdAt],
@@ -85,19 +102,21 @@ export function sessionDetailData(store: FarmStore, policy: UrlPolicy, namespace
     duration: s.startedAt === undefined ? '' : formatDuration((s.completedAt ?? now) - s.startedAt),
     timeout: formatDuration(s.spec.timeoutSeconds * 1000),
     apps: s.spec.apps,
-    runner: s.spec.runner,
+    runner: s.spec.runner && { ...s.spec.runner, commandLine: [...s.spec.runner.command, ...s.spec.runner.args].join(' ') },
     labels: Object.entries(s.labels).sort(([a], [b]) => (a < b ? -1 : 1)),
+    artifactsEmpty: finished ? 'This session produced no artifacts.' : 'Artifacts appear here when the runner uploads them.',
     artifacts: s.artifacts.map((a) => ({ name: a.name, kind: a.kind, size: formatBytes(a.sizeBytes), link: checkLink(a.url, policy) satisfies UrlVerdict, url: a.url })),
     timeline: timeline(store, s, now),
-    pending: s.phase === 'Pending' ? pendingReason(store, s) : undefined,
-    eta: s.phase === 'Pending' ? etaView(eta?.(namespace, s.spec.poolName, name, now)) : undefined,
+    pending,
+    // The estimate matters only while no device is idle: otherwise one picks it up shortly.
+    eta: pending && pending.idle === 0 ? etaView(eta?.(namespace, s.spec.poolName, name, now)) : undefined,
   };
 }
 
 function timeline(store: FarmStore, s: SessionView, now: number): TimelineEntry[] {
   const entries: Array<TimelineEntry & { ms: number }> = [];
   const phase = (ms: number | undefined, reason: string, message: string) => {
-    if (ms !== undefined) entries.push({ ms, at: timeView(ms, now), type: 'phase', reason, message, source: 'status' });
+    if (ms !== undefined) entries.push({ ms, at: timeView(ms, now), type: 'phase', reason, message, source: 'status', from: '' });
   };
   phase(s.createdAt, 'Created', `in pool ${s.spec.poolName}`);
   phase(s.assignedAt, 'Assigned', s.device ? `to device ${s.device.name}` : '');
@@ -106,14 +125,8 @@ function timeline(store: FarmStore, s: SessionView, now: number): TimelineEntry[
   const events = [...store.eventsFor('TestSession', s.namespace, s.name), ...(s.podName ? store.eventsFor('Pod', s.namespace, s.podName) : [])];
   for (const e of events) {
     const ms = e.lastAt ?? e.firstAt ?? 0;
-    entries.push({
-      ms,
-      at: timeView(ms, now),
-      type: e.type,
-      reason: e.reason,
-      message: e.count > 1 ? `${e.message} (×${e.count})` : e.message,
-      source: `${e.involved.kind === 'Pod' ? 'pod' : 'session'}${e.source ? ` · ${e.source}` : ''}`,
-    });
+    const source = `${e.involved.kind === 'Pod' ? 'pod' : 'session'}${e.source ? ` · ${e.source}` : ''}`;
+    entries.push({ ms, at: timeView(ms, now), type: e.type, reason: e.reason, message: e.count > 1 ? `${e.message} (×${e.count})` : e.message, source, from: source });
   }
   // Stable: a phase and an Event in the same second keep the phase first.
   return entries.sort((a, b) => a.ms - b.ms).map(({ ms: _ms, ...e }) => e);
@@ -136,12 +149,19 @@ function pendingReason(store: FarmStore, s: SessionView): PendingReason {
     .filter((o) => o.phase === 'Pending')
     .sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const count = (state: string) => pool?.devices.filter((d) => d.state === state).length ?? 0;
+  const [idle, booting] = [count('Idle'), count('Booting')];
   return {
     poolExists: pool !== undefined,
     position: queue.findIndex((o) => o.name === s.name) + 1,
     queued: queue.length,
-    idle: count('Idle'),
-    booting: count('Booting'),
+    idle,
+    booting,
     unhealthy: count('Unhealthy'),
+    outlook:
+      idle === 0 && booting === 0
+        ? 'No device is idle or booting: it waits for a running session to end.'
+        : idle === 0
+          ? 'It starts when a booting device becomes idle.'
+          : 'An idle device should pick it up shortly.',
   };
 }

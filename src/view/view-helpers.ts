@@ -6,6 +6,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthMode } from '../config.js';
 import type { SyncStatus } from '../farm/store.js';
 import type { Identity } from '../http/identity.js';
+import { liveHref } from './links.js';
+import { liveBadgeView, type LiveBadgeView } from './live-badge.js';
 
 export interface PageLocals {
   assetVersion: string;
@@ -13,6 +15,10 @@ export interface PageLocals {
   readOnly: boolean;
   cluster: string;
   sync: SyncStatus;
+  /** The header's live badge, from `sync`. */
+  liveBadge: LiveBadgeView;
+  /** The address of the page's one event stream, for its topics. */
+  liveHref: (topics: readonly string[]) => string;
   path: string;
   /** How people sign in (none: everyone acts as the dashboard). */
   auth: AuthMode;
@@ -37,12 +43,15 @@ declare module 'fastify' {
 export function registerViewHelpers(app: FastifyInstance, { assetVersion }: { assetVersion: string }): void {
   app.decorate('pageLocals', (request: FastifyRequest): PageLocals => {
     const { config, store, cluster } = app.farm;
+    const sync = store.syncStatus();
     return {
       assetVersion,
       demo: config.cluster.mode === 'demo',
       readOnly: config.readOnly,
       cluster: cluster.description,
-      sync: store.syncStatus(),
+      sync,
+      liveBadge: liveBadgeView(sync),
+      liveHref,
       path: request.url.split('?')[0] ?? '/',
       auth: config.auth.mode,
       identity: request.identity,

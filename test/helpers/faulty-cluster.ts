@@ -4,7 +4,7 @@
 // once, watches that expire (410 Gone) as soon as they open, and a watch stream that ends
 // on an unreadable line. Everything else is the MemoryCluster's own behaviour.
 import { ClusterError } from '../../src/kube/errors.js';
-import { WatchLineError } from '../../src/kube/kube-cluster.js';
+import { WatchLineError } from '../../src/kube/watch-line.js';
 import { MemoryCluster, type MemoryClusterOptions } from '../../src/kube/memory-cluster.js';
 import type { ResourceName } from '../../src/kube/resources.js';
 import type { Cluster, ListResult, WatchHandle, WatchOptions } from '../../src/kube/types.js';

@@ -10,7 +10,7 @@ import { describeError } from '../../src/http/errors.js';
 import { KubeCluster, loadKubeConfig } from '../../src/kube/kube-cluster.js';
 import type { ResourceName } from '../../src/kube/resources.js';
 import type { KubeObject } from '../../src/kube/types.js';
-import { SessionActions } from '../../src/routes/sessions/actions.js';
+import { SessionWriter } from '../../src/kube/session-writer.js';
 import { adminKubeConfig, clusterInfo, freshNamespace } from '../helpers/cluster.js';
 import { createPool, createSession, createTemplate, setSessionStatus } from '../helpers/farm.js';
 
@@ -31,7 +31,7 @@ class RacingCluster extends KubeCluster {
 describe('Stop and Delete with preconditions, against the real API server', () => {
   let namespace: string;
   let cluster: RacingCluster;
-  let actions: SessionActions;
+  let actions: SessionWriter;
   const api = () => adminKubeConfig().makeApiClient(CustomObjectsApi);
   const getSession = async (name: string) =>
     (await api().getNamespacedCustomObject({ ...GROUP, namespace, name })) as { metadata: { uid: string }; spec: { cancelRequested?: boolean }; status?: { phase?: string } };
@@ -49,7 +49,7 @@ describe('Stop and Delete with preconditions, against the real API server', () =
     await createTemplate(namespace);
     await createPool(namespace, 'alpha', 1);
     cluster = new RacingCluster(loadKubeConfig({ kubeconfig: clusterInfo().adminKubeconfig }));
-    actions = new SessionActions(cluster, new FarmStore(), [namespace]);
+    actions = new SessionWriter(cluster, new FarmStore(), [namespace]);
   });
   afterAll(async () => {
     await cluster?.close();

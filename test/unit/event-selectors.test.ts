@@ -4,7 +4,8 @@
 // the watches use matches as Kubernetes' does. The real apiserver: events-selector.test.ts.
 import { afterEach, describe, expect, it } from 'vitest';
 import { FarmStore } from '../../src/farm/store.js';
-import { fieldMatcher, MemoryCluster } from '../../src/kube/memory-cluster.js';
+import { fieldMatcher } from '../../src/kube/api-semantics.js';
+import { MemoryCluster } from '../../src/kube/memory-cluster.js';
 import { FarmSync } from '../../src/kube/sync.js';
 import type { KubeObject } from '../../src/kube/types.js';
 import { waitFor } from '../helpers/cluster.js';

@@ -5,7 +5,8 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { ConfigError, hostAllowed, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { hostAllowed } from '../../src/config-network.js';
 import { MemoryCluster } from '../../src/kube/memory-cluster.js';
 
 const config = (argv: string[], env: Record<string, string> = {}) => loadConfig({ argv: ['--demo', '--log-level', 'silent', ...argv], env, fileExists: () => false })!;

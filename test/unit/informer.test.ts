@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ClusterError } from '../../src/kube/errors.js';
 import { HEALTHY_WATCH_MS, Informer, type InformerChange, type InformerStatus } from '../../src/kube/informer.js';
-import { decodeWatchLine, WatchLineError } from '../../src/kube/kube-cluster.js';
+import { decodeWatchLine, WatchLineError } from '../../src/kube/watch-line.js';
 import type { KubeObject } from '../../src/kube/types.js';
 import { FaultyCluster } from '../helpers/faulty-cluster.js';
 

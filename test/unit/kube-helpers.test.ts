@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Backoff } from '../../src/kube/backoff.js';
 import { parseSelector, SelectorError } from '../../src/farm/labels.js';
-import { mergePatch } from '../../src/kube/memory-cluster.js';
+import { mergePatch } from '../../src/kube/api-semantics.js';
 import { resourcePath } from '../../src/kube/resources.js';
 import { time, toPoolView, toSessionView } from '../../src/kube/slim.js';
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { flashDeleted, takeFlash } from '../../src/http/flash.js';
-import { retryLabel } from '../../src/routes/sessions/actions.js';
+import { retryLabel } from '../../src/kube/session-objects.js';
 import { errorSummary, FIELD_LABELS, fieldId } from '../../src/routes/sessions/form.js';
 
 /** Just the header handling of a reply, to read what a function sets. */

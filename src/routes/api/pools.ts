@@ -1,16 +1,14 @@
 // Pool and device writes as JSON: scale a pool, restart a device. The same rules as the
-// pages (src/routes/pools/actions.ts); a write that would end sessions answers 409
+// pages (src/kube/pool-writer.ts); a write that would end sessions answers 409
 // DF_ERR_CONFIRM_REQUIRED with the sessions it names, and goes through when confirmed.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { describeError } from '../../http/errors.js';
 import { formFields } from '../../http/form-body.js';
-import { ConfirmationRequired, PoolActions } from '../pools/actions.js';
-import { LeaseActions } from '../pools/lease.js';
+import { ConfirmationRequired } from '../../kube/pool-writer.js';
 import { badRequest } from '../../http/errors.js';
 import { sessionJSON } from '../../farm/json.js';
-import { toSessionView } from '../../kube/slim.js';
-import type { KubeObject } from '../../kube/types.js';
-import { actingCluster } from '../../http/identity.js';
+import type { SessionView } from '../../farm/types.js';
+import { leaseWriter, poolWriter } from '../writers.js';
 
 type PoolParams = { Params: { namespace: string; name: string } };
 type DeviceParams = { Params: { namespace: string; name: string; device: string } };
@@ -18,9 +16,9 @@ type DeviceParams = { Params: { namespace: string; name: string; device: string 
 export default async function poolApiRoutes(app: FastifyInstance): Promise<void> {
   const { config } = app.farm;
   // Per request: writes go to the apiserver as the person who asked (--auth proxy|bearer).
-  const actionsOf = (request: FastifyRequest) => new PoolActions(actingCluster(app, request), config.namespaces);
-  const leasesOf = (request: FastifyRequest) => new LeaseActions(actingCluster(app, request), app.farm.store, config.namespaces, request.identity?.user);
-  const toJSON = (o: KubeObject) => sessionJSON(toSessionView(o), { showEnvValues: config.showRunnerEnv });
+  const actionsOf = (request: FastifyRequest) => poolWriter(app, request);
+  const leasesOf = (request: FastifyRequest) => leaseWriter(app, request);
+  const toJSON = (view: SessionView) => sessionJSON(view, { showEnvValues: config.showRunnerEnv });
 
   /** The coded error, plus the sessions a confirmation must name. */
   function confirmation(reply: FastifyReply, err: ConfirmationRequired) {
@@ -53,9 +51,8 @@ export default async function poolApiRoutes(app: FastifyInstance): Promise<void>
   async function lease(request: FastifyRequest, reply: FastifyReply, namespace: string, pool: string, device: string | undefined) {
     const key = request.headers['idempotency-key'];
     if (Array.isArray(key)) throw badRequest('Idempotency-Key was given more than once.');
-    const { object, created } = await leasesOf(request).create(namespace, pool, device, { ...formFields(request.body), requestId: key });
-    const view = toSessionView(object);
-    return reply.code(created ? 201 : 200).header('Location', `/api/v1/sessions/${encodeURIComponent(view.namespace)}/${encodeURIComponent(view.name)}`).send(toJSON(object));
+    const { session: view, created } = await leasesOf(request).create(namespace, pool, device, { ...formFields(request.body), requestId: key });
+    return reply.code(created ? 201 : 200).header('Location', `/api/v1/sessions/${encodeURIComponent(view.namespace)}/${encodeURIComponent(view.name)}`).send(toJSON(view));
   }
 
   app.post<DeviceParams>('/api/v1/pools/:namespace/:name/devices/:device/lease', { bodyLimit: 4 * 1024 }, async (request, reply) =>

@@ -4,8 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { sessionJSON, sessionSummaryJSON } from '../../farm/json.js';
 import type { SessionView } from '../../farm/types.js';
 import { badRequest, notFound, unsupportedMediaType } from '../../http/errors.js';
-import { toSessionView as sessionView } from '../../kube/slim.js';
-import { actionsFor } from '../sessions/actions.js';
+import { sessionWriter } from '../writers.js';
 import { requireVisible, visibleNamespaces } from '../../http/visibility.js';
 import { findSessions, parseSessionFilters, type RawQuery } from '../sessions/filters.js';
 
@@ -15,7 +14,7 @@ const BODY_LIMIT = 64 * 1024;
 
 export default async function sessionApiRoutes(app: FastifyInstance): Promise<void> {
   const { store, config } = app.farm;
-  const actions = (request: FastifyRequest) => actionsFor(app, request);
+  const actions = (request: FastifyRequest) => sessionWriter(app, request);
   const toJSON = (view: SessionView) => sessionJSON(view, { showEnvValues: config.showRunnerEnv });
 
   app.get<{ Querystring: RawQuery }>('/api/v1/sessions', async (request) => {
@@ -37,8 +36,7 @@ export default async function sessionApiRoutes(app: FastifyInstance): Promise<vo
     }
     const key = request.headers['idempotency-key'];
     if (Array.isArray(key)) throw badRequest('Idempotency-Key was given more than once.');
-    const { object, created } = await actions(request).create(request.body, key);
-    const view = sessionView(object);
+    const { session: view, created } = await actions(request).create(request.body, key);
     return reply.code(created ? 201 : 200).header('Location', `/api/v1/sessions/${encodeURIComponent(view.namespace)}/${encodeURIComponent(view.name)}`).send(toJSON(view));
   });
 
@@ -48,11 +46,11 @@ export default async function sessionApiRoutes(app: FastifyInstance): Promise<vo
   });
 
   app.post<SessionParams>('/api/v1/sessions/:namespace/:name/cancel', async (request) => {
-    return toJSON(sessionView(await actions(request).cancel(request.params.namespace, request.params.name)));
+    return toJSON(await actions(request).cancel(request.params.namespace, request.params.name));
   });
 
   app.post<SessionParams>('/api/v1/sessions/:namespace/:name/retry', async (request, reply) => {
-    const view = sessionView(await actions(request).retry(request.params.namespace, request.params.name));
+    const view = await actions(request).retry(request.params.namespace, request.params.name);
     return reply.code(201).header('Location', `/api/v1/sessions/${encodeURIComponent(view.namespace)}/${encodeURIComponent(view.name)}`).send(toJSON(view));
   });
 }

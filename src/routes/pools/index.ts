@@ -1,15 +1,15 @@
 // Pools: the list, one pool's device grid (filterable by state, filters in the URL), and
 // one device with its WebRTC stream.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { KubeObject } from '../../kube/types.js';
+import type { SessionView } from '../../farm/types.js';
 import { AppError, notFound } from '../../http/errors.js';
 import { formFields, registerFormBody } from '../../http/form-body.js';
-import { PoolActions, ConfirmationRequired } from './actions.js';
+import { ConfirmationRequired } from '../../kube/pool-writer.js';
 import { MAX_REPLICAS, MIN_REPLICAS } from '../../farm/pool-scale.js';
 import { DEFAULT_LEASE_MINUTES, LEASE_MINUTES } from '../../farm/lease.js';
 import type { DeviceView } from '../../farm/types.js';
-import { LeaseActions } from './lease.js';
-import { newRequestId } from '../sessions/actions.js';
+import { newRequestId } from '../../kube/session-objects.js';
+import { leaseWriter, poolWriter } from '../writers.js';
 import { countDevices, parseStateFilter } from '../../farm/devices.js';
 import { timeView } from '../../view/format.js';
 import { topics } from '../../live/topics.js';
@@ -17,7 +17,6 @@ import { deviceHref, poolHref, sessionHref, wallHref } from '../../view/links.js
 import { deviceHistoryView } from '../../view/device-history.js';
 import { poolFilterView } from '../../view/pool-filter.js';
 import { requireVisible, userScope } from '../../http/visibility.js';
-import { actingCluster } from '../../http/identity.js';
 
 /** How many of a pool's Events its page lists. */
 const RECENT_EVENTS = 20;
@@ -30,8 +29,8 @@ interface PoolParams {
 export default async function poolRoutes(app: FastifyInstance): Promise<void> {
   const { catalog, config } = app.farm;
   // Per request: writes go to the apiserver as the person who asked (--auth proxy|bearer).
-  const actionsOf = (request: FastifyRequest) => new PoolActions(actingCluster(app, request), config.namespaces);
-  const leasesOf = (request: FastifyRequest) => new LeaseActions(actingCluster(app, request), app.farm.store, config.namespaces, request.identity?.user);
+  const actionsOf = (request: FastifyRequest) => poolWriter(app, request);
+  const leasesOf = (request: FastifyRequest) => leaseWriter(app, request);
   registerFormBody(app);
 
   app.get('/pools', async (request, reply) =>
@@ -97,6 +96,7 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
       title: `${device} · ${name}`,
       topics: [topics.device(namespace, name, device)],
       facts: facts.data,
+      poolHref: poolHref(namespace, name),
       stream: facts.data.stream,
       history: deviceHistoryView(catalog.insights.deviceHistory(namespace, name, device, now), now),
       yamlHref: `${deviceHref(namespace, name, device)}/yaml`,
@@ -144,14 +144,13 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
 
   // Leases. The answer is said beside the form; a fresh request id comes with it, so the
   // next lease is a new one while a double submit of this one finds the first.
-  async function leaseAnswer(reply: FastifyReply, make: () => Promise<{ object: KubeObject; created: boolean }>, what: string) {
+  async function leaseAnswer(reply: FastifyReply, make: () => Promise<{ session: SessionView; created: boolean }>, what: string) {
     try {
-      const { object, created } = await make();
-      const ns = object.metadata.namespace ?? '';
-      const message = `${created ? 'Lease' : 'Already requested: lease'} ${object.metadata.name} for ${what}: the device is yours once it is idle, until Release or the time is up.`;
+      const { session, created } = await make();
+      const message = `${created ? 'Lease' : 'Already requested: lease'} ${session.name} for ${what}: the device is yours once it is idle, until Release or the time is up.`;
       const [flash, id] = await Promise.all([
         app.view('/partials/flash', { level: 'info', message }),
-        app.view('/partials/lease-request-id', { requestId: newRequestId(), href: sessionHref(ns, object.metadata.name) }),
+        app.view('/partials/lease-request-id', { requestId: newRequestId(), href: sessionHref(session.namespace, session.name) }),
       ]);
       return reply.type('text/html; charset=utf-8').send(`${flash}\n${id}`);
     } catch (err) {
@@ -178,7 +177,7 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
     const session = formFields(request.body).session;
     if (typeof session !== 'string' || !session) throw new AppError(422, 'DF_ERR_INVALID', 'Nothing was extended: the device holds no lease now.', [{ field: 'session', message: 'required' }]);
     const extended = await leasesOf(request).extend(namespace, session);
-    const seconds = (extended.spec as { timeoutSeconds?: number } | undefined)?.timeoutSeconds ?? 0;
+    const seconds = extended.spec.timeoutSeconds;
     return reply.view('/partials/flash', { level: 'info', message: `Lease ${session} extended: it now lasts ${Math.round(seconds / 60)} minutes from its assignment.` });
   });
 

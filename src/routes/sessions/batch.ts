@@ -1,50 +1,24 @@
 // Bulk actions on sessions: Stop, Retry or Delete many at once, chosen by name or as "all
-// matching this filter". Each write goes through the same SessionActions as one button
+// matching this filter". Each write goes through the same SessionWriter as one button
 // (read from the apiserver, refused when it makes no sense), and each is reported on its
 // own: done, or refused and why. The page posts a form; scripts post JSON to
 // /api/v1/sessions:batch (README). A batch is capped so one click cannot become an
 // unbounded storm of writes.
 import type { FastifyInstance } from 'fastify';
-import { AppError, describeError } from '../../http/errors.js';
+import { AppError } from '../../http/errors.js';
 import { formFields, registerFormBody } from '../../http/form-body.js';
 import { QueryError } from '../../farm/session-query.js';
 import type { FarmStore } from '../../farm/store.js';
 import type { SessionView } from '../../farm/types.js';
 import { sessionHref } from '../../view/links.js';
-import { actionsFor, type SessionActions } from './actions.js';
+import { BATCH_ACTIONS, runBatch, type BatchAction, type BatchTarget } from '../../kube/session-batch.js';
+import { sessionWriter } from '../writers.js';
 import { parseSessionFilters, type RawQuery, type SessionFilters } from './filters.js';
 
-export const BATCH_ACTIONS = ['cancel', 'retry', 'delete'] as const;
-export type BatchAction = (typeof BATCH_ACTIONS)[number];
 /** The most sessions one batch may touch. */
 export const MAX_BATCH = 500;
-/** Writes in flight at once: quick for 50, gentle on the apiserver for 500. */
-const CONCURRENCY = 6;
 const NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const VERB: Record<BatchAction, string> = { cancel: 'Stop', retry: 'Retry', delete: 'Delete' };
-
-export interface BatchTarget {
-  namespace: string;
-  name: string;
-}
-
-export interface BatchResult extends BatchTarget {
-  ok: boolean;
-  /** The HTTP status the single action would have answered. */
-  status: number;
-  /** Set when refused: the DF_ERR_* code and why. */
-  error?: { code: string; message: string };
-  /** Retry: the new session's name. */
-  created?: string;
-}
-
-export interface BatchReport {
-  action: BatchAction;
-  total: number;
-  done: number;
-  refused: number;
-  results: BatchResult[];
-}
 
 /** How many sessions a filter matches now (for "all N matching this filter"), among those the person sees. */
 export function countMatching(store: FarmStore, f: SessionFilters, namespaces?: ReadonlySet<string>): number {
@@ -91,34 +65,6 @@ function checkSize(count: number, what: string): void {
   }
 }
 
-/** Runs one action on every target, a few at a time, and reports each in the targets' order. */
-export async function runBatch(actions: SessionActions, action: BatchAction, targets: readonly BatchTarget[]): Promise<BatchReport> {
-  const results: BatchResult[] = new Array(targets.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < targets.length) {
-      const i = next++;
-      const t = targets[i]!;
-      try {
-        if (action === 'cancel') await actions.cancel(t.namespace, t.name);
-        else if (action === 'delete') await actions.delete(t.namespace, t.name);
-        else {
-          const created = await actions.retry(t.namespace, t.name);
-          results[i] = { ...t, ok: true, status: 201, created: created.metadata.name };
-          continue;
-        }
-        results[i] = { ...t, ok: true, status: action === 'delete' ? 202 : 200 };
-      } catch (err) {
-        const { status, body } = describeError(err);
-        results[i] = { ...t, ok: false, status, error: { code: body.error.code, message: body.error.message } };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, targets.length) }, worker));
-  const done = results.filter((r) => r.ok).length;
-  return { action, total: results.length, done, refused: results.length - done, results };
-}
-
 export default async function sessionBatchRoutes(app: FastifyInstance): Promise<void> {
   const { store } = app.farm;
   registerFormBody(app);
@@ -150,7 +96,7 @@ export default async function sessionBatchRoutes(app: FastifyInstance): Promise<
     const all = fields.all === 'true';
     const query = all ? Object.fromEntries(groupParams(new URLSearchParams(typeof fields.query === 'string' ? fields.query : ''))) : undefined;
     const targets = resolve({ sessions: fields.session ?? [] }, query);
-    const report = await runBatch(actionsFor(app, request), action, targets);
+    const report = await runBatch(sessionWriter(app, request), action, targets);
     return reply.view('/partials/sessions-batch-report', { verb: VERB[action], ...report, results: report.results.map((r) => ({ ...r, href: sessionHref(r.namespace, r.name), createdHref: r.created ? sessionHref(r.namespace, r.created) : '' })) });
   });
 
@@ -168,7 +114,7 @@ export default async function sessionBatchRoutes(app: FastifyInstance): Promise<
       for (const k of ['namespace', 'pool', 'labelSelector', 'q'] as const) if (f[k] !== undefined) query[k] = String(f[k]);
       if (f.phase !== undefined) query.phase = Array.isArray(f.phase) ? f.phase.map(String) : String(f.phase);
     }
-    return runBatch(actionsFor(app, request), action, resolve(body, query));
+    return runBatch(sessionWriter(app, request), action, resolve(body, query));
   });
 }
 

@@ -1,14 +1,15 @@
 // Sessions: the list (newest first, filters in the URL, cursor pages, live), one session's
 // page (phase, progress, device, artifacts, timeline, live), the new-session form and the
-// Stop / Retry / Delete buttons. Writes go to the apiserver only (see actions.ts).
+// Stop / Retry / Delete buttons. Writes go to the apiserver only (src/kube/session-writer.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FarmStore } from '../../farm/store.js';
 import { AppError, notFound } from '../../http/errors.js';
-import { sessionHref } from '../../view/links.js';
+import { liveHref, sessionHref } from '../../view/links.js';
 import { checkSessionRequest } from '../../farm/session-request.js';
 import { toYaml } from '../../view/yaml.js';
 import { flashDeleted, takeFlash } from '../../http/flash.js';
-import { actionsFor, newRequestId, plannedSession } from './actions.js';
+import { newRequestId, plannedSession } from '../../kube/session-objects.js';
+import { sessionWriter } from '../writers.js';
 import { countMatching } from './batch.js';
 import { emptyForm, errorSummary, fieldId, formErrors, formToRequest, readForm, type SessionForm } from './form.js';
 import { wantsFragment } from '../../http/negotiate.js';
@@ -26,7 +27,7 @@ type SessionParams = { Params: { namespace: string; name: string } };
 
 export default async function sessionRoutes(app: FastifyInstance): Promise<void> {
   const { store, catalog, config } = app.farm;
-  const actions = (request: FastifyRequest) => actionsFor(app, request);
+  const actions = (request: FastifyRequest) => sessionWriter(app, request);
 
   // The form posts urlencoded fields; repeated names become lists. Small bodies only.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => {
@@ -51,11 +52,11 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
   app.post('/sessions', { bodyLimit: 64 * 1024 }, async (request, reply) => {
     const form = readForm(request.body);
     try {
-      const { object } = await actions(request).create(formToRequest(form), form.requestId || undefined);
-      const ns = object.metadata.namespace ?? form.namespace;
-      await sessionArrives(store, ns, object.metadata.name);
+      const { session } = await actions(request).create(formToRequest(form), form.requestId || undefined);
+      const ns = session.namespace || form.namespace;
+      await sessionArrives(store, ns, session.name);
       // A full navigation, so the session page loads with its own stream and history entry.
-      return reply.header('HX-Redirect', sessionHref(ns, object.metadata.name)).code(201).send('');
+      return reply.header('HX-Redirect', sessionHref(ns, session.name)).code(201).send('');
     } catch (err) {
       if (!(err instanceof AppError) || err.status !== 422) throw err;
       reply.code(422);
@@ -72,8 +73,8 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
   app.post<SessionParams>('/sessions/:namespace/:name/retry', async (request, reply) => {
     const { namespace, name } = request.params;
     const created = await actions(request).retry(namespace, name);
-    await sessionArrives(store, namespace, created.metadata.name);
-    return reply.header('HX-Redirect', sessionHref(namespace, created.metadata.name)).code(201).send('');
+    await sessionArrives(store, namespace, created.name);
+    return reply.header('HX-Redirect', sessionHref(namespace, created.name)).code(201).send('');
   });
 
   app.post<SessionParams>('/sessions/:namespace/:name/delete', async (request, reply) => {
@@ -124,7 +125,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     if (wantsFragment(request) && request.headers['hx-target'] === RESULTS_ID) {
       const [html, liveHtml] = await Promise.all([
         app.view('/partials/sessions-results', results),
-        app.view('/partials/live-connection', { topics: live }),
+        app.view('/partials/live-connection', { href: liveHref(live) }),
       ]);
       return reply.type('text/html; charset=utf-8').send(`${html}\n${outOfBand(liveHtml)}`);
     }

@@ -1,20 +1,17 @@
-// Leases: "Use this device" (a claim on one named device) and "Use any idle device" (a
-// claim on the pool), Extend and Release. A lease is a TestSession without a runner, with
-// spec.deviceName when it names a device; the operator assigns it when the device is Idle
-// and ends it on Stop or at its timeout. Who holds it and why are annotations the pages
-// show. Every decision reads the apiserver; pages change when the watch brings it back.
-import { AppError, notFound } from '../../http/errors.js';
-import { ClusterError, type FieldCause } from '../../kube/errors.js';
-import { LEASE_HOLDER, LEASE_REASON, toSessionView } from '../../kube/slim.js';
-import type { Cluster, KubeObject } from '../../kube/types.js';
-import type { FarmStore } from '../../farm/store.js';
-import { FINISHED_PHASES } from '../../farm/types.js';
-import { extendedTimeout, isClaim, MAX_HOLDER, MAX_REASON, parseLeaseMinutes } from '../../farm/lease.js';
-import { sessionObject } from '../../farm/session-request.js';
-import { REQUESTED_BY } from '../../farm/audit.js';
-
-export const LEASE_REQUEST_ID = 'droidfarm.io/request-id';
-const REQUEST_ID_FORMAT = /^[a-z0-9]{16,32}$/;
+// Lease writes: "Use this device" (a claim on one named device) and "Use any idle device"
+// (a claim on the pool), Extend and Release. A lease is a TestSession without a runner,
+// with spec.deviceName when it names a device; the operator assigns it when the device is
+// Idle and ends it on Stop or at its timeout. Who holds it and why are annotations the
+// pages show. Every decision reads the apiserver; pages change when the watch brings it back.
+import { AppError, notFound } from '../http/errors.js';
+import type { FarmStore } from '../farm/store.js';
+import { FINISHED_PHASES, type SessionView } from '../farm/types.js';
+import { extendedTimeout, isClaim, MAX_HOLDER, MAX_REASON, parseLeaseMinutes } from '../farm/lease.js';
+import { ClusterError, type FieldCause } from './errors.js';
+import { leaseObject, REQUEST_ID, REQUEST_ID_FORMAT } from './session-objects.js';
+import { toSessionView } from './slim.js';
+import type { Cluster, KubeObject } from './types.js';
+import { explainRefusal, isConflict, readForWrite } from './write-errors.js';
 
 export interface LeaseRequest {
   minutes?: unknown;
@@ -23,7 +20,7 @@ export interface LeaseRequest {
   requestId?: unknown;
 }
 
-export class LeaseActions {
+export class LeaseWriter {
   constructor(
     private readonly cluster: Cluster,
     private readonly store: FarmStore,
@@ -37,7 +34,7 @@ export class LeaseActions {
    * (Pending) while the device is busy. With a request id a double submit finds the lease
    * the first one made instead of making a second.
    */
-  async create(namespace: string, pool: string, device: string | undefined, body: LeaseRequest): Promise<{ object: KubeObject; created: boolean }> {
+  async create(namespace: string, pool: string, device: string | undefined, body: LeaseRequest): Promise<{ session: SessionView; created: boolean }> {
     const problems: FieldCause[] = [];
     const minutes = parseLeaseMinutes(body.minutes);
     if (!minutes.ok) problems.push({ field: 'minutes', message: minutes.message });
@@ -56,49 +53,42 @@ export class LeaseActions {
     if (!p) throw notFound(`DevicePool ${namespace}/${pool}`);
     if (device !== undefined && !p.devices.some((d) => d.name === device)) throw notFound(`Device ${device} of pool ${namespace}/${pool}`);
 
-    const base = (device ?? pool).slice(0, 40).replace(/[.-]+$/, '');
-    const object = sessionObject(
-      { namespace, name: '', pool, deviceName: device ?? '', timeoutSeconds: minutes.minutes * 60, apps: [], runner: undefined, labels: {} },
-      {
-        ...(requestId ? { name: `${base}-lease-${requestId.slice(0, 10)}` } : { generateName: `${base}-lease-` }),
-        annotations: { [LEASE_HOLDER]: holder, [LEASE_REASON]: reason, ...(requestId ? { [LEASE_REQUEST_ID]: requestId } : {}), ...(this.person ? { [REQUESTED_BY]: this.person } : {}) },
-      },
-    );
+    const object = leaseObject({ namespace, pool, device, minutes: minutes.minutes, holder, reason, requestId, person: this.person });
     try {
-      return { object: await this.cluster.create('sessions', namespace, object), created: true };
+      return { session: toSessionView(await this.cluster.create('sessions', namespace, object)), created: true };
     } catch (err) {
-      if (err instanceof ClusterError && err.status === 409 && requestId) {
+      if (isConflict(err) && requestId) {
         const existing = await this.cluster.get('sessions', namespace, (object.metadata as { name: string }).name);
-        if (existing.metadata.annotations?.[LEASE_REQUEST_ID] === requestId) return { object: existing, created: false };
+        if (existing.metadata.annotations?.[REQUEST_ID] === requestId) return { session: toSessionView(existing), created: false };
       }
       throw explain(err, `create a lease (TestSession) in ${namespace}`);
     }
   }
 
   /** Extend: raise spec.timeoutSeconds by 30 minutes (up to the CRD's 24 h). */
-  async extend(namespace: string, name: string): Promise<KubeObject> {
+  async extend(namespace: string, name: string): Promise<SessionView> {
     const current = await this.readLease(namespace, name);
     const view = toSessionView(current);
     const next = extendedTimeout(view.spec.timeoutSeconds);
     if (next === undefined) throw new AppError(409, 'DF_ERR_LEASE_AT_MAXIMUM', `Lease ${name} already lasts 24 hours, the most a TestSession may (spec.timeoutSeconds 86400). Make a new lease when it ends.`);
     try {
-      return await this.cluster.patch('sessions', namespace, name, { spec: { timeoutSeconds: next } }, { preconditions: { resourceVersion: current.metadata.resourceVersion } });
+      return toSessionView(await this.cluster.patch('sessions', namespace, name, { spec: { timeoutSeconds: next } }, { preconditions: { resourceVersion: current.metadata.resourceVersion } }));
     } catch (err) {
       throw explain(err, `extend lease ${namespace}/${name}`);
     }
   }
 
   /** Release = Stop, for a lease that is the device's own session now (what the page confirmed). */
-  async release(namespace: string, pool: string, device: string, session: unknown): Promise<KubeObject> {
+  async release(namespace: string, pool: string, device: string, session: unknown): Promise<SessionView> {
     if (typeof session !== 'string' || !session) throw new AppError(422, 'DF_ERR_INVALID', 'Nothing was released: name the lease (session) to end.', [{ field: 'session', message: 'required' }]);
     const current = await this.readLease(namespace, session);
     const view = toSessionView(current);
     if (view.spec.poolName !== pool || (view.device?.name !== device && view.spec.deviceName !== device)) {
       throw new AppError(409, 'DF_ERR_NOT_A_LEASE', `Session ${session} is not a lease on device ${device} (any more): nothing was released.`);
     }
-    if ((current.spec as { cancelRequested?: boolean } | undefined)?.cancelRequested) return current;
+    if (view.spec.cancelRequested) return view;
     try {
-      return await this.cluster.patch('sessions', namespace, session, { spec: { cancelRequested: true } });
+      return toSessionView(await this.cluster.patch('sessions', namespace, session, { spec: { cancelRequested: true } }));
     } catch (err) {
       throw explain(err, `release lease ${namespace}/${session}`);
     }
@@ -106,13 +96,7 @@ export class LeaseActions {
 
   /** The session from the apiserver, refused unless it is a running or waiting claim. */
   private async readLease(namespace: string, name: string): Promise<KubeObject> {
-    let current: KubeObject;
-    try {
-      current = await this.cluster.get('sessions', namespace, name);
-    } catch (err) {
-      if (err instanceof ClusterError && err.status === 404) throw notFound(`TestSession ${namespace}/${name}`);
-      throw explain(err, `read TestSession ${namespace}/${name}`);
-    }
+    const current = await readForWrite(this.cluster, 'sessions', namespace, name, 'TestSession', explain);
     const view = toSessionView(current);
     if (!isClaim(view)) throw new AppError(409, 'DF_ERR_NOT_A_LEASE', `TestSession ${name} runs tests (it has a runner): it is not a lease. Stop it from its own page.`);
     if (FINISHED_PHASES.has(view.phase)) throw new AppError(409, 'DF_ERR_SESSION_FINISHED', `Lease ${name} already ended (${view.phase}).`);
@@ -120,9 +104,8 @@ export class LeaseActions {
   }
 }
 
+/** A schema refusal (422) keeps the apiserver's causes; the rest as for every write. */
 function explain(err: unknown, action: string): unknown {
-  if (!(err instanceof ClusterError)) return err;
-  if (err.status >= 500 || err.status === 401) return err;
-  if (err.status === 422) return new AppError(422, 'DF_ERR_INVALID', `The Kubernetes API rejected the request to ${action}: ${err.message}`, err.causes);
-  return new AppError(err.status, err.code, err.explain(action));
+  if (err instanceof ClusterError && err.status === 422) return new AppError(422, 'DF_ERR_INVALID', `The Kubernetes API rejected the request to ${action}: ${err.message}`, err.causes);
+  return explainRefusal(err, action);
 }

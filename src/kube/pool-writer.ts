@@ -4,11 +4,11 @@
 // on the store's copy; what would end a session needs a confirmation that names it; the
 // apiserver's refusals (403, 404, 409, 422) come back as coded messages a person can act on.
 // Pages change when the watch brings the result back.
-import { AppError, notFound } from '../../http/errors.js';
-import { ClusterError } from '../../kube/errors.js';
-import { toPoolView } from '../../kube/slim.js';
-import type { Cluster, KubeObject } from '../../kube/types.js';
-import { nameSessions, parseReplicas, sessionsLostByScaling, type LostSession } from '../../farm/pool-scale.js';
+import { AppError, notFound } from '../http/errors.js';
+import { nameSessions, parseReplicas, sessionsLostByScaling, type LostSession } from '../farm/pool-scale.js';
+import { toPoolView } from './slim.js';
+import type { Cluster, KubeObject } from './types.js';
+import { explainRefusal as explain, isConflict, readForWrite } from './write-errors.js';
 
 /** How often a scale is re-decided when the pool changed between the read and the patch. */
 const SCALE_ATTEMPTS = 3;
@@ -41,7 +41,7 @@ export class ConfirmationRequired extends AppError {
   }
 }
 
-export class PoolActions {
+export class PoolWriter {
   constructor(
     private readonly cluster: Cluster,
     private readonly namespaces: readonly string[],
@@ -82,8 +82,8 @@ export class PoolActions {
         const patched = await this.cluster.patch('pools', namespace, name, { spec: { replicas } }, { preconditions: { resourceVersion: asked ?? pool.resourceVersion } });
         return { ...result, changed: replicas !== pool.replicas, resourceVersion: patched.metadata.resourceVersion ?? '' };
       } catch (err) {
-        if (err instanceof ClusterError && err.status === 409 && !asked && attempt < SCALE_ATTEMPTS) continue;
-        if (err instanceof ClusterError && err.status === 409 && asked) {
+        if (isConflict(err) && !asked && attempt < SCALE_ATTEMPTS) continue;
+        if (isConflict(err) && asked) {
           throw new AppError(409, 'DF_ERR_KUBE_CONFLICT', `DevicePool ${name} changed since resourceVersion ${asked}: read it again, check the new state, and scale from there.`);
         }
         throw explain(err, `scale DevicePool ${namespace}/${name}`);
@@ -121,21 +121,8 @@ export class PoolActions {
     return { namespace, pool: poolName, device, pod: d.podName, session: d.session };
   }
 
-  /** Read from the apiserver, not the store: the decision must not rest on a stale copy. */
   private async readPool(namespace: string, name: string): Promise<KubeObject> {
     if (this.namespaces.length && !this.namespaces.includes(namespace)) throw notFound(`DevicePool ${namespace}/${name} (this dashboard watches only ${this.namespaces.join(', ')})`);
-    try {
-      return await this.cluster.get('pools', namespace, name);
-    } catch (err) {
-      if (err instanceof ClusterError && err.status === 404) throw notFound(`DevicePool ${namespace}/${name}`);
-      throw explain(err, `read DevicePool ${namespace}/${name}`);
-    }
+    return readForWrite(this.cluster, 'pools', namespace, name, 'DevicePool');
   }
-}
-
-/** The apiserver's refusal in the dashboard's words; 5xx and 401 stay cluster errors. */
-function explain(err: unknown, action: string): unknown {
-  if (!(err instanceof ClusterError)) return err;
-  if (err.status >= 500 || err.status === 401) return err;
-  return new AppError(err.status, err.code, err.explain(action));
 }
