@@ -103,6 +103,8 @@ export class Informer<V> {
   /** Some watch became healthy since the last list: a 410 now is news, not a loop. */
   private healthySinceRelist = false;
   private syncWaiters: Array<() => void> = [];
+  /** caughtUpTo() callers, each with the version it waits for. */
+  private versionWaiters: Array<{ resourceVersion: string; resolve: () => void }> = [];
   private stateListeners: Array<(status: InformerStatus) => void> = [];
 
   constructor(private readonly options: InformerOptions<V>) {
@@ -137,12 +139,27 @@ export class Informer<V> {
     clearTimeout(this.watchdog);
     this.watch?.stop();
     this.watch = undefined;
+    // Nothing more will come: nobody waits for it.
+    for (const { resolve } of this.versionWaiters.splice(0)) resolve();
   }
 
   /** Resolves after the first successful list (or at once if it already happened). */
   whenSynced(): Promise<void> {
     if (this.status.synced) return Promise.resolve();
     return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  /**
+   * Resolves once this informer has seen `resourceVersion` (a write's, read from what the
+   * write returned) or a later version, so what it holds includes that write: for a writer
+   * that reads its own writes through the watch, such as the farm simulator. At once if it
+   * has; also once the informer is stopped. Versions are compared as numbers, which the
+   * apiserver's (etcd revisions) and the in-memory cluster's are; one that is not a number
+   * counts as seen (nothing could tell when it is).
+   */
+  caughtUpTo(resourceVersion: string): Promise<void> {
+    if (this.stopped || versionAtLeast(this.status.resourceVersion, resourceVersion)) return Promise.resolve();
+    return new Promise((resolve) => this.versionWaiters.push({ resourceVersion, resolve }));
   }
 
   onStateChange(listener: (status: InformerStatus) => void): void {
@@ -183,7 +200,7 @@ export class Informer<V> {
     this.succeeded();
     this.cache.replace(list.items);
     this.healthySinceRelist = false;
-    this.status.resourceVersion = list.resourceVersion;
+    this.setVersion(list.resourceVersion);
     this.status.lastSyncAt = this.now();
     if (this.status.synced) {
       this.status.relists++;
@@ -274,7 +291,7 @@ export class Informer<V> {
         if (this.cache.apply(event)) this.bumpVersion(event.object);
         break;
       case 'BOOKMARK':
-        if (event.resourceVersion) this.status.resourceVersion = event.resourceVersion;
+        if (event.resourceVersion) this.setVersion(event.resourceVersion);
         break;
       case 'ERROR':
         if (event.code !== 410) {
@@ -286,7 +303,19 @@ export class Informer<V> {
 
   private bumpVersion(object: KubeObject): void {
     const rv = object.metadata?.resourceVersion;
-    if (typeof rv === 'string' && rv) this.status.resourceVersion = rv;
+    if (typeof rv === 'string' && rv) this.setVersion(rv);
+  }
+
+  /** The version everything cached is as of; wakes caughtUpTo() callers it satisfies. */
+  private setVersion(resourceVersion: string): void {
+    this.status.resourceVersion = resourceVersion;
+    if (this.versionWaiters.length === 0) return;
+    const still: typeof this.versionWaiters = [];
+    for (const waiter of this.versionWaiters) {
+      if (versionAtLeast(resourceVersion, waiter.resourceVersion)) waiter.resolve();
+      else still.push(waiter);
+    }
+    this.versionWaiters = still;
   }
 
   /** A list or a watch was accepted: whatever failed before works again. */
@@ -343,4 +372,11 @@ export class Informer<V> {
     this.status.state = state;
     for (const listener of this.stateListeners) listener(this.snapshot());
   }
+}
+
+/** `seen` is `wanted` or later; a version that is not a number counts as seen. */
+export function versionAtLeast(seen: string, wanted: string): boolean {
+  if (!/^\d+$/.test(wanted)) return true;
+  if (!/^\d+$/.test(seen)) return false;
+  return BigInt(seen) >= BigInt(wanted);
 }

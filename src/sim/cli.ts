@@ -1,21 +1,20 @@
 // `npm run simulate -- --kubeconfig <path> [flags]`: the farm simulator against a real
-// cluster, for local development, demos on a real API server and load tests. It creates
-// the example DeviceTemplates and N DevicePools of M devices if they are missing (existing
-// ones are left as they are), then plays the DroidFarm operator in one namespace (status
-// through the status subresource, Events, a steady flow of sessions) until SIGINT/SIGTERM.
-import { existsSync, readFileSync } from 'node:fs';
+// cluster, for local development, demos on a real API server and load tests. Its flags, then
+// the run: it sets up the farm if missing (farm-setup.ts), then plays the DroidFarm operator
+// in one namespace (status through the status subresource, Events, a steady flow of
+// sessions) until SIGINT/SIGTERM, with a line per notable transition (terminal.ts) and a
+// summary every 15 s.
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { loadAllYaml } from '@kubernetes/client-node';
 import { checkKubeconfig, ConfigError, flagHelp, parseFlags } from '../flags.js';
-import { ClusterError } from '../kube/errors.js';
 import { KubeCluster, loadKubeConfig } from '../kube/kube-cluster.js';
-import type { Cluster, NewKubeObject } from '../kube/types.js';
-import { FarmSimulator, type Transition } from './simulator.js';
 import { isDnsLabel } from '../kube/names.js';
+import { ensureFarm, explain } from './farm-setup.js';
+import { FarmSimulator } from './simulator.js';
+import { clock, describeTransition, LineBudget } from './terminal.js';
 
 const PROGRAM = 'droidfarm-simulate';
-const EXAMPLE_TEMPLATES = join(import.meta.dirname, '..', '..', 'deploy', 'examples', 'devicetemplates.yaml');
 
 export interface SimulateConfig {
   kubeconfig: string;
@@ -89,93 +88,6 @@ export function parseSimulateArgs({ argv, env, home = homedir(), fileExists = ex
     throw new ConfigError('no kubeconfig: pass --kubeconfig <path> (or set KUBECONFIG). For a farm without a cluster, run `npm start` (the embedded demo).');
   }
   return { ...config, kubeconfig: fallback };
-}
-
-// ---- setting up the farm ----
-
-function exampleTemplates(): NewKubeObject[] {
-  const docs = loadAllYaml(readFileSync(EXAMPLE_TEMPLATES, 'utf8')) as Array<{ apiVersion: string; kind: string; metadata: { name: string }; spec: unknown }>;
-  return docs.map((d) => ({ apiVersion: d.apiVersion, kind: d.kind, metadata: { name: d.metadata.name }, spec: d.spec }));
-}
-
-/** Creates what is missing; says what it did. Existing objects are never changed. */
-async function ensureFarm(cluster: Cluster, namespace: string, config: SimulateConfig, say: (line: string) => void): Promise<void> {
-  const templates = exampleTemplates();
-  const created: string[] = [];
-  const existing: string[] = [];
-  const ensure = async (resource: 'templates' | 'pools', object: NewKubeObject, label: string) => {
-    try {
-      await cluster.create(resource, namespace, object);
-      created.push(label);
-    } catch (err) {
-      if (err instanceof ClusterError && err.status === 409) existing.push(label);
-      else throw err;
-    }
-  };
-  for (const t of templates) await ensure('templates', t, `DeviceTemplate ${t.metadata.name}`);
-  for (let i = 1; i <= config.pools; i++) {
-    const name = `sim-${i}`;
-    await ensure(
-      'pools',
-      {
-        apiVersion: 'droidfarm.io/v1alpha1',
-        kind: 'DevicePool',
-        metadata: { name, labels: { 'droidfarm.io/simulated': 'true' } },
-        spec: { templateRef: { name: templates[(i - 1) % templates.length]!.metadata.name! }, replicas: config.devices },
-      },
-      `DevicePool ${name}`,
-    );
-  }
-  if (created.length) say(`created ${created.join(', ')}`);
-  if (existing.length) say(`already there, left as they are: ${existing.join(', ')}`);
-}
-
-/** What a person can do about a failure talking to the cluster. */
-function explain(err: unknown, namespace: string): string {
-  if (!(err instanceof ClusterError)) return err instanceof Error ? err.message : String(err);
-  if (err.status === 404 && err.message.includes('namespaces')) return `namespace ${namespace} does not exist: create it (kubectl create namespace ${namespace}) or pass --namespace.`;
-  if (err.status === 404) return `the DroidFarm CRDs are not installed on this cluster: kubectl apply -k deploy/crds (${err.message})`;
-  if (err.status === 401 || err.status === 403) return `the cluster refused the credentials or their permissions (${err.status}): ${err.message}`;
-  return err.message;
-}
-
-// ---- terminal output ----
-
-function clock(): string {
-  return new Date().toISOString().slice(11, 19);
-}
-
-/** At most a burst of lines, then a few per second; the rest are counted in the summary. */
-class LineBudget {
-  private tokens: number;
-  private last = Date.now();
-  suppressed = 0;
-  constructor(
-    private readonly burst = 10,
-    private readonly perSecond = 2,
-  ) {
-    this.tokens = burst;
-  }
-  take(): boolean {
-    const now = Date.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
-    this.last = now;
-    if (this.tokens >= 1) {
-      this.tokens--;
-      return true;
-    }
-    this.suppressed++;
-    return false;
-  }
-}
-
-function describeTransition(t: Transition): string | undefined {
-  if (t.kind === 'session') {
-    if (t.phase === 'Pending' || t.phase === 'Running') return undefined;
-    return `session ${t.session} ${t.phase === 'Assigned' ? 'assigned' : `→ ${t.phase}`}`;
-  }
-  if (t.state === 'Unhealthy') return `device ${t.device} (pool ${t.pool}) → Unhealthy`;
-  return undefined;
 }
 
 // ---- main ----

@@ -28,8 +28,16 @@ describe('leases against the real API server, the simulator as operator', () => 
     payload: new URLSearchParams(form).toString(),
     headers: { 'hx-request': 'true', 'sec-fetch-site': 'same-origin', origin: 'http://localhost:80', host: 'localhost:80', 'content-type': 'application/x-www-form-urlencoded' },
   });
+  /**
+   * The dashboard's writes so far, announced to the simulator: it reads through a watch,
+   * which may be a moment behind, and a tick waits until the watch has brought these.
+   */
+  async function announceWrites(): Promise<void> {
+    for (const s of (await cluster.list('sessions', namespace)).items) sim.expectWrite('sessions', s);
+  }
   /** Ticks the simulator until `done` holds (at most 40 ticks: 20 simulated seconds). */
   async function tickUntil(what: string, done: () => Promise<boolean>): Promise<void> {
+    await announceWrites();
     for (let i = 0; i < 40; i++) {
       await sim.tick();
       if (await done()) return;
@@ -45,7 +53,7 @@ describe('leases against the real API server, the simulator as operator', () => 
     sim = new FarmSimulator({ cluster, namespace, seed: 7, speed: 1, tickMs: 500, warmStart: true });
     await sim.tick();
     app = await startDashboard({ namespaces: [namespace] });
-    await waitFor('the dashboard sees two idle devices', () => app.farm.store.getPool(namespace, 'alpha')?.devices.filter((d) => d.state === 'Idle').length === 2);
+    await waitFor('the dashboard synced and sees two idle devices', () => app.farm.store.syncStatus().synced && app.farm.store.getPool(namespace, 'alpha')?.devices.filter((d) => d.state === 'Idle').length === 2);
   });
   afterAll(async () => {
     await sim?.stop();
@@ -64,6 +72,7 @@ describe('leases against the real API server, the simulator as operator', () => 
 
     const second = await postJson(`/api/v1/pools/${namespace}/alpha/devices/alpha-1/lease`, { minutes: 15, holder: 'bo', reason: 'check the fix' });
     const waiting = (second.json() as { name: string }).name;
+    await announceWrites();
     for (let i = 0; i < 6; i++) await sim.tick();
     expect((await get(waiting)).status).toMatchObject({ phase: 'Pending', message: 'Waiting for device alpha-1 to be idle.' });
 

@@ -3,8 +3,10 @@
 // story for the same seed.
 //
 // One scenario, driven tick by tick (no timers, no sleeps) at a high speed so simulated
-// minutes pass in milliseconds. Everything it reacts to is simulator state, so the same
-// seed gives the same run on either cluster:
+// minutes pass in milliseconds. Everything it reacts to is simulator state, and the
+// simulator is told of each of the test's own writes (expectWrite), so its next tick sees
+// them through its watch as a list would have: the same seed gives the same run on either
+// cluster:
 //   pool "alpha" with 2 devices, made from the example template;
 //   s1-smoke    (runner)    runs to Succeeded or Failed;
 //   s2-checkout (runner)    is stopped (cancelRequested) once it is Running → Cancelled;
@@ -12,7 +14,8 @@
 //   s4-queued   (runner)    is stopped while still Pending → Cancelled;
 //   when s3 runs, alpha is scaled down to 1 (its busy device must stay until s3 ends),
 //   once everything is final it is scaled up to 3, and the run ends when the new devices
-//   are Idle.
+//   are Idle and so are the others (an old one may just be rebooting: devices turn
+//   Unhealthy now and then, when is drawn from a stream seeded by the fresh namespace's name).
 // Session names sort in creation order: creationTimestamp has 1 s resolution on the API
 // server, so sessions created within one second are queued by name.
 import { readFileSync } from 'node:fs';
@@ -172,7 +175,7 @@ async function runScenario(cluster: Cluster, namespace: string, seed: number): P
     log: { warn: (obj, msg) => warnings.push(`${msg}: ${String((obj as { err?: unknown }).err ?? JSON.stringify(obj))}`) },
   });
   const run: Run = { transitions, warnings, ticks: 0, afterFirstTick: new Map(), scaledDownAt: 0, scaledUpAt: 0, busyKeptWhileScaledDown: false };
-  const patchSpec = (resource: 'pools' | 'sessions', name: string, spec: Json) => cluster.patch(resource, namespace, name, { spec });
+  const patchSpec = async (resource: 'pools' | 'sessions', name: string, spec: Json) => sim.expectWrite(resource, await cluster.patch(resource, namespace, name, { spec }));
 
   for (tick = 1; tick <= MAX_TICKS; tick++) {
     // Any status write the API server refuses makes tick() throw, and so fails the test.
@@ -206,9 +209,10 @@ async function runScenario(cluster: Cluster, namespace: string, seed: number): P
       for (const t of transitions) if (t.kind === 'device' && !firstSeen.has(t.device)) firstSeen.set(t.device, t.tick);
       const fresh = new Set([...firstSeen].filter(([, at]) => at > run.scaledUpAt).map(([device]) => device));
       const states = deviceStates(transitions);
-      if (fresh.size === 2 && [...fresh].every((d) => states.get(d) === 'Idle') && devices.length === 3) break;
+      if (fresh.size === 2 && [...fresh].every((d) => states.get(d) === 'Idle') && devices.length === 3 && devices.every((d) => d.state === 'Idle')) break;
     }
   }
+  await sim.stop();
   run.ticks = tick;
   return run;
 }
@@ -407,6 +411,7 @@ describe('farm simulator determinism', () => {
       let tick = 0;
       const sim = new FarmSimulator({ cluster: memory, namespace: 'flow', seed, speed: SPEED, tickMs: TICK_MS, sessionsPerMinute: 0.5, keepFinishedMs: 10 * 60_000, onTransition: (t) => transitions.push({ ...t, tick }) });
       for (tick = 1; tick <= 120; tick++) await sim.tick();
+      await sim.stop();
       const left = (await memory.list('sessions', 'flow')).items;
       await memory.close();
       return { transitions, left };
@@ -448,6 +453,7 @@ describe('farm simulator restarted mid-run', () => {
       expect(Date.parse(r1.completionTime)).not.toBeNaN();
       // The device is free again and serves the next session.
       for (let i = 0; i < 50 && !FINAL.has(phases.get('r2-next') ?? ''); i++) await second.tick();
+      await second.stop();
       const r2 = (await cluster.get('sessions', ns, 'r2-next')).status as Json;
       expect(['Succeeded', 'Failed']).toContain(r2.phase);
       expect(r2.device.name).toBe('alpha-0');

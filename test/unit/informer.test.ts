@@ -3,7 +3,7 @@
 // the production retry schedule and watchdog: nothing here is shortened.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ClusterError } from '../../src/kube/errors.js';
-import { HEALTHY_WATCH_MS, Informer, type InformerChange, type InformerStatus } from '../../src/kube/informer.js';
+import { HEALTHY_WATCH_MS, Informer, versionAtLeast, type InformerChange, type InformerStatus } from '../../src/kube/informer.js';
 import { decodeWatchLine, WatchLineError } from '../../src/kube/watch-line.js';
 import type { KubeObject } from '../../src/kube/types.js';
 import { FaultyCluster } from '../helpers/faulty-cluster.js';
@@ -244,6 +244,49 @@ describe('informer: watchdog', () => {
     await vi.advanceTimersByTimeAsync(401_000);
     expect(s.warnings.filter((w) => w.includes('went silent'))).toHaveLength(1);
     expect(s.status().restarts).toBe(1);
+  });
+});
+
+describe('informer: caught up with a write', () => {
+  it('resolves caughtUpTo once the watch has brought the write, and at once for a write it already has', async () => {
+    const s = await started();
+    const first = await s.create('t0');
+    await advanceUntil(() => s.changes.length === 1, 1_000);
+    let caughtUp = false;
+    void s.informer.caughtUpTo(first.metadata.resourceVersion!).then(() => (caughtUp = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(caughtUp).toBe(true);
+
+    // Written while the watch is away: not caught up until the watch is back and brings it.
+    s.cluster.goDown();
+    await vi.advanceTimersByTimeAsync(10);
+    const second = await s.create('t1');
+    caughtUp = false;
+    void s.informer.caughtUpTo(second.metadata.resourceVersion!).then(() => (caughtUp = true));
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(caughtUp).toBe(false);
+    s.cluster.up();
+    await advanceUntil(() => caughtUp, 2_000);
+    expect(s.changes.map((c) => c.key)).toContain(`${NS}/t1`);
+  });
+
+  it('lets a waiter go when the informer stops', async () => {
+    const s = await started();
+    let released = false;
+    void s.informer.caughtUpTo('999999').then(() => (released = true));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(released).toBe(false);
+    s.informer.stop();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(released).toBe(true);
+  });
+
+  it('compares versions as numbers; a version that is not one counts as seen', () => {
+    expect(versionAtLeast('10', '9')).toBe(true);
+    expect(versionAtLeast('9', '10')).toBe(false);
+    expect(versionAtLeast('123456789012345678901', '123456789012345678900')).toBe(true);
+    expect(versionAtLeast('', '1')).toBe(false);
+    expect(versionAtLeast('5', 'opaque')).toBe(true);
   });
 });
 
