@@ -2,6 +2,7 @@
 // src/farm/json.ts and the README), errors as { error: { code, message } }.
 import type { FastifyInstance } from 'fastify';
 import { deviceJSON, poolJSON, templateJSON } from '../../farm/json.js';
+import { deviceHistoryJSON } from '../../farm/insights/json.js';
 import { badRequest, notFound } from '../../http/errors.js';
 import { nameParam, namespaceParam } from '../../http/params.js';
 import { naturalCompare, parseStateFilter } from '../../farm/devices.js';
@@ -53,6 +54,17 @@ export default async function apiRoutes(app: FastifyInstance): Promise<void> {
     const now = Date.now();
     const devices = [...pool.devices].filter((d) => states.length === 0 || states.includes(d.state)).sort((a, b) => naturalCompare(a.name, b.name));
     return { namespace: pool.namespace, pool: pool.name, items: devices.map((d) => deviceJSON(d, now)) };
+  });
+
+  // One device with its last 24 hours, as its page shows them (Unhealthy episodes: as this
+  // dashboard saw them since its start).
+  app.get<{ Params: PoolParams & { device: string } }>('/api/v1/pools/:namespace/:name/devices/:device', async (request) => {
+    await requireVisible(app, request, 'pools', request.params.namespace);
+    const pool = mustGetPool(request.params);
+    const device = pool.devices.find((d) => d.name === request.params.device);
+    if (!device) throw notFound(`Device ${request.params.device} of pool ${pool.namespace}/${pool.name}`);
+    const now = Date.now();
+    return { namespace: pool.namespace, pool: pool.name, ...deviceJSON(device, now), history: deviceHistoryJSON(app.farm.catalog.insights.deviceHistory(pool.namespace, pool.name, device.name, now), now) };
   });
 
   app.get<{ Querystring: { namespace?: string; pool?: string } }>('/api/v1/events', async (request, reply) => {
