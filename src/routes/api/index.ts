@@ -8,7 +8,7 @@ import { nameParam, namespaceParam } from '../../http/params.js';
 import { naturalCompare, parseStateFilter } from '../../farm/devices.js';
 import { SSE_HEADERS } from '../live/index.js';
 import openApiRoutes from './openapi.js';
-import { isVisible, requireVisible, visibleNamespaces } from '../../http/visibility.js';
+import { isVisible, requireVisible, streamScope, visibleNamespaces } from '../../http/visibility.js';
 import sessionLogRoutes from './session-logs.js';
 import sessionApiRoutes from './sessions.js';
 import poolApiRoutes from './pools.js';
@@ -70,14 +70,17 @@ export default async function apiRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: { namespace?: string; pool?: string } }>('/api/v1/events', async (request, reply) => {
     const namespace = namespaceParam(request.query.namespace);
     const pool = nameParam(request.query.pool, 'pool', 'DevicePool');
-    // Decided once, at connect: a namespace granted later shows after a reconnect.
-    const [pools, sessions] = await Promise.all([visibleNamespaces(app, request, 'pools'), visibleNamespaces(app, request, 'sessions')]);
+    // A stream needs list and watch. Asked again as the cached answers expire (or on a 403
+    // elsewhere), so granted and revoked namespaces follow within the access TTL.
+    const who = request.identity;
+    const scope = who && (await streamScope(app, who));
     app.farm.admission.admit(request.ip, reply.raw);
     reply.hijack();
     reply.raw.writeHead(200, SSE_HEADERS);
     reply.raw.flushHeaders();
     const lastEventId = request.headers['last-event-id'];
-    app.farm.feed.connect(reply.raw, { namespace, pool, ...(pools || sessions ? { visible: { pools, sessions } } : {}) }, typeof lastEventId === 'string' ? lastEventId : undefined);
+    const scoped = who && scope ? { visible: scope.visible, scope: { user: who.user, until: scope.until, refresh: () => streamScope(app, who) } } : {};
+    app.farm.feed.connect(reply.raw, { namespace, pool, ...scoped }, typeof lastEventId === 'string' ? lastEventId : undefined);
   });
 
   function mustGetPool({ namespace, name }: PoolParams) {

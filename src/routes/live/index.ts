@@ -39,7 +39,7 @@ export default async function liveRoutes(app: FastifyInstance): Promise<void> {
 
 /**
  * What a signed-in person subscribes to: a topic about one namespace only where they may
- * list its kind (else 403); the farm-wide topics and a session list across namespaces as
+ * list and watch its kind (else 403, saying which); the farm-wide topics and a session list across namespaces as
  * their scoped variant, shared by everyone who sees the same namespaces.
  */
 async function scopedTopics(app: FastifyInstance, request: FastifyRequest, topics: string[]): Promise<string[]> {
@@ -47,24 +47,24 @@ async function scopedTopics(app: FastifyInstance, request: FastifyRequest, topic
   const out: string[] = [];
   for (const topic of topics) {
     if (topic === 'farm' || topic === 'pools') {
-      const scope = await userScope(app, request);
+      const scope = await userScope(app, request, 'stream');
       out.push(scope ? app.farm.catalog.scopedTopic(topic, scope) : topic);
       continue;
     }
     const filters = listFilters(topic);
     if (filters) {
       if (filters.namespace) {
-        await requireVisible(app, request, 'sessions', filters.namespace);
+        await requireVisible(app, request, 'sessions', filters.namespace, 'stream');
         out.push(topic);
         continue;
       }
-      const scope = await userScope(app, request);
+      const scope = await userScope(app, request, 'stream');
       out.push(scope?.sessions ? app.farm.catalog.scopedListTopic(topic, scope) : topic);
       continue;
     }
     const [kind = '', rest = ''] = topic.split(/:(.*)/s);
     const namespace = rest.split('/')[0] ?? '';
-    await requireVisible(app, request, kind === 'pool' || kind === 'device' ? 'pools' : 'sessions', namespace);
+    await requireVisible(app, request, kind === 'pool' || kind === 'device' ? 'pools' : 'sessions', namespace, 'stream');
     out.push(topic);
   }
   return out;
