@@ -132,3 +132,27 @@ export async function userScope(app: FastifyInstance, request: FastifyRequest, m
   const [pools, sessions] = await Promise.all([visibleNamespaces(app, request, 'pools', mode), visibleNamespaces(app, request, 'sessions', mode)]);
   return pools || sessions ? { pools, sessions } : undefined;
 }
+
+/**
+ * The insights mix every namespace's sessions and pools (counts, failed sessions' names):
+ * someone who may not read every namespace the dashboard watches sees them one namespace at
+ * a time. The namespace to show: the one asked (checked), else the first they may read;
+ * `choices`: where they may (undefined when they see everything, and any filter goes).
+ */
+export async function insightsScope(app: FastifyInstance, request: FastifyRequest, asked: string | undefined, mode: ReadMode = 'read'): Promise<{ namespace: string | undefined; choices: string[] | undefined }> {
+  const who = request.identity;
+  const scope = who && (await userScope(app, request, mode));
+  if (!who || !scope) return { namespace: asked, choices: undefined };
+  const choices = knownNamespaces(app)
+    .filter((ns) => isVisible(scope.pools, ns) && isVisible(scope.sessions, ns))
+    .sort();
+  if (asked) {
+    await requireVisible(app, request, 'sessions', asked, mode);
+    await requireVisible(app, request, 'pools', asked, mode);
+    return { namespace: asked, choices };
+  }
+  if (choices.length === 0) {
+    throw new AppError(403, 'DF_ERR_KUBE_FORBIDDEN', `You (${who.user}) may not ${mode === 'stream' ? 'list and watch' : 'list'} both testsessions and devicepools in any namespace this dashboard watches, so it has no insights to show you. Ask an admin for a RoleBinding that allows it.`);
+  }
+  return { namespace: choices[0], choices };
+}

@@ -42,7 +42,8 @@ describe('live streams need watch, and the JSON feed follows RBAC while open', (
     await bind(farm.teamB, 'carol-reader', READ, [{ kind: 'User', name: 'carol' }]);
     await bind(farm.teamA, 'dave-reader', READ, [{ kind: 'User', name: 'dave' }]);
     await bind(farm.teamB, 'dave-reader', READ, [{ kind: 'User', name: 'dave' }]);
-    await waitFor('RBAC for carol and dave', async () => (await allowed('carol', 'list', farm.teamA)) && !(await allowed('carol', 'watch', farm.teamA)) && (await allowed('dave', 'watch', farm.teamA)) && (await allowed('dave', 'watch', farm.teamB)));
+    await bind(farm.teamB, 'erin-reader', READ, [{ kind: 'User', name: 'erin' }]);
+    await waitFor('RBAC for carol and dave', async () => (await allowed('carol', 'list', farm.teamA)) && !(await allowed('carol', 'watch', farm.teamA)) && (await allowed('dave', 'watch', farm.teamA)) && (await allowed('dave', 'watch', farm.teamB)) && (await allowed('erin', 'watch', farm.teamB)));
     const config = deployedConfig(dashboardContainer(farm.objects), farm.sa.path, ['--namespace', farm.teamA, '--namespace', farm.teamB]);
     app = await startDeployedDashboard(config, { access: { ttlMs: TTL_MS } });
     await app.listen({ port: 0, host: '127.0.0.1' });
@@ -87,6 +88,31 @@ describe('live streams need watch, and the JSON feed follows RBAC while open', (
     } finally {
       farmStream.close();
       feed.close();
+    }
+  });
+
+  it("insights mix every namespace's sessions: someone who reads only team-b sees team-b's, in the page, JSON and live topic", async () => {
+    const erin = { 'x-forwarded-user': 'erin' };
+    await createSession(farm.teamA, 'secret-a', { pool: 'alpha' });
+    await waitFor('the dashboard to have read secret-a', () => app.farm.store.getSession(farm.teamA, 'secret-a'));
+    const page = await app.inject({ url: '/insights?window=24h', headers: { ...erin, accept: 'text/html' } });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('data-insights-scope');
+    expect(page.body).toContain(`<option value="${farm.teamB}" selected>`);
+    expect(page.body).not.toContain(farm.teamA);
+    const json = (url: string) => app.inject({ url, headers: { ...erin, accept: 'application/json' } });
+    const farmWide = await json('/api/v1/insights?window=24h');
+    expect(farmWide.statusCode).toBe(403);
+    expect(farmWide.json().error.message).toContain(`?namespace= (${farm.teamB})`);
+    expect((await json(`/api/v1/insights?window=24h&namespace=${farm.teamA}`)).statusCode).toBe(403);
+    const mine = await json(`/api/v1/insights?window=24h&namespace=${farm.teamB}`);
+    expect(mine.statusCode).toBe(200);
+    expect(mine.body).not.toContain(farm.teamA);
+    const topic = (q: string) => `${base}/live?topic=${encodeURIComponent(`insights?${q}`)}`;
+    for (const [q, status] of [['window=24h', 403], [`window=24h&namespace=${farm.teamA}`, 403], [`window=24h&namespace=${farm.teamB}`, 200]] as const) {
+      const s = await openStream(topic(q), erin);
+      expect(s.status, q).toBe(status);
+      s.close();
     }
   });
 

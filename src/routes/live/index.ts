@@ -3,7 +3,8 @@
 // the hijacked raw response, which @fastify/compress never sees), streams are capped in
 // all and per client address, and the broker owns the connection from there.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { requireVisible, userScope } from '../../http/visibility.js';
+import { insightsScope, notVisible, requireVisible, userScope } from '../../http/visibility.js';
+import { topicQuery } from '../../view/insights-query.js';
 import { listFilters, splitListScope } from '../../view/session-list.js';
 import { badRequest } from '../../http/errors.js';
 import { isTopic } from '../../live/topics.js';
@@ -49,6 +50,14 @@ async function scopedTopics(app: FastifyInstance, request: FastifyRequest, topic
     if (topic === 'farm' || topic === 'pools') {
       const scope = await userScope(app, request, 'stream');
       out.push(scope ? app.farm.catalog.scopedTopic(topic, scope) : topic);
+      continue;
+    }
+    const insights = topicQuery(topic);
+    if (insights) {
+      // The farm's figures only for someone who may read (and watch) every namespace; else one of theirs.
+      const { choices } = await insightsScope(app, request, insights.namespace, 'stream');
+      if (choices && !insights.namespace) throw notVisible(request.identity, 'sessions', 'every namespace this dashboard watches');
+      out.push(topic);
       continue;
     }
     const filters = listFilters(topic);
