@@ -162,6 +162,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
   const feed = new JsonFeed(store, options.live?.limits ? { limits: options.live.limits } : {});
   const access = new AccessReviews(cluster, options.access ?? {});
+  // A 403 said this person's RBAC changed: their open JSON feeds ask for their scope again.
+  access.onForget((user) => feed.refreshScopesOf(user));
   app.decorate('farm', { config, store, cluster, sync, catalog, broker, feed, logs, podLogs, metrics, admission, rateLimited, routes, draining: false, access } satisfies FarmServices);
 
   // Before everything else: a request for another host name is not this dashboard's

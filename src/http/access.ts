@@ -3,7 +3,8 @@
 // (user, groups, verb, resource, namespace) for a short TTL and bounded in size, with one
 // review in flight per key, so 1,000 requests a second from 100 people cost at most one
 // review per person, verb and namespace per TTL. A 403 from the API server (RBAC changed
-// meanwhile) forgets what was cached about that person.
+// meanwhile) forgets what was cached about that person, and the open JSON feeds of theirs
+// ask again (src/live/json-feed.ts).
 import type { Identity } from './identity.js';
 import type { AccessDecision, AccessQuestion, Cluster } from '../kube/types.js';
 
@@ -18,6 +19,7 @@ export const SESSIONS = { group: 'droidfarm.io', resource: 'testsessions' } as c
 export class AccessReviews {
   private readonly entries = new Map<string, { decision: AccessDecision; until: number }>();
   private readonly inflight = new Map<string, Promise<AccessDecision>>();
+  private readonly forgetListeners = new Set<(user: string) => void>();
   /** Reviews sent to the API server since the start (for the benchmark and /metrics). */
   reviews = 0;
   private readonly ttlMs: number;
@@ -51,10 +53,25 @@ export class AccessReviews {
     return ask;
   }
 
-  /** Forgets every cached answer about this person (their RBAC just proved different). */
+  /**
+   * Until when the cached answer holds (epoch ms): now when there is none (evicted, or
+   * forgotten), so whoever rests on it asks again at once.
+   */
+  validUntil(who: Identity, q: AccessQuestion): number {
+    return this.entries.get(keyOf(who, q))?.until ?? this.now();
+  }
+
+  /** Forgets every cached answer about this person (their RBAC just proved different), and tells who holds a scope of theirs. */
   forget(who: Identity): void {
     const prefix = `${who.user}\u0000`;
     for (const key of this.entries.keys()) if (key.startsWith(prefix)) this.entries.delete(key);
+    for (const listener of this.forgetListeners) listener(who.user);
+  }
+
+  /** Called with the user whose answers were forgotten (a stream refreshes its scope then). */
+  onForget(listener: (user: string) => void): () => void {
+    this.forgetListeners.add(listener);
+    return () => this.forgetListeners.delete(listener);
   }
 
   get size(): number {

@@ -18,8 +18,22 @@ export interface FeedFilter {
    * What the subscriber's person may see, per kind (undefined: everything). Checked per
    * event at the subscriber: each event is still serialised once for every client.
    */
-  visible?: { pools: ReadonlySet<string> | undefined; sessions: ReadonlySet<string> | undefined } | undefined;
+  visible?: FeedVisible | undefined;
+  /**
+   * A signed-in person's: `visible` is asked again when the answers it rests on expire
+   * (`until`, the access cache's TTL) or when their RBAC proved different (a 403), so a
+   * RoleBinding deleted while the feed is open stops its events. Never per event.
+   */
+  scope?: { user: string; until: number; refresh: () => Promise<{ visible: FeedVisible; until: number }> } | undefined;
 }
+
+export type FeedVisible = { pools: ReadonlySet<string> | undefined; sessions: ReadonlySet<string> | undefined };
+
+/** A scope is never asked again sooner than this (an evicted cache entry says "now"). */
+const MIN_SCOPE_REFRESH_MS = 1_000;
+/** After a failed refresh the feed sends nothing for the person's scope, and tries again after this. */
+const SCOPE_RETRY_MS = 5_000;
+const NOTHING: FeedVisible = { pools: new Set(), sessions: new Set() };
 
 interface FeedEvent {
   seq: number;
@@ -37,6 +51,10 @@ export class JsonFeed {
   readonly bootId = newBootId();
   private closed = false;
   private readonly clients = new Map<LiveClient, FeedFilter>();
+  /** Per client with a scope: its next refresh. */
+  private readonly scopeTimers = new Map<LiveClient, NodeJS.Timeout>();
+  /** Scope refreshes started (for tests and /metrics-minded readers). */
+  scopeRefreshes = 0;
   private readonly history: ReplayLog<FeedEvent>;
   private seq = 0;
   /** Running totals for /metrics, as the broker keeps them for the pages. */
@@ -82,8 +100,39 @@ export class JsonFeed {
     // Closed meanwhile (a script reconnecting as the dashboard shuts down): end it too, or its
     // open response would hold app.close() forever.
     if (this.closed) client.end('shutdown', `retry: ${RETRY_MS}\n\n`);
-    else if (!client.isEnded) this.clients.set(client, filter);
+    else if (!client.isEnded) {
+      this.clients.set(client, filter);
+      if (filter.scope) this.scheduleScope(client, filter);
+    }
     return client;
+  }
+
+  /** This person's RBAC proved different: every open feed of theirs asks again now. */
+  refreshScopesOf(user: string): void {
+    for (const [client, filter] of this.clients) if (filter.scope?.user === user) void this.refreshScope(client, filter);
+  }
+
+  private scheduleScope(client: LiveClient, filter: FeedFilter): void {
+    clearTimeout(this.scopeTimers.get(client));
+    const timer = setTimeout(() => void this.refreshScope(client, filter), Math.max(MIN_SCOPE_REFRESH_MS, filter.scope!.until - Date.now()));
+    timer.unref();
+    this.scopeTimers.set(client, timer);
+  }
+
+  private async refreshScope(client: LiveClient, filter: FeedFilter): Promise<void> {
+    const scope = filter.scope;
+    if (!scope || !this.clients.has(client)) return;
+    this.scopeRefreshes++;
+    try {
+      const next = await scope.refresh();
+      filter.visible = next.visible;
+      scope.until = next.until;
+    } catch {
+      // Unsure what the person may see: send nothing of theirs until asked again.
+      filter.visible = NOTHING;
+      scope.until = Date.now() + SCOPE_RETRY_MS;
+    }
+    if (this.clients.has(client)) this.scheduleScope(client, filter);
   }
 
   close(): void {
@@ -91,6 +140,8 @@ export class JsonFeed {
     this.unsubscribe?.();
     clearInterval(this.timer);
     for (const client of [...this.clients.keys()]) client.end('shutdown', `retry: ${RETRY_MS}\n\n`);
+    for (const timer of this.scopeTimers.values()) clearTimeout(timer);
+    this.scopeTimers.clear();
   }
 
   get clientCount(): number {
@@ -103,6 +154,8 @@ export class JsonFeed {
 
   private forget(client: LiveClient, reason: DropReason): void {
     this.clients.delete(client);
+    clearTimeout(this.scopeTimers.get(client));
+    this.scopeTimers.delete(client);
     if (reason === 'slow') this.counters.dropped++;
   }
 

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthMode } from '../config.js';
 import type { SyncStatus } from '../farm/store.js';
 import type { Identity } from '../http/identity.js';
+import { liveGaps } from '../http/visibility.js';
 import { liveHref } from './links.js';
 import { liveBadgeView, type LiveBadgeView } from './live-badge.js';
 
@@ -24,6 +25,8 @@ export interface PageLocals {
   auth: AuthMode;
   /** Who this request acts as; undefined with --auth none. */
   identity: Identity | undefined;
+  /** What this page shows that its live stream leaves out (read but not watchable), '' when nothing. */
+  liveNote: string;
 }
 
 declare module 'fastify' {
@@ -55,6 +58,7 @@ export function registerViewHelpers(app: FastifyInstance, { assetVersion }: { as
       path: request.url.split('?')[0] ?? '/',
       auth: config.auth.mode,
       identity: request.identity,
+      liveNote: liveGaps(request),
     };
   });
   // What a route or hook assigns to reply.locals is kept and merged over the computed part.

@@ -250,4 +250,39 @@ describe('device page in Chromium', () => {
     expect(sameSite).toEqual([true, true, false, false, false, true]); // both kinds, as Chromium sees them
     expect(problems).toEqual([]);
   });
+
+  it('lists an Unhealthy episode the dashboard saw (Unhealthy, then Idle) with its reason, on the page and in the JSON', async () => {
+    const phone = (state: TestDevice['state'], message?: string) => devices.map((d) => (d.name === 'phone-1' ? { ...d, state, ...(message ? { message } : {}) } : d));
+    const seen = (state: string) => () => app!.farm.store.getPool(namespace, pool)?.devices.find((d) => d.name === 'phone-1')?.state === state;
+    await setDevices(namespace, pool, phone('Unhealthy', `adb offline ${IMG}\nstack trace line`));
+    await waitFor('the dashboard to see phone-1 Unhealthy', seen('Unhealthy'));
+    await setDevices(namespace, pool, phone('Idle'));
+    await waitFor('the dashboard to see phone-1 Idle again', seen('Idle'));
+    for (const viewport of [{ width: 1440, height: 900 }, { width: 390, height: 844 }]) {
+      const { page, problems } = await open();
+      await page.setViewportSize(viewport);
+      expect((await page.goto(`${url}/pools/${namespace}/${pool}/devices/phone-1`))?.status()).toBe(200);
+      const list = page.getByRole('list', { name: 'Unhealthy episodes' });
+      await list.waitFor();
+      const items = list.getByRole('listitem');
+      expect(await items.count()).toBe(1);
+      const text = (await items.first().innerText()).replace(/\s+/g, ' ');
+      expect(text).toContain(`adb offline ${IMG}`);
+      expect(text).not.toContain('stack trace line');
+      expect(text).toMatch(/Unhealthy for \d+s /);
+      expect(text).toContain('then Idle');
+      expect(await items.first().getAttribute('data-episode')).toBe('ended');
+      expect(await items.first().isVisible()).toBe(true);
+      expect(await page.locator('[data-unhealthy-summary]').innerText()).toMatch(/^1 Unhealthy episode seen by this dashboard since .+ a restart of the dashboard forgets these/);
+      expect(await page.locator('#main img, [onerror]').count()).toBe(0);
+      // Nothing wider than the phone's screen.
+      expect(await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement.scrollWidth <= (globalThis as unknown as { document: { documentElement: { clientWidth: number } } }).document.documentElement.clientWidth)).toBe(true);
+      expect(problems).toEqual([]);
+    }
+    const res = await fetch(`${url}/api/v1/pools/${namespace}/${pool}/devices/phone-1`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { state: string; history: { unhealthyEpisodes: { items: Array<Record<string, unknown>> } } };
+    expect(body.state).toBe('Idle');
+    expect(body.history.unhealthyEpisodes.items).toMatchObject([{ ongoing: false, startSeen: true, endedAs: 'Idle', reason: `adb offline ${IMG}` }]);
+  });
 });

@@ -209,9 +209,10 @@ describe('deploy/overlays/oauth2-proxy: the dashboard acts as the person who sig
     // Another person is another question.
     const bobs = await page('bob', farm.teamB, 'b-done');
     expect(bobs.body).toContain(`you (bob) cannot delete testsessions in ${farm.teamB}`);
-    expect(app.farm.access.reviews).toBe(reviews + 4); // three buttons, and whether he may list sessions there
+    // Three buttons, and whether he may list sessions there, and watch them (for the page's live note).
+    expect(app.farm.access.reviews).toBe(reviews + 5);
     const metrics = await app.inject('/metrics');
-    expect(metrics.body).toContain(`droidfarm_access_reviews_total ${reviews + 4}`);
+    expect(metrics.body).toContain(`droidfarm_access_reviews_total ${reviews + 5}`);
     expect(metrics.body).toMatch(/droidfarm_access_review_cache_entries \d+/);
   });
 

@@ -63,6 +63,8 @@ describe('the API description', () => {
       [`/api/v1/pools?namespace=${namespace}`, '/api/v1/pools'],
       [`/api/v1/pools/${namespace}/smoke`, '/api/v1/pools/{namespace}/{name}'],
       [`/api/v1/pools/${namespace}/smoke/devices?state=Idle`, '/api/v1/pools/{namespace}/{name}/devices'],
+      [`/api/v1/pools/${namespace}/smoke/devices/smoke-0`, '/api/v1/pools/{namespace}/{name}/devices/{device}'],
+      [`/api/v1/pools/${namespace}/regression/devices/regression-2`, '/api/v1/pools/{namespace}/{name}/devices/{device}'],
       [`/api/v1/sessions?namespace=${namespace}&limit=1`, '/api/v1/sessions'],
       [`/api/v1/sessions/${namespace}/described`, '/api/v1/sessions/{namespace}/{name}'],
       [`/api/v1/insights?window=24h&namespace=${namespace}`, '/api/v1/insights'],
@@ -97,6 +99,7 @@ describe('the API description', () => {
       [await app.inject(`/api/v1/sessions/${namespace}/nobody`), '/api/v1/sessions/{namespace}/{name}', 'get', 404],
       [await app.inject('/api/v1/sessions?limit=0'), '/api/v1/sessions', 'get', 400],
       [await app.inject(`/api/v1/pools/${namespace}/smoke/devices?state=Asleep`), '/api/v1/pools/{namespace}/{name}/devices', 'get', 400],
+      [await app.inject(`/api/v1/pools/${namespace}/smoke/devices/nobody`), '/api/v1/pools/{namespace}/{name}/devices/{device}', 'get', 404],
       [await app.inject({ method: 'DELETE', url: `/api/v1/sessions/${namespace}/${(retried.json() as { name: string }).name}` }), '/api/v1/sessions/{namespace}/{name}', 'delete', 409],
     ];
     for (const [res, path, method, status] of errors) {

@@ -8,6 +8,7 @@ import { factsOf } from './facts.js';
 import { PoolHistory } from './history.js';
 import { figuresOf, poolExtras, slotOf, type FarmInsightsReport, type PoolInsights } from './report.js';
 import { deviceHistoryOf, type DeviceHistory } from './device-history.js';
+import { UnhealthyEpisodes, type EpisodeOptions } from './unhealthy-episodes.js';
 import { queuePlaceOf, type QueuePlace } from './queue-eta.js';
 import { emptyTally, flat, mergeInto, type Tally } from './tally.js';
 import { mean, selectPercentile } from './percentile.js';
@@ -31,8 +32,14 @@ export class FarmInsights {
   private version = 0;
   /** The last verdict per pool, with the figures' version and the second it was worked out in. */
   private readonly verdicts = new Map<string, { version: number; second: number; verdict: Verdict }>();
+  /** Unhealthy episodes this dashboard saw (the cluster keeps none): for the device page. */
+  readonly unhealthy: UnhealthyEpisodes;
 
-  constructor(private readonly store: FarmStore) {
+  constructor(
+    private readonly store: FarmStore,
+    options: { episodes?: EpisodeOptions } = {},
+  ) {
+    this.unhealthy = new UnhealthyEpisodes(store, options.episodes);
     for (const s of store.allSessions()) this.history(key(s.namespace, s.spec.poolName)).apply(key(s.namespace, s.name), factsOf(s));
     store.subscribe((change) => this.apply(change));
   }
@@ -69,7 +76,9 @@ export class FarmInsights {
 
   /** One device's last 24 hours: the sessions that ended on it, against the rest of its pool (device-history.ts). */
   deviceHistory(namespace: string, pool: string, device: string, now: number): DeviceHistory {
-    return deviceHistoryOf(this.history(key(namespace, pool)), this.report({ window: '24h', namespace, pool }, now), pool, device, now);
+    const seen = { ...this.unhealthy.episodesOf(namespace, pool, device), since: this.unhealthy.since };
+    const current = this.store.getPool(namespace, pool)?.devices.find((d) => d.name === device);
+    return deviceHistoryOf(this.history(key(namespace, pool)), this.report({ window: '24h', namespace, pool }, now), pool, device, now, seen, current);
   }
 
   /** Where a Pending session stands in its pool's queue, and how long it may wait (queue-eta.ts). */

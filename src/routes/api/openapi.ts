@@ -64,6 +64,40 @@ const schemas: Record<string, Schema> = {
     heartbeatStale: { type: 'boolean' },
     message: nullable('string'),
   }),
+  DeviceDetail: {
+    allOf: [
+      ref('Device'),
+      obj({
+        namespace: str,
+        pool: str,
+        history: obj({
+          window: { const: '24h' },
+          sessions: { type: 'integer' },
+          byPhase: obj({ Succeeded: { type: 'integer' }, Failed: { type: 'integer' }, Cancelled: { type: 'integer' }, TimedOut: { type: 'integer' } }),
+          failureRate: nullable('number'),
+          poolFailureRate: nullable('number'),
+          suspect: nullable('object', { properties: { pValue: { type: 'number' } } }),
+          recent: list(obj({ namespace: str, name: str, phase: str, reason: nullable('string'), finishedAt: time, runSeconds: nullable('number'), href: str })),
+          lastBoot: nullable('object', { properties: { bootStartedAt: time, readyAt: time, seconds: nullable('number') }, required: ['bootStartedAt', 'readyAt', 'seconds'] }),
+          unhealthyEpisodes: obj({
+            seenSince: { type: 'string', format: 'date-time', description: 'Since when this dashboard has been watching: it keeps episodes in memory only, a restart forgets them.' },
+            dropped: { type: 'integer', description: 'Older episodes dropped past the per-device bound.' },
+            items: list(
+              obj({
+                start: { type: 'string', format: 'date-time' },
+                startSeen: { type: 'boolean', description: 'false: already Unhealthy when the dashboard first saw it (it may have begun earlier).' },
+                end: time,
+                ongoing: { type: 'boolean' },
+                seconds: { type: 'number' },
+                endedAs: nullable('string', { description: 'The state it went to, or removed.' }),
+                reason: nullable('string', { description: "The first line of the device's message." }),
+              }),
+            ),
+          }),
+        }),
+      }),
+    ],
+  },
   SessionSummary: obj({
     namespace: str,
     name: str,
@@ -210,6 +244,13 @@ const paths = {
       summary: "A pool's devices, by name",
       parameters: [NS, POOL, query('state', `Only these states, comma-separated: ${DEVICE_STATES.join(', ')}.`)],
       responses: { '200': json(obj({ namespace: str, pool: str, items: list(ref('Device')) })), ...notFound, ...COMMON },
+    },
+  },
+  '/api/v1/pools/{namespace}/{name}/devices/{device}': {
+    get: {
+      summary: "One device with its last 24 hours: sessions that ended on it, its failure rate against its pool's, its last boot, and the Unhealthy episodes this dashboard saw since it started",
+      parameters: [NS, POOL, path('device', 'The device.')],
+      responses: { '200': json(ref('DeviceDetail')), ...notFound, ...COMMON },
     },
   },
   '/api/v1/sessions': {

@@ -3,7 +3,8 @@
 // the hijacked raw response, which @fastify/compress never sees), streams are capped in
 // all and per client address, and the broker owns the connection from there.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { requireVisible, userScope } from '../../http/visibility.js';
+import { insightsScope, notVisible, requireVisible, userScope } from '../../http/visibility.js';
+import { topicQuery } from '../../view/insights-query.js';
 import { listFilters, splitListScope } from '../../view/session-list.js';
 import { badRequest } from '../../http/errors.js';
 import { isTopic } from '../../live/topics.js';
@@ -39,7 +40,7 @@ export default async function liveRoutes(app: FastifyInstance): Promise<void> {
 
 /**
  * What a signed-in person subscribes to: a topic about one namespace only where they may
- * list its kind (else 403); the farm-wide topics and a session list across namespaces as
+ * list and watch its kind (else 403, saying which); the farm-wide topics and a session list across namespaces as
  * their scoped variant, shared by everyone who sees the same namespaces.
  */
 async function scopedTopics(app: FastifyInstance, request: FastifyRequest, topics: string[]): Promise<string[]> {
@@ -47,24 +48,32 @@ async function scopedTopics(app: FastifyInstance, request: FastifyRequest, topic
   const out: string[] = [];
   for (const topic of topics) {
     if (topic === 'farm' || topic === 'pools') {
-      const scope = await userScope(app, request);
+      const scope = await userScope(app, request, 'stream');
       out.push(scope ? app.farm.catalog.scopedTopic(topic, scope) : topic);
+      continue;
+    }
+    const insights = topicQuery(topic);
+    if (insights) {
+      // The farm's figures only for someone who may read (and watch) every namespace; else one of theirs.
+      const { choices } = await insightsScope(app, request, insights.namespace, 'stream');
+      if (choices && !insights.namespace) throw notVisible(request.identity, 'sessions', 'every namespace this dashboard watches');
+      out.push(topic);
       continue;
     }
     const filters = listFilters(topic);
     if (filters) {
       if (filters.namespace) {
-        await requireVisible(app, request, 'sessions', filters.namespace);
+        await requireVisible(app, request, 'sessions', filters.namespace, 'stream');
         out.push(topic);
         continue;
       }
-      const scope = await userScope(app, request);
+      const scope = await userScope(app, request, 'stream');
       out.push(scope?.sessions ? app.farm.catalog.scopedListTopic(topic, scope) : topic);
       continue;
     }
     const [kind = '', rest = ''] = topic.split(/:(.*)/s);
     const namespace = rest.split('/')[0] ?? '';
-    await requireVisible(app, request, kind === 'pool' || kind === 'device' ? 'pools' : 'sessions', namespace);
+    await requireVisible(app, request, kind === 'pool' || kind === 'device' ? 'pools' : 'sessions', namespace, 'stream');
     out.push(topic);
   }
   return out;

@@ -1,0 +1,91 @@
+// A signed-in person's JSON feed follows their scope while it is open: asked again when the
+// answers it rests on expire, at once when their RBAC proved different (a 403 elsewhere
+// forgets their cached reviews), and closed to everything while a refresh fails. Never
+// asked per event.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FarmStore } from '../../src/farm/store.js';
+import { toPoolView } from '../../src/kube/slim.js';
+import { JsonFeed, type FeedVisible } from '../../src/live/json-feed.js';
+import { waitFor } from '../helpers/cluster.js';
+import { openStream, type SseStream } from '../helpers/sse.js';
+
+let rv = 0;
+function pool(namespace: string, message: string) {
+  return toPoolView({
+    apiVersion: 'droidfarm.io/v1alpha1',
+    kind: 'DevicePool',
+    metadata: { name: 'p', namespace, uid: `u-${namespace}`, resourceVersion: String(++rv), generation: 1 },
+    spec: { templateRef: { name: 't' }, replicas: 1 },
+    status: { devices: [{ name: 'p-0', state: 'Idle', message }] },
+  });
+}
+
+const only = (...namespaces: string[]): FeedVisible => ({ pools: new Set(namespaces), sessions: new Set(namespaces) });
+
+describe('the JSON feed of a signed-in person', () => {
+  const store = new FarmStore();
+  const feed = new JsonFeed(store, { heartbeatMs: 60_000 });
+  /** What the next refresh answers (a function, so a test can make it fail). */
+  let answer: () => Promise<{ visible: FeedVisible; until: number }> = async () => ({ visible: only('a', 'b'), until: Date.now() + 60_000 });
+  let asked = 0;
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.flushHeaders();
+    feed.connect(res, { visible: only('a', 'b'), scope: { user: 'dave', until: Date.now() + 60_000, refresh: () => (asked++, answer()) } }, undefined);
+  });
+  let stream: SseStream;
+  let n = 0;
+
+  /** A change in each namespace; whether the feed carried a's (b's always comes, after it). */
+  async function carriesA(): Promise<boolean> {
+    const tag = `change ${++n}`;
+    store.applyPool('modified', pool('a', tag));
+    store.applyPool('modified', pool('b', tag));
+    await stream.next((e) => e.data.includes('"namespace":"b"') && e.data.includes(tag));
+    return stream.events.some((e) => e.data.includes('"namespace":"a"') && e.data.includes(tag));
+  }
+
+  beforeAll(async () => {
+    store.applyPool('added', pool('a', 'start'));
+    store.applyPool('added', pool('b', 'start'));
+    feed.start();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    stream = await openStream(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await waitFor('the feed to hold the client', () => feed.clientCount === 1);
+  });
+  afterAll(async () => {
+    stream?.close();
+    feed.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('asks nothing per event, and again at once when their RBAC proved different', async () => {
+    expect(await carriesA()).toBe(true);
+    expect(await carriesA()).toBe(true);
+    expect(asked).toBe(0);
+    answer = async () => ({ visible: only('b'), until: Date.now() + 60_000 });
+    feed.refreshScopesOf('someone-else');
+    expect(asked).toBe(0);
+    feed.refreshScopesOf('dave');
+    await waitFor('the refresh to be asked', () => asked === 1);
+    await waitFor("the feed to leave a's changes out", async () => !(await carriesA()));
+    expect(asked).toBe(1);
+  });
+
+  it('sends nothing of the person while a refresh fails, and asks again after a while', async () => {
+    answer = async () => {
+      throw new Error('apiserver unreachable');
+    };
+    feed.refreshScopesOf('dave');
+    await waitFor('the failed refresh', () => asked === 2);
+    store.applyPool('modified', pool('b', 'while unsure'));
+    const before = stream.events.length;
+    await waitFor('the store change to be published', () => feed.stats().historyEvents > 0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stream.events.slice(before).filter((e) => e.data.includes('while unsure'))).toEqual([]);
+    answer = async () => ({ visible: only('a', 'b'), until: Date.now() + 60_000 });
+    await waitFor('the retry to restore the scope', async () => asked >= 3 && (await carriesA()), { timeoutMs: 10_000 });
+  });
+});
