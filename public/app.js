@@ -338,9 +338,23 @@
     var max = Number(wall.getAttribute('data-max') || 12);
     var picked = (wall.getAttribute('data-picked') || '').split(',').filter(Boolean);
     var devices = Array.prototype.slice.call(data.querySelectorAll('[data-device]'));
+    // Picked devices get a frame while they are in the pool and report a stream URL; the
+    // others are named below the wall with the reason, and their frames go.
+    var byName = {};
+    devices.forEach(function (d) { byName[d.getAttribute('data-device')] = d; });
     var wanted = devices.filter(function (d) {
-      return picked.length ? picked.indexOf(d.getAttribute('data-device')) >= 0 : d.getAttribute('data-state') === 'Busy';
+      return picked.length ? picked.indexOf(d.getAttribute('data-device')) >= 0 && d.getAttribute('data-streamable') === 'true' : d.getAttribute('data-state') === 'Busy';
     });
+    var missing = document.getElementById('wall-missing');
+    if (missing) {
+      var synced = data.getAttribute('data-synced') === 'true';
+      var left = picked.filter(function (name) { return synced && (!byName[name] || byName[name].getAttribute('data-streamable') !== 'true'); }).map(function (name) {
+        return name + (byName[name] ? ' (' + byName[name].getAttribute('data-state') + ', no stream now)' : ' (not in the pool)');
+      });
+      var said = left.length ? 'Not on the wall: ' + left.join(', ') + '.' : '';
+      if (missing.textContent !== said) missing.textContent = said;
+      missing.hidden = !said;
+    }
     var chosen = wanted.slice(0, max);
     var keep = {};
     chosen.forEach(function (d, i) {
@@ -351,7 +365,8 @@
       if (wall.children[i] !== frame) wall.insertBefore(frame, wall.children[i] || null);
       var stream = d.getAttribute('data-stream');
       var iframe = frame.querySelector('iframe');
-      if (stream && (!iframe || iframe.getAttribute('src') !== stream)) {
+      // A new stream URL, or none any more (the reason shows instead): a new frame.
+      if (stream ? !iframe || iframe.getAttribute('src') !== stream : !!iframe) {
         var fresh = wallFrame(d);
         wall.replaceChild(fresh, frame);
         frame = fresh;
@@ -710,6 +725,112 @@
   });
   window.addEventListener('popstate', function () { applyFilter(filterFromUrl()); });
   window.addEventListener('pageshow', function () { applyFilter(filterFromUrl()); });
+
+  // Picking devices for the wall on a pool page. In pick mode a tile is a checkbox (a click,
+  // Enter or Space toggles it) instead of a link. The picks are this viewer's own, kept here
+  // by device name (and in sessionStorage, so Back from the wall finds them again): the
+  // stream swaps tiles and the grid as devices change, and each swap gets the picks applied
+  // again. A device that leaves the pool leaves the picks. At most data-max (--wall-size).
+  var picks = [];
+  var picking = false;
+  function pickBox() { return document.getElementById('wall-picks'); }
+  function pickKey(box) { return 'droidfarm-wall-picks:' + box.getAttribute('data-wall-href'); }
+  function tileDevice(tile) {
+    var href = tile.getAttribute('href') || '';
+    return decodeURIComponent(href.slice(href.lastIndexOf('/') + 1));
+  }
+  function savePicks(box) {
+    try { sessionStorage.setItem(pickKey(box), JSON.stringify({ picking: picking, picks: picks })); } catch (err) { /* storage off: picks last as long as the page */ }
+  }
+  function applyPicks(message) {
+    var box = pickBox();
+    var view = document.getElementById('device-view');
+    if (!box || !view) return;
+    var max = Number(box.getAttribute('data-max') || 12);
+    var tiles = view.querySelectorAll('.tile');
+    // Devices gone from the pool are no longer picked (an empty grid may just be loading).
+    if (tiles.length) {
+      var present = {};
+      tiles.forEach(function (t) { present[tileDevice(t)] = true; });
+      picks = picks.filter(function (d) { return present[d]; });
+    }
+    if (picking) view.setAttribute('data-picking', '');
+    else view.removeAttribute('data-picking');
+    tiles.forEach(function (t) {
+      if (picking) {
+        t.setAttribute('role', 'checkbox');
+        t.setAttribute('aria-checked', picks.indexOf(tileDevice(t)) >= 0 ? 'true' : 'false');
+      } else {
+        t.removeAttribute('role');
+        t.removeAttribute('aria-checked');
+      }
+    });
+    var mode = document.getElementById('wall-pick-mode');
+    mode.setAttribute('aria-pressed', picking ? 'true' : 'false');
+    mode.textContent = picking ? 'Done picking' : 'Pick devices for the wall';
+    var open = document.getElementById('wall-pick-open');
+    var href = box.getAttribute('data-wall-href');
+    open.hidden = picks.length === 0;
+    open.setAttribute('href', picks.length ? href + '?' + picks.map(function (d) { return 'device=' + encodeURIComponent(d); }).join('&') : href);
+    open.textContent = 'Open the wall with ' + (picks.length === 1 ? 'the 1 picked device' : 'the ' + picks.length + ' picked devices');
+    document.getElementById('wall-pick-clear').hidden = picks.length === 0;
+    var status = document.getElementById('wall-pick-status');
+    var text = message || (picking ? picks.length + ' of at most ' + max + ' picked: choose tiles.' : '');
+    if (status.textContent !== text) status.textContent = text;
+    savePicks(box);
+  }
+  function togglePick(tile) {
+    var box = pickBox();
+    var name = tileDevice(tile);
+    var max = Number(box.getAttribute('data-max') || 12);
+    var at = picks.indexOf(name);
+    if (at >= 0) picks.splice(at, 1);
+    else if (picks.length >= max) return applyPicks('The wall shows at most ' + max + ' streams (--wall-size): unpick a device before picking ' + name + '.');
+    else picks.push(name);
+    applyPicks();
+  }
+  document.addEventListener('click', function (evt) {
+    var t = evt.target;
+    if (!t || !t.closest || !pickBox()) return;
+    if (t.closest('#wall-pick-mode')) {
+      picking = !picking;
+      applyPicks();
+      return;
+    }
+    if (t.closest('#wall-pick-clear')) {
+      picks = [];
+      applyPicks();
+      return;
+    }
+    var tile = picking && t.closest('#device-view .tile');
+    if (!tile) return;
+    evt.preventDefault();
+    togglePick(tile);
+  });
+  document.addEventListener('keydown', function (evt) {
+    // A checkbox answers Space (Enter clicks the link, which toggles too).
+    if (evt.key !== ' ' || !picking || !evt.target.matches || !evt.target.matches('#device-view .tile')) return;
+    evt.preventDefault();
+    togglePick(evt.target);
+  });
+  document.addEventListener('htmx:oobAfterSwap', function (evt) {
+    var target = evt.detail && evt.detail.target;
+    if (target && target.classList && (target.classList.contains('tile') || target.classList.contains('device-grid')) && pickBox()) applyPicks();
+  });
+  function startPicks() {
+    var box = pickBox();
+    if (!box) return;
+    try {
+      var saved = JSON.parse(sessionStorage.getItem(pickKey(box)) || 'null');
+      if (saved && Array.isArray(saved.picks)) {
+        picks = saved.picks.filter(function (d) { return typeof d === 'string'; });
+        picking = saved.picking === true;
+      }
+    } catch (err) { /* nothing saved */ }
+    applyPicks();
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', startPicks);
+  else startPicks();
 
   // "Copy" buttons: data-copy names the element whose text goes to the clipboard. A
   // disabled button (a preview being replaced) copies nothing.
