@@ -17,7 +17,7 @@ import { ClusterError } from '../kube/errors.js';
 import type { PodLogReader } from '../kube/pod-logs.js';
 import { domId } from '../view/dom-id.js';
 import { logHref, logViewerHref, panelIds, parseLogTopic, skipNotice, statusMessage, type LogPanelData, type LogState } from './log-panel.js';
-import { joinLines, LineSplitter, newestWithin, startsWithLines } from './log-text.js';
+import { joinLines, LineSplitter, newestWithin, shownLine, startsWithLines, type CleanOptions } from './log-text.js';
 import { outOfBand } from './oob.js';
 
 export interface LogLimits {
@@ -35,6 +35,12 @@ export interface LogLimits {
   endGraceMs: number;
   retry: { initialMs: number; maxMs: number };
 }
+
+/**
+ * Lines are read with the apiserver's timestamps and keep their colour codes: the log viewer
+ * page (which follows the same topic) shows both; the panel shows shownLine() of each.
+ */
+const LINE_OPTIONS: CleanOptions = { timed: true, colours: true };
 
 export const DEFAULT_LOG_LIMITS: LogLimits = {
   tailLines: 500,
@@ -153,7 +159,7 @@ export class LogFollowers {
       pending: [],
       pendingBytes: 0,
       pendingSkipped: 0,
-      lines: new LineSplitter(this.limits.lineChars),
+      lines: new LineSplitter(this.limits.lineChars, LINE_OPTIONS),
       generation: 0,
       abort: undefined,
       replaceNext: false,
@@ -253,7 +259,7 @@ export class LogFollowers {
     f.pending = [];
     f.pendingBytes = 0;
     f.pendingSkipped = 0;
-    f.lines = new LineSplitter(this.limits.lineChars);
+    f.lines = new LineSplitter(this.limits.lineChars, LINE_OPTIONS);
   }
 
   /** One upstream request: check that the log can be read, then follow it until it ends. */
@@ -274,7 +280,7 @@ export class LogFollowers {
           done();
         },
       });
-      await this.options.reader.read(f.namespace, f.pod, sink, { follow: !finished, tailLines: this.limits.tailLines, signal: abort.signal });
+      await this.options.reader.read(f.namespace, f.pod, sink, { follow: !finished, tailLines: this.limits.tailLines, timestamps: true, signal: abort.signal });
       if (!current()) return;
       this.flushPartial(f);
       f.abort = undefined;
@@ -382,7 +388,7 @@ export class LogFollowers {
 
   private async renderChunk(f: Follow, swap: 'beforeend' | 'innerHTML', lines: string[]): Promise<[string, string] | undefined> {
     const id = `${domId('session-log-chunk', f.namespace, f.name)}__${++this.chunkSeq}`;
-    const chunk = await this.render('/partials/session-log-chunk', { id, text: joinLines(lines) });
+    const chunk = await this.render('/partials/session-log-chunk', { id, ...panelLines(lines) });
     const html = chunk === undefined ? undefined : outOfBand(chunk, `${swap}:#${panelIds(f.namespace, f.name).linesId}`);
     return html === undefined ? undefined : [id, html];
   }
@@ -424,7 +430,7 @@ export class LogFollowers {
   // ---- plumbing ----
 
   private panelData(namespace: string, name: string, state: LogState, pod: string, phase: string, detail: string, tail: readonly string[]): LogPanelData {
-    return { ...panelIds(namespace, name), namespace, name, state, pod, message: statusMessage(state, pod, phase, detail), text: joinLines(tail), href: logHref(namespace, name), viewerHref: logViewerHref(namespace, name) };
+    return { ...panelIds(namespace, name), namespace, name, state, pod, message: statusMessage(state, pod, phase, detail), ...panelLines(tail), href: logHref(namespace, name), viewerHref: logViewerHref(namespace, name) };
   }
 
   private enqueue(f: Follow, job: () => Promise<void>): void {
@@ -444,4 +450,9 @@ export class LogFollowers {
     if (f.stopped || this.closed) return;
     this.options.sink.publish(f.topic, new Map([[id, html]]));
   }
+}
+
+/** Lines as the panel shows them (text), and as read (raw: JSON, with times and colours) for the log viewer page. */
+function panelLines(lines: readonly string[]): { text: string; raw: string } {
+  return { text: joinLines(lines.map(shownLine)), raw: lines.length ? JSON.stringify(lines) : '' };
 }
