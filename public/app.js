@@ -338,9 +338,23 @@
     var max = Number(wall.getAttribute('data-max') || 12);
     var picked = (wall.getAttribute('data-picked') || '').split(',').filter(Boolean);
     var devices = Array.prototype.slice.call(data.querySelectorAll('[data-device]'));
+    // Picked devices get a frame while they are in the pool and report a stream URL; the
+    // others are named below the wall with the reason, and their frames go.
+    var byName = {};
+    devices.forEach(function (d) { byName[d.getAttribute('data-device')] = d; });
     var wanted = devices.filter(function (d) {
-      return picked.length ? picked.indexOf(d.getAttribute('data-device')) >= 0 : d.getAttribute('data-state') === 'Busy';
+      return picked.length ? picked.indexOf(d.getAttribute('data-device')) >= 0 && d.getAttribute('data-streamable') === 'true' : d.getAttribute('data-state') === 'Busy';
     });
+    var missing = document.getElementById('wall-missing');
+    if (missing) {
+      var synced = data.getAttribute('data-synced') === 'true';
+      var left = picked.filter(function (name) { return synced && (!byName[name] || byName[name].getAttribute('data-streamable') !== 'true'); }).map(function (name) {
+        return name + (byName[name] ? ' (' + byName[name].getAttribute('data-state') + ', no stream now)' : ' (not in the pool)');
+      });
+      var said = left.length ? 'Not on the wall: ' + left.join(', ') + '.' : '';
+      if (missing.textContent !== said) missing.textContent = said;
+      missing.hidden = !said;
+    }
     var chosen = wanted.slice(0, max);
     var keep = {};
     chosen.forEach(function (d, i) {
@@ -351,7 +365,8 @@
       if (wall.children[i] !== frame) wall.insertBefore(frame, wall.children[i] || null);
       var stream = d.getAttribute('data-stream');
       var iframe = frame.querySelector('iframe');
-      if (stream && (!iframe || iframe.getAttribute('src') !== stream)) {
+      // A new stream URL, or none any more (the reason shows instead): a new frame.
+      if (stream ? !iframe || iframe.getAttribute('src') !== stream : !!iframe) {
         var fresh = wallFrame(d);
         wall.replaceChild(fresh, frame);
         frame = fresh;
@@ -462,14 +477,15 @@
   function parseLog(text) {
     var raw = text.split('\n');
     if (raw.length && raw[raw.length - 1] === '') raw.pop();
-    return raw.map(function (line) {
-      // "<RFC 3339 time> <text>" as the apiserver writes it with timestamps=true.
-      var sp = line.indexOf(' ');
-      var iso = sp > 0 ? line.slice(0, sp) : '';
-      var at = iso ? Date.parse(iso) : NaN;
-      var body = isNaN(at) ? line : line.slice(sp + 1);
-      return { iso: isNaN(at) ? '' : iso, at: at, local: '', text: body, plain: stripAnsi(body) };
-    });
+    return raw.map(parseLine);
+  }
+  function parseLine(line) {
+    // "<RFC 3339 time> <text>" as the apiserver writes it with timestamps=true.
+    var sp = line.indexOf(' ');
+    var iso = sp > 0 ? line.slice(0, sp) : '';
+    var at = iso ? Date.parse(iso) : NaN;
+    var body = isNaN(at) ? line : line.slice(sp + 1);
+    return { iso: isNaN(at) ? '' : iso, at: at, local: '', text: body, plain: stripAnsi(body) };
   }
   function lineHtml(line, i, marks) {
     var n = i + 1;
@@ -497,6 +513,7 @@
         re = new RegExp(regex ? q : q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi');
       } catch (err) {
         count.textContent = 'not a regular expression: ' + err.message;
+        logView.re = null; // followed lines are not matched against the last good one
         return;
       }
     }
@@ -505,14 +522,7 @@
     var next = {};
     logView.lines.forEach(function (line, i) {
       if (!re) return;
-      re.lastIndex = 0;
-      var ranges = [];
-      var m;
-      while ((m = re.exec(line.plain)) !== null) {
-        if (m[0] === '') { re.lastIndex++; continue; }
-        ranges.push([m.index, m.index + m[0].length]);
-        if (ranges.length > 1000) break;
-      }
+      var ranges = matchRanges(re, line);
       if (ranges.length) {
         next[i] = ranges;
         total += ranges.length;
@@ -529,12 +539,30 @@
       children[i].lastChild.innerHTML = markedHtml(logView.lines[i].plain, next[i]);
     });
     logView.marked = next;
-    count.textContent = !re ? '' : total === 0 ? 'no match' : total + (total === 1 ? ' match' : ' matches') + ' in ' + Object.keys(next).length + (Object.keys(next).length === 1 ? ' line' : ' lines');
+    logView.re = re;
+    logView.total = total;
+    sayMatches();
     if (first >= 0) children[first].scrollIntoView({ block: 'center' });
     // Measured with the layout it causes, for the page's own figure (data-search-ms).
     void box.offsetHeight;
     logView.searchMs = performance.now() - started;
     box.setAttribute('data-search-ms', String(Math.round(logView.searchMs)));
+  }
+  function matchRanges(re, line) {
+    re.lastIndex = 0;
+    var ranges = [];
+    var m;
+    while ((m = re.exec(line.plain)) !== null) {
+      if (m[0] === '') { re.lastIndex++; continue; }
+      ranges.push([m.index, m.index + m[0].length]);
+      if (ranges.length > 1000) break;
+    }
+    return ranges;
+  }
+  function sayMatches() {
+    var total = logView.total;
+    var lines = Object.keys(logView.marked).length;
+    document.getElementById('log-count').textContent = !logView.re ? '' : total === 0 ? 'no match' : total + (total === 1 ? ' match' : ' matches') + ' in ' + lines + (lines === 1 ? ' line' : ' lines');
   }
   function goToLine() {
     var m = /^#L(\d+)$/.exec(window.location.hash);
@@ -575,7 +603,8 @@
         }
         var started = performance.now();
         var lines = parseLog(text);
-        logView = { lines: lines, nodes: [], marked: {}, searchMs: 0, ready: false };
+        logView = { lines: lines, nodes: [], marked: {}, searchMs: 0, ready: false, re: null, total: 0, read: lines.length };
+        noteNewest(lines);
         state.textContent = 'Showing ' + lines.length + ' lines…';
         // In chunks of 2,000 lines, one per task, so the page answers while a long log
         // is written; each chunk is laid out only when scrolled near (content-visibility).
@@ -596,8 +625,15 @@
           box.setAttribute('data-lines', String(lines.length));
           state.textContent = lines.length + (lines.length === 1 ? ' line' : ' lines') + ', read ' + new Date().toLocaleTimeString() + '. Times are in your time zone.';
           document.getElementById('log-download').disabled = false;
+          var sink = document.getElementById('log-follow-sink');
+          // A running session's log opens at its end, where new lines come (unless a line link or a search says where).
+          if (sink && sink.getAttribute('data-running') === 'true' && !/^#L\d+$/.test(window.location.hash)) {
+            box.scrollTop = box.scrollHeight;
+            followed.atEnd = true;
+          }
           goToLine();
           if (document.getElementById('log-search').value) searchLog();
+          drainFollowed();
         };
         step();
       });
@@ -617,8 +653,12 @@
     if (!t) return;
     var box = document.getElementById('log-lines');
     if (t.id === 'log-regex') searchLog();
-    else if (t.id === 'log-wrap' && box) box.classList.toggle('log-wrap', t.checked);
-    else if (t.id === 'log-timestamps' && box) box.classList.toggle('log-show-ts', t.checked);
+    else if ((t.id === 'log-wrap' || t.id === 'log-timestamps') && box) {
+      var atEnd = followed.atEnd;
+      box.classList.toggle(t.id === 'log-wrap' ? 'log-wrap' : 'log-show-ts', t.checked);
+      // Lines change height: a viewer at the end (following) stays there.
+      if (atEnd) box.scrollTop = box.scrollHeight;
+    }
   });
   document.addEventListener('click', function (evt) {
     if (evt.target && evt.target.id === 'log-download') downloadLog();
@@ -626,6 +666,152 @@
   window.addEventListener('hashchange', goToLine);
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', startLogViewer);
   else startLogViewer();
+
+  // Following the log on the viewer page. The page subscribes to the session's log topic, the
+  // shared follow that feeds the session page's panel (src/live/log-follower.ts); its snapshot
+  // and chunks land in the hidden #log-follow-sink, each span carrying its lines as read
+  // (data-raw: the apiserver's time, colour codes). Lines newer than the newest one read
+  // (by time, then by text within the same millisecond) are appended like the others: line
+  // numbers and links, timestamps, colours, the search's highlights and count, download.
+  // Pause holds them and says "N new lines" (a click resumes and scrolls to the end).
+  var FOLLOW_MAX_NEW = 100000;
+  var followed = { batches: [], held: [], paused: false, stopped: false, atEnd: false, lastAt: -Infinity, lastKeys: {} };
+  function lineKey(l) { return l.iso + ' ' + l.text; }
+  function noteNewest(lines) {
+    followed.lastAt = -Infinity;
+    followed.lastKeys = {};
+    for (var i = lines.length - 1; i >= 0; i--) {
+      if (isNaN(lines[i].at)) continue;
+      if (followed.lastAt === -Infinity) followed.lastAt = lines[i].at;
+      if (lines[i].at !== followed.lastAt) break;
+      followed.lastKeys[lineKey(lines[i])] = true;
+    }
+  }
+  // The lines of one span that the viewer does not have yet. A line without a time (the
+  // follow's "lines not shown" notice) goes with the timed line after it.
+  function newerLines(lines) {
+    var out = [];
+    var untimed = [];
+    lines.forEach(function (l) {
+      if (isNaN(l.at)) { untimed.push(l); return; }
+      if (l.at > followed.lastAt || (l.at === followed.lastAt && !followed.lastKeys[lineKey(l)])) {
+        if (l.at > followed.lastAt) { followed.lastAt = l.at; followed.lastKeys = {}; }
+        followed.lastKeys[lineKey(l)] = true;
+        out = out.concat(untimed, [l]);
+      }
+      untimed = [];
+    });
+    return out;
+  }
+  function takeFollowed() {
+    var sink = document.getElementById('log-follow-sink');
+    if (!sink) return;
+    sink.querySelectorAll('span[data-raw]').forEach(function (span) {
+      var raw = span.getAttribute('data-raw');
+      span.parentNode.removeChild(span);
+      try { followed.batches.push(JSON.parse(raw)); } catch (err) { /* not lines */ }
+    });
+    var status = sink.querySelector('[data-state]');
+    var out = document.getElementById('log-follow-state');
+    if (status && out && !followed.stopped) {
+      var st = status.getAttribute('data-state');
+      var text = st === 'following' ? 'Following live: new lines are added at the end.' : st === 'ended' ? 'The runner’s log has ended: no more lines will come.' : status.textContent;
+      if (out.textContent !== text) out.textContent = text;
+    }
+    drainFollowed();
+  }
+  function drainFollowed() {
+    if (!logView || !logView.ready) return;
+    var batches = followed.batches;
+    followed.batches = [];
+    batches.forEach(function (batch) {
+      var fresh = newerLines(batch.map(parseLine));
+      if (!fresh.length) return;
+      if (followed.paused) {
+        followed.held = followed.held.concat(fresh);
+        sayHeldLines();
+      } else {
+        showFollowed(fresh);
+      }
+    });
+  }
+  function showFollowed(lines) {
+    var box = document.getElementById('log-lines');
+    if (!lines.length || !box || followed.stopped) return;
+    var room = logView.read + FOLLOW_MAX_NEW - logView.lines.length;
+    if (lines.length > room) {
+      lines = lines.slice(0, Math.max(0, room));
+      followed.stopped = true;
+      document.getElementById('log-follow-state').textContent = 'Following stopped after ' + FOLLOW_MAX_NEW + ' new lines, to keep this page fast: reload for the newest.';
+    }
+    var start = logView.lines.length;
+    var html = '';
+    lines.forEach(function (l, k) {
+      logView.lines.push(l);
+      html += lineHtml(l, start + k);
+    });
+    var chunk = box.lastElementChild;
+    if (!chunk || chunk.children.length >= 2000) {
+      chunk = document.createElement('div');
+      chunk.className = 'log-chunk';
+      box.appendChild(chunk);
+    }
+    chunk.insertAdjacentHTML('beforeend', html);
+    for (var c = chunk.children.length - lines.length; c < chunk.children.length; c++) logView.nodes.push(chunk.children[c]);
+    if (logView.re) {
+      for (var i = start; i < logView.lines.length; i++) {
+        var ranges = matchRanges(logView.re, logView.lines[i]);
+        if (!ranges.length) continue;
+        logView.marked[i] = ranges;
+        logView.total += ranges.length;
+        logView.nodes[i].lastChild.innerHTML = markedHtml(logView.lines[i].plain, ranges);
+      }
+      sayMatches();
+    }
+    box.setAttribute('data-lines', String(logView.lines.length));
+    var m = /^#L(\d+)$/.exec(window.location.hash);
+    if (m && Number(m[1]) > start && Number(m[1]) <= logView.lines.length) goToLine();
+    else if (followed.atEnd) box.scrollTop = box.scrollHeight;
+  }
+  // Whether the viewer is at the end, as of their last scroll: a wrap or timestamps toggle
+  // (which makes the lines taller) does not take them away from it.
+  document.addEventListener('scroll', function (evt) {
+    var box = evt.target;
+    if (box && box.id === 'log-lines') followed.atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+  }, true);
+  function sayHeldLines() {
+    var button = document.getElementById('log-new-lines');
+    if (!button) return;
+    var n = followed.held.length;
+    button.hidden = n === 0;
+    button.textContent = n === 1 ? '1 new line' : n + ' new lines';
+  }
+  function resumeFollow() {
+    followed.paused = false;
+    var button = document.getElementById('log-follow-pause');
+    button.textContent = 'Pause';
+    button.setAttribute('aria-pressed', 'false');
+    var held = followed.held;
+    followed.held = [];
+    sayHeldLines();
+    showFollowed(held);
+    var box = document.getElementById('log-lines');
+    if (box) box.scrollTop = box.scrollHeight;
+    followed.atEnd = true;
+  }
+  document.addEventListener('click', function (evt) {
+    var t = evt.target;
+    if (!t || !t.closest) return;
+    if (t.closest('#log-new-lines')) return resumeFollow();
+    if (!t.closest('#log-follow-pause')) return;
+    if (followed.paused) return resumeFollow();
+    followed.paused = true;
+    t.closest('#log-follow-pause').textContent = 'Resume';
+    t.closest('#log-follow-pause').setAttribute('aria-pressed', 'true');
+  });
+  document.addEventListener('htmx:oobAfterSwap', function () {
+    if (document.getElementById('log-follow-sink')) takeFollowed();
+  });
 
   // Following a runner log, paused: new chunks are held (not swapped) and counted, so the
   // lines being read stay put; Resume appends them in order.
@@ -710,6 +896,112 @@
   });
   window.addEventListener('popstate', function () { applyFilter(filterFromUrl()); });
   window.addEventListener('pageshow', function () { applyFilter(filterFromUrl()); });
+
+  // Picking devices for the wall on a pool page. In pick mode a tile is a checkbox (a click,
+  // Enter or Space toggles it) instead of a link. The picks are this viewer's own, kept here
+  // by device name (and in sessionStorage, so Back from the wall finds them again): the
+  // stream swaps tiles and the grid as devices change, and each swap gets the picks applied
+  // again. A device that leaves the pool leaves the picks. At most data-max (--wall-size).
+  var picks = [];
+  var picking = false;
+  function pickBox() { return document.getElementById('wall-picks'); }
+  function pickKey(box) { return 'droidfarm-wall-picks:' + box.getAttribute('data-wall-href'); }
+  function tileDevice(tile) {
+    var href = tile.getAttribute('href') || '';
+    return decodeURIComponent(href.slice(href.lastIndexOf('/') + 1));
+  }
+  function savePicks(box) {
+    try { sessionStorage.setItem(pickKey(box), JSON.stringify({ picking: picking, picks: picks })); } catch (err) { /* storage off: picks last as long as the page */ }
+  }
+  function applyPicks(message) {
+    var box = pickBox();
+    var view = document.getElementById('device-view');
+    if (!box || !view) return;
+    var max = Number(box.getAttribute('data-max') || 12);
+    var tiles = view.querySelectorAll('.tile');
+    // Devices gone from the pool are no longer picked (an empty grid may just be loading).
+    if (tiles.length) {
+      var present = {};
+      tiles.forEach(function (t) { present[tileDevice(t)] = true; });
+      picks = picks.filter(function (d) { return present[d]; });
+    }
+    if (picking) view.setAttribute('data-picking', '');
+    else view.removeAttribute('data-picking');
+    tiles.forEach(function (t) {
+      if (picking) {
+        t.setAttribute('role', 'checkbox');
+        t.setAttribute('aria-checked', picks.indexOf(tileDevice(t)) >= 0 ? 'true' : 'false');
+      } else {
+        t.removeAttribute('role');
+        t.removeAttribute('aria-checked');
+      }
+    });
+    var mode = document.getElementById('wall-pick-mode');
+    mode.setAttribute('aria-pressed', picking ? 'true' : 'false');
+    mode.textContent = picking ? 'Done picking' : 'Pick devices for the wall';
+    var open = document.getElementById('wall-pick-open');
+    var href = box.getAttribute('data-wall-href');
+    open.hidden = picks.length === 0;
+    open.setAttribute('href', picks.length ? href + '?' + picks.map(function (d) { return 'device=' + encodeURIComponent(d); }).join('&') : href);
+    open.textContent = 'Open the wall with ' + (picks.length === 1 ? 'the 1 picked device' : 'the ' + picks.length + ' picked devices');
+    document.getElementById('wall-pick-clear').hidden = picks.length === 0;
+    var status = document.getElementById('wall-pick-status');
+    var text = message || (picking ? picks.length + ' of at most ' + max + ' picked: choose tiles.' : '');
+    if (status.textContent !== text) status.textContent = text;
+    savePicks(box);
+  }
+  function togglePick(tile) {
+    var box = pickBox();
+    var name = tileDevice(tile);
+    var max = Number(box.getAttribute('data-max') || 12);
+    var at = picks.indexOf(name);
+    if (at >= 0) picks.splice(at, 1);
+    else if (picks.length >= max) return applyPicks('The wall shows at most ' + max + ' streams (--wall-size): unpick a device before picking ' + name + '.');
+    else picks.push(name);
+    applyPicks();
+  }
+  document.addEventListener('click', function (evt) {
+    var t = evt.target;
+    if (!t || !t.closest || !pickBox()) return;
+    if (t.closest('#wall-pick-mode')) {
+      picking = !picking;
+      applyPicks();
+      return;
+    }
+    if (t.closest('#wall-pick-clear')) {
+      picks = [];
+      applyPicks();
+      return;
+    }
+    var tile = picking && t.closest('#device-view .tile');
+    if (!tile) return;
+    evt.preventDefault();
+    togglePick(tile);
+  });
+  document.addEventListener('keydown', function (evt) {
+    // A checkbox answers Space (Enter clicks the link, which toggles too).
+    if (evt.key !== ' ' || !picking || !evt.target.matches || !evt.target.matches('#device-view .tile')) return;
+    evt.preventDefault();
+    togglePick(evt.target);
+  });
+  document.addEventListener('htmx:oobAfterSwap', function (evt) {
+    var target = evt.detail && evt.detail.target;
+    if (target && target.classList && (target.classList.contains('tile') || target.classList.contains('device-grid')) && pickBox()) applyPicks();
+  });
+  function startPicks() {
+    var box = pickBox();
+    if (!box) return;
+    try {
+      var saved = JSON.parse(sessionStorage.getItem(pickKey(box)) || 'null');
+      if (saved && Array.isArray(saved.picks)) {
+        picks = saved.picks.filter(function (d) { return typeof d === 'string'; });
+        picking = saved.picking === true;
+      }
+    } catch (err) { /* nothing saved */ }
+    applyPicks();
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', startPicks);
+  else startPicks();
 
   // "Copy" buttons: data-copy names the element whose text goes to the clipboard. A
   // disabled button (a preview being replaced) copies nothing.

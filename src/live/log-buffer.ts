@@ -4,7 +4,13 @@
 // a notice for what it skips; the tail changes only when a chunk goes out, so it always
 // equals what the chunks sent so far add up to.
 import { skipNotice } from './log-panel.js';
-import { LineSplitter, newestWithin, startsWithLines } from './log-text.js';
+import { LineSplitter, newestWithin, startsWithLines, type CleanOptions } from './log-text.js';
+
+/**
+ * Lines are read with the apiserver's timestamps and keep their colour codes: the log viewer
+ * page (which follows the same topic) shows both; the panel shows shownLine() of each.
+ */
+const LINE_OPTIONS: CleanOptions = { timed: true, colours: true };
 
 export interface LogBufferLimits {
   /** Lines kept for the snapshot. */
@@ -38,7 +44,7 @@ export class LogBuffer {
     private readonly namespace: string,
     private readonly name: string,
   ) {
-    this.lines = new LineSplitter(limits.lineChars);
+    this.lines = new LineSplitter(limits.lineChars, LINE_OPTIONS);
   }
 
   /** What viewers have been sent. */
@@ -61,7 +67,7 @@ export class LogBuffer {
     this.pending = [];
     this.pendingBytes = 0;
     this.pendingSkipped = 0;
-    this.lines = new LineSplitter(this.limits.lineChars);
+    this.lines = new LineSplitter(this.limits.lineChars, LINE_OPTIONS);
   }
 
   /**

@@ -14,7 +14,7 @@ import type { PodLogReader } from '../kube/pod-logs.js';
 import { domId } from '../view/dom-id.js';
 import { LogBuffer } from './log-buffer.js';
 import { logHref, logViewerHref, panelIds, statusMessage, type LogPanelData, type LogState } from './log-panel.js';
-import { joinLines } from './log-text.js';
+import { joinLines, shownLine } from './log-text.js';
 import { outOfBand } from './oob.js';
 
 export interface LogLimits {
@@ -172,7 +172,7 @@ export class LogFollow {
           done();
         },
       });
-      await this.ctx.reader.read(this.namespace, this.pod, sink, { follow: !finished, tailLines: this.ctx.limits.tailLines, signal: abort.signal });
+      await this.ctx.reader.read(this.namespace, this.pod, sink, { follow: !finished, tailLines: this.ctx.limits.tailLines, timestamps: true, signal: abort.signal });
       if (!current()) return;
       if (this.buffer.end()) this.scheduleChunk();
       this.abort = undefined;
@@ -247,7 +247,7 @@ export class LogFollow {
 
   private async renderChunk(swap: 'beforeend' | 'innerHTML', lines: string[]): Promise<[string, string] | undefined> {
     const id = `${domId('session-log-chunk', this.namespace, this.name)}__${this.ctx.nextChunk()}`;
-    const chunk = await this.ctx.render('/partials/session-log-chunk', { id, text: joinLines(lines) });
+    const chunk = await this.ctx.render('/partials/session-log-chunk', { id, ...panelLines(lines) });
     const html = chunk === undefined ? undefined : outOfBand(chunk, `${swap}:#${panelIds(this.namespace, this.name).linesId}`);
     return html === undefined ? undefined : [id, html];
   }
@@ -279,5 +279,10 @@ export class LogFollow {
 
 /** The log panel's data (views/partials/session-log.eta), for a follow or a session nobody follows. */
 export function panelData(namespace: string, name: string, state: LogState, pod: string, phase: string, detail: string, tail: readonly string[]): LogPanelData {
-  return { ...panelIds(namespace, name), namespace, name, state, pod, message: statusMessage(state, pod, phase, detail), text: joinLines(tail), href: logHref(namespace, name), viewerHref: logViewerHref(namespace, name) };
+  return { ...panelIds(namespace, name), namespace, name, state, pod, message: statusMessage(state, pod, phase, detail), ...panelLines(tail), href: logHref(namespace, name), viewerHref: logViewerHref(namespace, name) };
+}
+
+/** Lines as the panel shows them (text), and as read (raw: JSON, with times and colours) for the log viewer page. */
+function panelLines(lines: readonly string[]): { text: string; raw: string } {
+  return { text: joinLines(lines.map(shownLine)), raw: lines.length ? JSON.stringify(lines) : '' };
 }

@@ -21,6 +21,8 @@ export interface LogPanelData {
   pod: string;
   message: string;
   text: string;
+  /** The same lines as read, a JSON array with the apiserver's times and colour codes (the log viewer page's). */
+  raw: string;
   /** The plain-text log for curl and for the whole story. */
   href: string;
   /** The log viewer page (search, wrap, timestamps, line links, download). */

@@ -88,6 +88,8 @@ export function wallView(store: FarmStore, policy: UrlPolicy, ns: string, name: 
       session: d.session,
       href: deviceHref(ns, name, d.name),
       stream: checkURL(d.streamURL, policy),
+      // A picked device without a stream URL (booting, or it lost its stream) gets no frame.
+      streamable: d.streamURL !== '',
     })),
   };
 }

@@ -3,7 +3,9 @@
 // is measured and printed), wrap and timestamps toggle, ANSI colours are classes and never
 // raw escape codes, a #L link scrolls to its line and survives a reload, and Download gives
 // the log exactly as shown. Also at phone width with a short log; a refused read (the
-// previous container of a pod that never restarted) is said plainly.
+// previous container of a pod that never restarted) is said plainly. At both widths, a running
+// session's log is followed live on the viewer page (appended once each, searchable, timed,
+// coloured, linkable, downloadable) with Pause and "N new lines".
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { CoreV1Api } from '@kubernetes/client-node';
@@ -17,6 +19,10 @@ import { startDashboard } from '../helpers/dashboard.js';
 import { createPool, createSession, createTemplate, setSessionStatus } from '../helpers/farm.js';
 
 const BIG = 100_000;
+const WIDTHS = [
+  { name: 'desktop', width: 1440, height: 900 },
+  { name: 'phone', width: 390, height: 844 },
+] as const;
 const ESC = '\x1b';
 
 /** Line i of the big log: every 1,000th an ERROR, every 10,000th in red. */
@@ -33,6 +39,7 @@ describe('the runner log viewer in Chromium', () => {
   let base: string;
 
   let smallLog = '';
+  const followLogs: Record<string, string> = {};
 
   async function runner(session: string, lines: string[]): Promise<string> {
     const pod = `${session}-runner`;
@@ -52,11 +59,12 @@ describe('the runner log viewer in Chromium', () => {
     await createPool(namespace, 'alpha', 1);
     await runner('big', Array.from({ length: BIG }, (_, i) => bigLine(i + 1)));
     smallLog = await runner('small', Array.from({ length: 300 }, (_, i) => bigLine(i + 1)));
+    for (const w of WIDTHS) followLogs[w.name] = await runner(`follow-${w.name}`, Array.from({ length: 300 }, (_, i) => bigLine(i + 1)));
     app = await startDashboard({ namespaces: [namespace] });
     await app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     browser = await launchBrowser();
-    await waitFor('the dashboard to see both sessions', () => app.farm.store.getSession(namespace, 'big')?.podName && app.farm.store.getSession(namespace, 'small')?.podName);
+    await waitFor('the dashboard to see the sessions', () => ['big', 'small', ...WIDTHS.map((w) => `follow-${w.name}`)].every((n) => app.farm.store.getSession(namespace, n)?.podName));
   }, 120_000);
   afterAll(async () => {
     try {
@@ -156,6 +164,82 @@ describe('the runner log viewer in Chromium', () => {
     expect(problems.filter((p) => !/status of (400|404|500|503)/.test(p))).toEqual([]);
     await page.context().close();
   });
+
+  for (const viewport of WIDTHS) {
+    it(`at ${viewport.width}×${viewport.height}: follows the running session's log from the shared follow, each new line once, with search, colours, timestamps, wrap and line links; Pause holds new lines behind "N new lines", which resumes`, async () => {
+      const session = `follow-${viewport.name}`;
+      const file = followLogs[viewport.name]!;
+      const { page, problems } = await newPage(browser!, { viewport, acceptDownloads: true, timezoneId: 'Asia/Kolkata' });
+      await page.goto(`${base}/sessions/${namespace}/${session}/log`);
+      await page.locator('#log-lines[data-lines="300"]').waitFor();
+      await expect.poll(() => page.locator('#log-follow-state').textContent()).toBe('Following live: new lines are added at the end.');
+      const atEnd = () => page.locator('#log-lines').evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 40);
+      // A running session's log opens at its end.
+      expect(await atEnd()).toBe(true);
+      await page.locator('#log-search').fill('appended');
+      await expect.poll(() => page.locator('#log-count').textContent()).toBe('no match');
+      await page.locator('#log-timestamps').check();
+
+      // New lines: after the 300 read (the follow's snapshot repeats them: none is added twice).
+      await appendPodLog(file, ['appended one', `${ESC}[31mappended red${ESC}[0m`, 'plain new'], { time: new Date('2026-12-03T06:00:00.500Z') });
+      await page.locator('#log-lines[data-lines="303"]').waitFor();
+      expect(await page.locator('#L301 .log-text').innerHTML()).toBe('<mark>appended</mark> one');
+      await expect.poll(() => page.locator('#log-count').textContent()).toBe('2 matches in 2 lines');
+      expect(await page.locator('#L303 .log-text').textContent()).toBe('plain new');
+      expect(await page.locator('#L301 .log-ts').getAttribute('datetime')).toMatch(/^2026-12-03T06:00:00\.5/);
+      expect(await page.locator('#L301 .log-ts').textContent()).toContain('11:30:00.500');
+      expect(await page.locator('#L303 .log-ts').isVisible()).toBe(true);
+      await expect.poll(atEnd).toBe(true);
+      await page.locator('#log-search').fill('');
+      await expect.poll(() => page.locator('#log-lines mark').count()).toBe(0);
+      expect(await page.locator('#L302 .log-text').innerHTML()).toBe('<span class="ansi-31">appended red</span>');
+      await page.locator('#log-wrap').uncheck();
+      expect(await page.locator('#log-lines').getAttribute('class')).not.toContain('log-wrap');
+      // A line link to an appended line.
+      await page.locator('#L302 .log-no').click();
+      expect(page.url()).toMatch(/#L302$/);
+      expect(await page.locator('#L302').getAttribute('class')).toContain('log-target');
+
+      // Paused: new lines wait behind "N new lines"; a click on it shows them and goes to the end.
+      await page.getByRole('button', { name: 'Pause' }).click();
+      expect(await page.getByRole('button', { name: 'Resume' }).getAttribute('aria-pressed')).toBe('true');
+      await appendPodLog(file, ['held one', 'held two'], { time: new Date('2026-12-03T06:00:01.000Z') });
+      const newLines = page.locator('#log-new-lines');
+      await expect.poll(() => newLines.textContent(), { timeout: 10_000 }).toBe('2 new lines');
+      expect(await newLines.isVisible()).toBe(true);
+      expect(await page.locator('#log-lines').getAttribute('data-lines')).toBe('303');
+      const fits = await page.evaluate(() => {
+        const d = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+        return d.scrollWidth <= d.clientWidth;
+      });
+      expect(fits).toBe(true);
+      const violations = await seriousViolations(page);
+      expect(violations, JSON.stringify(violations)).toEqual([]);
+      await newLines.click();
+      expect(await page.locator('#log-lines').getAttribute('data-lines')).toBe('305');
+      expect(await newLines.isVisible()).toBe(false);
+      expect(await page.getByRole('button', { name: 'Pause' }).getAttribute('aria-pressed')).toBe('false');
+      expect(await page.locator('#L305 .log-text').textContent()).toBe('held two');
+      await expect.poll(atEnd).toBe(true);
+      // Resumed: the next lines come straight in.
+      await appendPodLog(file, 'after resume', { time: new Date('2026-12-03T06:00:02.000Z') });
+      await page.locator('#log-lines[data-lines="306"]').waitFor();
+
+      // Download has the followed lines, as shown (timestamps on).
+      const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#log-download').click()]);
+      const lines = (await readFile((await download.path())!, 'utf8')).split('\n');
+      expect(lines).toHaveLength(307);
+      expect(lines[301]).toMatch(/11:30:00\.500 appended red$/);
+      expect(lines[305]).toMatch(/11:30:02\.000 after resume$/);
+      // A reload reads them all, and the line link still points at its line.
+      await page.goto(`${base}/sessions/${namespace}/${session}/log#L302`);
+      await page.locator('#log-lines[data-lines="306"]').waitFor();
+      expect(await page.locator('#L302').getAttribute('class')).toContain('log-target');
+      expect(await page.locator('#L302 .log-text').textContent()).toBe('appended red');
+      expect(problems).toEqual([]);
+      await page.context().close();
+    });
+  }
 
   it('following on the session page: Pause holds new lines and counts them, Resume shows them', async () => {
     const { page, problems } = await newPage(browser!, { viewport: { width: 1440, height: 900 } });

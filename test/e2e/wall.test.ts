@@ -35,6 +35,15 @@ describe('the device wall in Chromium', () => {
       streamURL: i === 3 ? 'https://elsewhere.example/devices/x/' : `${stream!.origin}/devices/${pool}-${i}/`,
     }));
 
+  /** Devices of a pool for picking: all with a stream unless named in `noStream`; device 1 busy when `busy1`. */
+  const picking = (pool: string, count: number, noStream: number[], busy1 = false): TestDevice[] =>
+    Array.from({ length: count }, (_, i) => ({
+      name: `${pool}-${i}`,
+      state: busy1 && i === 1 ? 'Busy' : 'Idle',
+      ...(busy1 && i === 1 ? { session: 'run-1' } : {}),
+      ...(noStream.includes(i) ? {} : { streamURL: `${stream!.origin}/devices/${pool}-${i}/` }),
+    }));
+
   beforeAll(async () => {
     namespace = await freshNamespace('e2e-wall');
     stream = await startStreamStandIn();
@@ -42,12 +51,14 @@ describe('the device wall in Chromium', () => {
     for (const { name } of WIDTHS) {
       await createPool(namespace, `w-${name}`, 4);
       await setDevices(namespace, `w-${name}`, devices(`w-${name}`, [0, 1, 2]));
+      await createPool(namespace, `p-${name}`, 4);
+      await setDevices(namespace, `p-${name}`, picking(`p-${name}`, 4, []));
     }
     app = await startDashboard({ namespaces: [namespace], args: ['--stream-origin', stream.origin, '--allow-http-streams', '--wall-size', '2'] });
     await app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     browser = await launchBrowser();
-    await waitFor('the dashboard synced', () => WIDTHS.every((w) => app.farm.store.getPool(namespace, `w-${w.name}`)?.devices.length === 4));
+    await waitFor('the dashboard synced', () => WIDTHS.every((w) => app.farm.store.getPool(namespace, `w-${w.name}`)?.devices.length === 4 && app.farm.store.getPool(namespace, `p-${w.name}`)?.devices.length === 4));
   });
   afterAll(async () => {
     try {
@@ -97,6 +108,78 @@ describe('the device wall in Chromium', () => {
       await page.context().close();
     });
   }
+
+  for (const viewport of WIDTHS) {
+    it(`at ${viewport.width}×${viewport.height}: devices picked on the grid (click or Space) keep their picks through live updates, cap at --wall-size, and open the wall with exactly them; a picked device that leaves the pool or its stream loses its frame live`, async () => {
+      const pool = `p-${viewport.name}`;
+      const { page, problems } = await newPage(browser!, { viewport });
+      await page.goto(`${base}/pools/${namespace}/${pool}`);
+      const tile = (i: number) => page.locator(`#device-view .tile[href$="/devices/${pool}-${i}"]`);
+      await tile(3).waitFor();
+      const mode = page.getByRole('button', { name: 'Pick devices for the wall' });
+      await mode.click();
+      expect(await page.getByRole('button', { name: 'Done picking' }).getAttribute('aria-pressed')).toBe('true');
+      expect(await tile(1).getAttribute('role')).toBe('checkbox');
+      // A click picks (and does not follow the link); Space on a focused tile picks too.
+      await tile(1).click();
+      await tile(3).focus();
+      await page.keyboard.press('Space');
+      expect(page.url()).toBe(`${base}/pools/${namespace}/${pool}`);
+      expect(await page.getByRole('checkbox', { checked: true }).evaluateAll((els) => els.map((e) => e.textContent!.trim().split(/\s/)[0]))).toEqual([`${pool}-1`, `${pool}-3`]);
+      // A third is refused: the wall shows at most 2 (--wall-size 2).
+      await tile(0).click();
+      expect(await tile(0).getAttribute('aria-checked')).toBe('false');
+      expect(await page.locator('#wall-pick-status').textContent()).toBe(`The wall shows at most 2 streams (--wall-size): unpick a device before picking ${pool}-0.`);
+      const open = page.locator('#wall-pick-open');
+      expect(await open.textContent()).toBe('Open the wall with the 2 picked devices');
+      expect(await open.getAttribute('href')).toBe(`/pools/${namespace}/${pool}/wall?device=${pool}-1&device=${pool}-3`);
+      const fits = await page.evaluate(() => {
+        const d = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+        return d.scrollWidth <= d.clientWidth;
+      });
+      expect(fits).toBe(true);
+      const violations = await seriousViolations(page);
+      expect(violations, JSON.stringify(violations)).toEqual([]);
+
+      // Live updates: device 1's tile is swapped (Busy now), and a fifth device swaps the whole grid.
+      await setDevices(namespace, pool, picking(pool, 5, [], true));
+      await expect.poll(() => tile(1).getAttribute('data-state')).toBe('Busy');
+      await tile(4).waitFor();
+      expect(await tile(1).getAttribute('aria-checked')).toBe('true');
+      expect(await tile(3).getAttribute('aria-checked')).toBe('true');
+      expect(await tile(4).getAttribute('aria-checked')).toBe('false');
+      expect(await open.getAttribute('href')).toBe(`/pools/${namespace}/${pool}/wall?device=${pool}-1&device=${pool}-3`);
+
+      // The wall frames exactly the picks.
+      await open.click();
+      await page.waitForURL(`**/wall?device=${pool}-1&device=${pool}-3`);
+      await expect.poll(() => frames(page)).toEqual([`${pool}-1`, `${pool}-3`]);
+      const kept = page.locator(`#device-wall iframe[title="WebRTC stream of ${pool}-1"]`);
+      await kept.evaluate((el) => ((el as unknown as { dfMark: boolean }).dfMark = true));
+      // Scale-down removes device 3: its frame goes live, device 1's stays as it was.
+      await setDevices(namespace, pool, picking(pool, 3, [], true));
+      await expect.poll(() => frames(page)).toEqual([`${pool}-1`]);
+      expect(await kept.evaluate((el) => (el as unknown as { dfMark?: boolean }).dfMark)).toBe(true);
+      expect(await page.locator('#wall-missing').textContent()).toBe(`Not on the wall: ${pool}-3 (not in the pool).`);
+      // Device 1 no longer reports a stream: its frame goes too.
+      await setDevices(namespace, pool, picking(pool, 3, [1], true));
+      await expect.poll(() => frames(page)).toEqual([]);
+      expect(await page.locator('#wall-missing').textContent()).toBe(`Not on the wall: ${pool}-1 (Busy, no stream now), ${pool}-3 (not in the pool).`);
+
+      // Back on the grid, the picks are still there, without the device that left.
+      await page.goBack();
+      await tile(1).waitFor();
+      await expect.poll(() => tile(1).getAttribute('aria-checked')).toBe('true');
+      await expect.poll(() => open.getAttribute('href')).toBe(`/pools/${namespace}/${pool}/wall?device=${pool}-1`);
+      expect(problems).toEqual([]);
+      await page.context().close();
+    });
+  }
+
+  it('says so when a link picks more devices than the wall shows', async () => {
+    const page = await app.inject(`/pools/${namespace}/w-desktop/wall?device=w-desktop-0&device=w-desktop-1&device=w-desktop-2`);
+    expect(page.body).toContain("3 devices are picked, but a wall shows at most 2 streams (--wall-size): the first 2 in the pool's order are framed.");
+  });
 
   it('refuses a device name that cannot be one, and a pool that does not exist', async () => {
     expect((await app.inject(`/pools/${namespace}/w-desktop/wall?device=Bad_Name`)).statusCode).toBe(400);

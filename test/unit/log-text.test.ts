@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cleanLine, joinLines, LineSplitter, newestWithin, startsWithLines } from '../../src/live/log-text.js';
+import { cleanLine, joinLines, LineSplitter, newestWithin, shownLine, splitTimed, startsWithLines } from '../../src/live/log-text.js';
 
 describe('cleanLine', () => {
   it('removes colours, cursor moves, titles, other control characters and bidi overrides; keeps tabs', () => {
@@ -26,6 +26,35 @@ describe('cleanLine', () => {
   it('cuts a long line and says so', () => {
     expect(cleanLine('x'.repeat(12), 10)).toBe(`${'x'.repeat(10)} … [line cut at 10 characters]`);
     expect(cleanLine('x'.repeat(10), 10)).toBe('x'.repeat(10));
+  });
+});
+
+describe('lines read with timestamps and colours (the log viewer page follows them)', () => {
+  const T = '2026-12-03T05:04:03.250123456Z';
+  it('keeps the apiserver time and the colour codes, cleans the rest of the text after the time', () => {
+    const o = { timed: true, colours: true };
+    expect(cleanLine(`${T} \x1b[31mFAIL\x1b[0m\x1b]0;title\x07 \u202e x\x00`, 100, o)).toBe(`${T} \x1b[31mFAIL\x1b[0m  x`);
+    // A progress bar rewrites its text, never the time.
+    expect(cleanLine(`${T} 10%\r50%\r100%`, 100, o)).toBe(`${T} 100%`);
+    expect(cleanLine(`${T} ${'x'.repeat(12)}`, 10, o)).toBe(`${T} ${'x'.repeat(10)} … [line cut at 10 characters]`);
+    // A line without a time (not from the apiserver) is cleaned whole.
+    expect(cleanLine('no time \x1b[1mbold', 100, o)).toBe('no time \x1b[1mbold');
+    expect(cleanLine('\x1b[31mred', 100, { timed: true })).toBe('red');
+  });
+
+  it('splits the time off, and shows the panel the text alone, without colour codes or half of one', () => {
+    expect(splitTimed(`${T} text`)).toEqual({ time: T, text: 'text' });
+    expect(splitTimed('2026-12-03 not a time')).toEqual({ time: '', text: '2026-12-03 not a time' });
+    expect(splitTimed('2026-12-03T05:04:03+05:30 offset')).toEqual({ time: '2026-12-03T05:04:03+05:30', text: 'offset' });
+    expect(shownLine(`${T} \x1b[31mFAIL\x1b[0m done`)).toBe('FAIL done');
+    expect(shownLine(`${T} cut \x1b[3`)).toBe('cut [3');
+    expect(shownLine('[dashboard] … 3 lines not shown')).toBe('[dashboard] … 3 lines not shown');
+  });
+
+  it('LineSplitter passes the options on', () => {
+    const s = new LineSplitter(100, { timed: true, colours: true });
+    expect(s.push(`${T} \x1b[32mok\x1b[0m\n${T} part`)).toEqual([`${T} \x1b[32mok\x1b[0m`]);
+    expect(s.end()).toEqual([`${T} part`]);
   });
 });
 

@@ -3,10 +3,16 @@
 // shown in the browser by public/app.js: search (text or regular expression) with the match
 // count and highlights, wrap and timestamps on or off (in the viewer's time zone), ANSI
 // colours as classes, links to a line (#L123), download as shown, and the previous
-// container's log after a restart. The session page's panel follows the live tail.
+// container's log after a restart. It also follows the live tail: the page subscribes to the
+// session's log topic, the same shared follow as the session page's panel (log-follower.ts),
+// whose spans carry the lines as read (times, colours); public/app.js appends the lines newer
+// than the ones it read, with Pause/Resume and "N new lines".
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../http/errors.js';
 import { sessionHref } from '../../view/links.js';
+import { topics } from '../../live/topics.js';
+import { panelIds } from '../../live/log-panel.js';
+import { FINISHED_PHASES } from '../../farm/types.js';
 
 export default async function logViewerRoutes(app: FastifyInstance): Promise<void> {
   const { store } = app.farm;
@@ -28,6 +34,9 @@ export default async function logViewerRoutes(app: FastifyInstance): Promise<voi
       source: `${base}?timestamps=true${previous ? '&previous=true' : ''}`,
       otherHref: previous ? here : `${here}?previous=true`,
       download: `${name}${previous ? '-previous' : ''}.log`,
+      // The previous container's log is complete: nothing to follow.
+      topics: previous ? [] : [topics.log(namespace, name)],
+      follow: previous ? undefined : { panelId: panelIds(namespace, name).id, running: !!session && !FINISHED_PHASES.has(session.phase) },
     });
   });
 }

@@ -52,6 +52,7 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
       grid: grid.data,
       yamlHref: `${poolHref(namespace, name)}/yaml`,
       wallHref: wallHref(namespace, name),
+      wallMax: config.wallSize,
       lease: { ...leaseForm(), href: `${poolHref(namespace, name)}/lease` },
       scale: pool && { href: `${poolHref(namespace, name)}/scale`, replicas: pool.replicas, min: MIN_REPLICAS, max: MAX_REPLICAS },
       filter: poolFilterView(poolHref(namespace, name), namespace, name, parseStateFilter(request.query.state), pool && countDevices(pool.devices)),
