@@ -12,7 +12,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seriousViolations } from '../helpers/axe.js';
+import { fitsWidth, seriousViolations } from '../helpers/axe.js';
 import { launchBrowser, newPage } from '../helpers/browser.js';
 import { adminKubeConfig, appendPodLog, clusterInfo, freshNamespace, podLogFile, waitFor } from '../helpers/cluster.js';
 import { startDashboard } from '../helpers/dashboard.js';
@@ -148,11 +148,7 @@ describe('the runner log viewer in Chromium', () => {
     await expect.poll(() => page.locator('#log-count').textContent()).toBe('no match');
     await page.locator('#log-search').fill('step 12 ');
     await expect.poll(() => page.locator('#log-count').textContent()).toBe('1 match in 1 line');
-    const fits = await page.evaluate(() => {
-      const d = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
-      return d.scrollWidth <= d.clientWidth;
-    });
-    expect(fits).toBe(true);
+    expect(await fitsWidth(page)).toBe(true);
     const violations = await seriousViolations(page);
     expect(violations, JSON.stringify(violations)).toEqual([]);
     // The session page's log panel links here.
@@ -208,11 +204,7 @@ describe('the runner log viewer in Chromium', () => {
       await expect.poll(() => newLines.textContent(), { timeout: 10_000 }).toBe('2 new lines');
       expect(await newLines.isVisible()).toBe(true);
       expect(await page.locator('#log-lines').getAttribute('data-lines')).toBe('303');
-      const fits = await page.evaluate(() => {
-        const d = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
-        return d.scrollWidth <= d.clientWidth;
-      });
-      expect(fits).toBe(true);
+      expect(await fitsWidth(page)).toBe(true);
       const violations = await seriousViolations(page);
       expect(violations, JSON.stringify(violations)).toEqual([]);
       await newLines.click();

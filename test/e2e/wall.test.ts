@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seriousViolations } from '../helpers/axe.js';
+import { fitsWidth, seriousViolations } from '../helpers/axe.js';
 import { launchBrowser, newPage } from '../helpers/browser.js';
 import { freshNamespace, waitFor } from '../helpers/cluster.js';
 import { startDashboard } from '../helpers/dashboard.js';
@@ -133,11 +133,7 @@ describe('the device wall in Chromium', () => {
       const open = page.locator('#wall-pick-open');
       expect(await open.textContent()).toBe('Open the wall with the 2 picked devices');
       expect(await open.getAttribute('href')).toBe(`/pools/${namespace}/${pool}/wall?device=${pool}-1&device=${pool}-3`);
-      const fits = await page.evaluate(() => {
-        const d = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
-        return d.scrollWidth <= d.clientWidth;
-      });
-      expect(fits).toBe(true);
+      expect(await fitsWidth(page)).toBe(true);
       const violations = await seriousViolations(page);
       expect(violations, JSON.stringify(violations)).toEqual([]);
 
