@@ -55,7 +55,7 @@ class RbacCluster extends MemoryCluster {
   override async reviewAccess(subject: Subject, q: AccessQuestion): Promise<AccessDecision> {
     this.reviews.push({ key: `${subject.user}|${[...subject.groups].join(',')}|${q.verb}|${q.resource}|${q.namespace ?? ''}`, at: performance.now() });
     await new Promise((r) => setTimeout(r, 1)); // an apiserver round trip, roughly
-    const allowed = q.verb === 'list' ? mayList(subject.user, q.namespace ?? '') : q.verb === 'delete' && (q.namespace ?? '').endsWith('0');
+    const allowed = q.verb === 'list' || q.verb === 'watch' ? mayList(subject.user, q.namespace ?? '') : q.verb === 'delete' && (q.namespace ?? '').endsWith('0');
     return { allowed, reason: allowed ? 'bench RBAC' : '' };
   }
 }
