@@ -5,7 +5,7 @@
 // Kubernetes allows, each with the field and why. A schema says what to tell a person with
 // the `x-df-error` annotation ({ cause } on a field, { message } on a body: what was not
 // done); both are kept in /api/v1/openapi.json, where `x-` keys are extensions.
-import { Ajv, type ErrorObject, type Options } from 'ajv';
+import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import type { FastifyInstance, FastifySchema, FastifySchemaCompiler } from 'fastify';
 import { AppError, MAX_NAME_LENGTH } from './errors.js';
 import { DNS_LABEL_PATTERN, DNS_SUBDOMAIN_PATTERN } from '../kube/names.js';
@@ -43,7 +43,7 @@ export function formatSchemaError(errors: readonly Partial<ErrorObject>[], part:
     const field = fieldOf(e, part);
     if (part === 'params' && e.keyword === 'maxLength') tooLong = true;
     const own = annotation(e.parentSchema);
-    if (!rootMessage && e.instancePath === '' && own?.message) rootMessage = own.message;
+    rootMessage ??= (e as WithRoot)[ROOT_MESSAGE] ?? (e.instancePath === '' ? own?.message : undefined);
     const cause = causeOf(e, own);
     if (!fields.some((f) => f.field === field)) fields.push({ field, message: cause });
   }
@@ -56,6 +56,21 @@ export function formatSchemaError(errors: readonly Partial<ErrorObject>[], part:
     return new AppError(422, 'DF_ERR_INVALID', `${rootMessage ?? 'Nothing was done'}: ${sentence}`, fields);
   }
   return new AppError(400, 'DF_ERR_BAD_REQUEST', one ? sentence : `The request is not valid: ${sentence}`, fields);
+}
+
+const ROOT_MESSAGE = Symbol('what was not done');
+type WithRoot = Partial<ErrorObject> & { [ROOT_MESSAGE]?: string };
+
+/** A validator whose errors carry the body schema's own words, which Ajv reports only for the root. */
+function withRootMessage(validate: ValidateFunction, message: string | undefined): ValidateFunction {
+  if (!message) return validate;
+  const wrapped = ((data: unknown, ctx?: Parameters<ValidateFunction>[1]) => {
+    const ok = validate(data, ctx);
+    wrapped.errors = ok ? null : (validate.errors ?? []).map((e) => ({ ...e, [ROOT_MESSAGE]: message }));
+    return ok;
+  }) as ValidateFunction;
+  // Fastify passes the parent when the validator has one, so a coerced root can be replaced.
+  return Object.assign(wrapped, { schema: validate.schema, schemaEnv: validate.schemaEnv });
 }
 
 /** apps[2].apkURL for /apps/2/apkURL; a missing or unknown property names itself. */
@@ -101,7 +116,7 @@ function makeAjv(options: Options): Ajv {
 export function registerSchemas(app: FastifyInstance): void {
   const urlAjv = makeAjv({ coerceTypes: 'array', removeAdditional: false, allErrors: false });
   const bodyAjv = makeAjv({ coerceTypes: false, removeAdditional: false, allErrors: true });
-  const compile: FastifySchemaCompiler<JsonSchema> = ({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : urlAjv).compile(schema);
+  const compile: FastifySchemaCompiler<JsonSchema> = ({ schema, httpPart }) => withRootMessage((httpPart === 'body' ? bodyAjv : urlAjv).compile(schema), annotation(schema)?.message);
   app.setValidatorCompiler(compile);
   app.setSchemaErrorFormatter((errors, part) => formatSchemaError(errors, part));
   app.addHook('preValidation', async (request) => {
