@@ -11,7 +11,7 @@ import { createSession, setSessionStatus } from '../helpers/farm.js';
 
 interface Doc {
   openapi: string;
-  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>;
+  paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string; required: boolean }>; responses: Record<string, { content?: Record<string, { schema: unknown }>; 'x-df-codes'?: string[] }> }>>;
 }
 
 describe('the API description', () => {
@@ -55,6 +55,22 @@ describe('the API description', () => {
     const described = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method} ${path}`));
     expect(served.length).toBeGreaterThan(10);
     expect(described.sort()).toEqual([...new Set(served)].sort());
+  });
+
+  it('is made from the routes: each path parameter, the query of the filters, and the codes of each error status', () => {
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const inPath = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+        expect((op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name), `${method} ${path}`).toEqual(inPath);
+        for (const [status, answer] of Object.entries(op.responses)) {
+          if (Number(status) >= 400) expect(answer['x-df-codes']?.every((c) => /^DF_ERR_[A-Z_]+$/.test(c)), `${method} ${path} ${status}`).toBe(true);
+        }
+      }
+    }
+    const list = doc.paths['/api/v1/sessions']!.get!;
+    expect(list.parameters!.map((p) => p.name)).toEqual(['namespace', 'pool', 'phase', 'labelSelector', 'q', 'limit', 'continue']);
+    expect(doc.paths['/api/v1/sessions']!.post!.parameters!.map((p) => `${p.in} ${p.name}`)).toEqual(['header Idempotency-Key']);
+    expect(doc.paths['/api/v1/sessions/{namespace}/{name}/logs']!.get!.responses['409']!['x-df-codes']).toEqual(['DF_ERR_NO_RUNNER_POD']);
   });
 
   it('matches the answers of every read', async () => {
@@ -101,6 +117,13 @@ describe('the API description', () => {
       [await app.inject(`/api/v1/pools/${namespace}/smoke/devices?state=Asleep`), '/api/v1/pools/{namespace}/{name}/devices', 'get', 400],
       [await app.inject(`/api/v1/pools/${namespace}/smoke/devices/nobody`), '/api/v1/pools/{namespace}/{name}/devices/{device}', 'get', 404],
       [await app.inject({ method: 'DELETE', url: `/api/v1/sessions/${namespace}/${(retried.json() as { name: string }).name}` }), '/api/v1/sessions/{namespace}/{name}', 'delete', 409],
+      // Refused by the routes' schemas: the same coded shape, documented the same way.
+      [await app.inject({ method: 'POST', url: `/api/v1/pools/${namespace}/smoke/scale`, headers: json, payload: { replicas: 'many' } }), '/api/v1/pools/{namespace}/{name}/scale', 'post', 422],
+      [await app.inject({ method: 'POST', url: '/api/v1/sessions:batch', headers: json, payload: { action: 'explode', sessions: [] } }), '/api/v1/sessions:batch', 'post', 422],
+      [await app.inject(`/api/v1/sessions/${namespace}/described/logs?tailLines=-1`), '/api/v1/sessions/{namespace}/{name}/logs', 'get', 400],
+      [await app.inject(`/api/v1/pools?namespace=Bad_NS`), '/api/v1/pools', 'get', 400],
+      [await app.inject(`/api/v1/sessions/${namespace}/${'x'.repeat(254)}`), '/api/v1/sessions/{namespace}/{name}', 'get', 414],
+      [await app.inject({ method: 'POST', url: `/api/v1/pools/${namespace}/smoke/lease`, headers: json, payload: { minutes: 7 } }), '/api/v1/pools/{namespace}/{name}/lease', 'post', 422],
     ];
     for (const [res, path, method, status] of errors) {
       expect(res.statusCode, `${method} ${path}`).toBe(status);
