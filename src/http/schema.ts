@@ -7,7 +7,7 @@
 // done); both are kept in /api/v1/openapi.json, where `x-` keys are extensions.
 import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import type { FastifyInstance, FastifySchema, FastifySchemaCompiler } from 'fastify';
-import { AppError, MAX_NAME_LENGTH } from './errors.js';
+import { AppError, MAX_NAME_LENGTH, nameTooLong } from './errors.js';
 import { DNS_LABEL_PATTERN, DNS_SUBDOMAIN_PATTERN } from '../kube/names.js';
 import { GIVEN_TWICE, NOT_A_NAMESPACE, notAName } from './params.js';
 
@@ -28,8 +28,6 @@ export function says<S extends JsonSchema>(schema: S, error: DfError): S & { [DF
   return { ...schema, [DF_ERROR]: error };
 }
 
-type Part = 'body' | 'querystring' | 'params' | 'headers';
-
 /**
  * Fastify's schemaErrorFormatter: Ajv's errors (verbose, so each carries its schema) as one
  * AppError. One cause per field, in the order found; the message names the field when
@@ -48,11 +46,11 @@ export function formatSchemaError(errors: readonly Partial<ErrorObject>[], part:
     if (!fields.some((f) => f.field === field)) fields.push({ field, message: cause });
   }
   if (tooLong) {
-    return new AppError(414, 'DF_ERR_NAME_TOO_LONG', `A name in the path is longer than Kubernetes allows (${MAX_NAME_LENGTH} characters for names, 63 for namespaces). Check the link.`);
+    return nameTooLong();
   }
   const one = fields.length === 1 ? fields[0]! : undefined;
-  const sentence = one ? (one.field ? `${one.field} ${one.message}.` : `${capitalise(one.message)}.`) : 'fix the fields listed.';
-  if ((part as Part) === 'body') {
+  const sentence = one ? `${one.field || (part === 'body' ? 'the body' : 'the request')} ${one.message}.` : 'fix the fields listed.';
+  if (part === 'body') {
     return new AppError(422, 'DF_ERR_INVALID', `${rootMessage ?? 'Nothing was done'}: ${sentence}`, fields);
   }
   return new AppError(400, 'DF_ERR_BAD_REQUEST', one ? sentence : `The request is not valid: ${sentence}`, fields);
@@ -96,14 +94,10 @@ function annotation(schema: unknown): DfError | undefined {
   return schema && typeof schema === 'object' ? ((schema as JsonSchema)[DF_ERROR] as DfError | undefined) : undefined;
 }
 
-const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
-
 /** Ajv with the annotation keyword and `verbose` (so an error carries its schema). */
 function makeAjv(options: Options): Ajv {
   const ajv = new Ajv({ useDefaults: true, verbose: true, strict: true, allowUnionTypes: true, ...options });
   ajv.addKeyword({ keyword: DF_ERROR, schemaType: 'object' });
-  // OpenAPI words a route's schemas carry; Ajv only reads past them.
-  for (const keyword of ['example', 'x-openapi-name']) ajv.addKeyword({ keyword });
   return ajv;
 }
 
