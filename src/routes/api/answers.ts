@@ -2,7 +2,8 @@
 // schemas they share. Each route's schema lists its own in `errors`; the OpenAPI document
 // (openapi.ts) turns them into responses of the Error shape.
 import { TESTSESSION_SPEC_SCHEMA } from '../../farm/testsession-schema.js';
-import { namespaceName, objectName, says } from '../../http/schema.js';
+import { namespaceName, objectName } from '../../http/schema.js';
+import { DNS_LABEL_PATTERN } from '../../kube/names.js';
 
 type Errors = Record<string, { codes: readonly string[]; description: string }>;
 
@@ -30,7 +31,7 @@ export const NOT_FOUND: Errors = { '404': { codes: ['DF_ERR_NOT_FOUND'], descrip
 export const idempotencyKey = {
   type: 'object',
   properties: {
-    'idempotency-key': says({ type: 'string', description: '16 to 32 lowercase letters and digits: a retried request finds what the first one created.' }, { cause: 'must be given once' }),
+    'idempotency-key': { type: 'string', description: '16 to 32 lowercase letters and digits: a retried request finds what the first one created.' },
   },
 } as const;
 
@@ -49,7 +50,7 @@ export const SESSION_REQUEST = {
   required: ['namespace', 'pool'],
   additionalProperties: false,
   properties: {
-    namespace: { ...namespaceName, description: 'The namespace to create it in.' },
+    namespace: { ...namespaceName, pattern: DNS_LABEL_PATTERN, description: 'The namespace to create it in.' },
     pool: { ...(spec.poolRef?.properties as Record<string, unknown> | undefined)?.name as object, description: 'A DevicePool in the namespace.' },
     name: { ...objectName, description: 'Leave out to have one made up.' },
     deviceName: spec.deviceName,
