@@ -1,6 +1,8 @@
 // The JSON API's contract (/api/v1/openapi.json) against the dashboard on the real API
 // server: every /api/v1 route is described, and real answers (lists, objects, writes,
 // errors) validate against the document's own schemas.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,6 +130,26 @@ describe('the API description', () => {
     for (const [res, path, method, status] of errors) {
       expect(res.statusCode, `${method} ${path}`).toBe(status);
       expectValid(res, path, method);
+    }
+  });
+
+  it("runs the README's curl examples of the JSON API, and their answers are as the document says", async () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+    const commands = readme
+      .replace(/\\\n\s*/g, ' ')
+      .split('\n')
+      .filter((l) => /^curl .*localhost:8080\/api\/v1\//.test(l) && !/\s-s?N\s/.test(l)); // streams (-N) never end
+    expect(commands.length).toBeGreaterThanOrEqual(4);
+    const templates = Object.keys(doc.paths).map((p) => [p, new RegExp(`^${p.replace(/\{\w+\}/g, '[^/]+')}$`)] as const);
+    for (const command of commands) {
+      const url = /'?localhost:8080(\/api\/v1\/[^'\s]*)'?/.exec(command)![1]!;
+      const method = /-X (\w+)/.exec(command)?.[1] ?? 'GET';
+      const body = /-d '([^']*)'/.exec(command)?.[1]?.replaceAll('droidfarm-demo', namespace);
+      const res = await app.inject({ method: method as 'GET', url, ...(body ? { headers: { 'content-type': 'application/json' }, payload: body } : {}) });
+      expect(res.statusCode, command).toBeLessThan(500);
+      const path = templates.find(([, re]) => re.test(url.split('?')[0]!))?.[0];
+      expect(path, command).toBeDefined();
+      expectValid(res, path!, method.toLowerCase());
     }
   });
 });
