@@ -28,7 +28,7 @@ type SessionParams = { Params: { namespace: string; name: string } };
 
 const params = pathParams('namespace', 'name');
 /** The new-session form's fields as typed: its own rules (the CRD's) answer beside each field. */
-const sessionForm = { type: 'object', properties: Object.fromEntries(FORM_FIELDS.map((f) => [f, formField(`The form's ${f} field.`)])) } as const;
+const sessionForm = { type: ['object', 'null'], properties: Object.fromEntries(FORM_FIELDS.map((f) => [f, formField(`The form's ${f} field.`)])) } as const;
 const text = (description: string) => ({ type: 'string', maxLength: 1024, description }) as const;
 
 const SCHEMAS = {
