@@ -78,9 +78,11 @@ function fieldOf(e: Partial<ErrorObject>, part: string): string {
   if (typeof extra === 'string') path.push(extra);
   let out = '';
   for (const p of path) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;
-  // Headers are matched in lower case; say them as people write them.
-  return part === 'headers' ? out.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase()) : out;
+  return part === 'headers' ? headerName(out) : out;
 }
+
+/** Headers are matched in lower case; say them as people write them (idempotency-key → Idempotency-Key). */
+export const headerName = (name: string): string => name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
 
 function causeOf(e: Partial<ErrorObject>, own: DfError | undefined): string {
   if (e.keyword === 'required') return annotation((e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties?.[String(e.params?.missingProperty)])?.cause ?? 'required';

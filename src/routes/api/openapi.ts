@@ -8,7 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServedRoute } from '../../app.js';
 import { API_SHAPES } from '../../farm/json-schema.js';
-import { errorBody, type DocumentedSchema, type JsonSchema } from '../../http/schema.js';
+import { errorBody, headerName, type DocumentedSchema, type JsonSchema } from '../../http/schema.js';
 
 const INFO = {
   title: 'DroidFarm Dashboard API',
@@ -32,9 +32,6 @@ function withRefs(schema: unknown, root = true): unknown {
 export function openApiPath(url: string): string {
   return url.replace(/::/g, '\0').replace(/:(\w+)/g, '{$1}').replace(/\0/g, ':');
 }
-
-/** A header as people write it: idempotency-key → Idempotency-Key. */
-const headerName = (name: string) => name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
 
 type Where = 'path' | 'query' | 'header';
 
