@@ -13,8 +13,6 @@ const nullable = (type: string, extra: Schema = {}): Schema => ({ type: [type, '
 const time: Schema = nullable('string', { format: 'date-time' });
 const obj = (properties: Record<string, Schema>, required = Object.keys(properties)): Schema => ({ type: 'object', properties, required });
 const list = (items: Schema): Schema => ({ type: 'array', items });
-/** An object whose keys are data, or whose figures grow: every key is kept. */
-const open = (properties: Record<string, Schema>, required: string[] = []): Schema => ({ type: 'object', properties, required, additionalProperties: true });
 const labels: Schema = { type: 'object', additionalProperties: str };
 const app = obj({ packageName: str, apkURL: str });
 
@@ -125,7 +123,7 @@ export const Session = obj({
         image: str,
         command: list(str),
         args: list(str),
-        env: list({ oneOf: [obj({ name: str, value: str }), obj({ name: str, hidden: { const: true } })], description: 'Values only with --show-runner-env; otherwise hidden: true.' }),
+        env: list({ type: 'object', required: ['name'], properties: { name: str, value: str, hidden: { const: true } }, description: 'value only with --show-runner-env; otherwise hidden: true instead.' }),
       },
     }),
     cancelRequested: { type: 'boolean' },
@@ -138,26 +136,53 @@ export const Session = obj({
 
 export const SessionList = obj({ items: list(SessionSummary), continue: nullable('string', { description: 'The next page: pass it as ?continue=.' }) });
 
-const percentiles = (...names: string[]) => open(Object.fromEntries(names.map((n) => [n, nullable('number')])));
-const sessionRef = open({ namespace: str, name: str, finishedAt: time, href: str });
+const num = nullable('number');
+const percentiles = (...names: string[]) => obj(Object.fromEntries(names.map((n) => [n, num])));
+const sessionRef = obj({ namespace: str, name: str, finishedAt: time, href: str });
+/** Counts by final phase and by stage: keys are data (phases), so every key is kept. */
+const counts = (description: string): Schema => ({ type: 'object', additionalProperties: { type: 'integer' }, description });
 
-/** The figures of the farm and of each pool; the report adds figures over time, so they stay open. */
-export const InsightFigures = open(
-  {
-    sessions: { type: 'object', additionalProperties: { type: 'integer' }, description: 'Started, finished, waiting, running and finished by final phase.' },
-    passRate: nullable('number', { description: 'Succeeded ÷ finished.' }),
-    testsPassRate: nullable('number', { description: 'Tests passed ÷ tests run.' }),
-    queueWaitSeconds: percentiles('p50', 'p95', 'max'),
-    runSeconds: percentiles('p50', 'p95'),
-    utilisation: nullable('number', { description: 'Busy device-seconds ÷ available device-seconds.' }),
-    peakBusy: int,
-    bootSeconds: percentiles('p50', 'p95'),
-    unhealthyShare: nullable('number'),
-    topFailureReasons: list(open({ reason: str, count: int, sessions: list(sessionRef) }, ['reason', 'count'])),
-    series: list(open({ from: time, to: time, sessions: { type: 'object', additionalProperties: true }, p95WaitSeconds: nullable('number'), utilisation: nullable('number'), peakBusy: int })),
+/** What the farm, each template and each pool share (src/farm/insights/report.ts). */
+const core = {
+  sessions: counts('Created, started, finished, waiting, running, and finished by final phase.'),
+  passRate: nullable('number', { description: 'Succeeded ÷ finished.' }),
+  queueWaitSeconds: percentiles('p50', 'p95', 'max'),
+  runSeconds: percentiles('p50', 'p95'),
+  utilisation: nullable('number', { description: 'Busy device-seconds ÷ available device-seconds.' }),
+};
+const figures = {
+  ...core,
+  testsPassRate: nullable('number', { description: 'Tests passed ÷ tests run.' }),
+  peakBusy: int,
+  devices: int,
+  bootSeconds: percentiles('p50', 'p95'),
+  unhealthyShare: num,
+  topFailureReasons: list(obj({ reason: str, count: int, sessions: list(sessionRef) })),
+  series: list(obj({ from: time, to: time, sessions: counts('Finished by final phase.'), p95WaitSeconds: num, utilisation: num, peakBusy: int })),
+};
+
+/** The farm's figures, with how many pools are bottlenecks and how many devices suspect. */
+export const InsightFigures = obj({ ...figures, bottlenecks: int, suspectDevices: int });
+
+const verdict = obj({
+  status: { enum: ['bottleneck', 'healthy'] },
+  summary: str,
+  evidence: {
+    type: 'object',
+    additionalProperties: { type: ['number', 'null'] },
+    description: 'waiting, idle, devices, oldestWaitSeconds, p95WaitSeconds, arrivalsPerHour, meanRunSeconds, modelP95WaitSeconds (-1: the queue grows without bound), devicesNeeded, sloSeconds.',
   },
-  ['sessions', 'passRate', 'queueWaitSeconds', 'runSeconds', 'utilisation'],
-);
+});
+
+export const PoolInsights = obj({
+  ...figures,
+  namespace: str,
+  pool: str,
+  template: str,
+  bottleneck: { ...verdict, type: ['object', 'null'], description: 'The verdict and its evidence when the pool is a bottleneck; null when healthy.' },
+  suspectDevices: list(obj({ device: str, sessions: int, failed: int, failureRate: { type: 'number' }, poolFailureRate: { type: 'number' }, pValue: { type: 'number' }, recentFailures: list(sessionRef) })),
+  likelyApp: list(obj({ suite: str, sessions: int, failed: int, failureRate: { type: 'number' }, devices: int })),
+});
 
 export const Insights = obj({
   window: { enum: [...WINDOW_NAMES] },
@@ -165,22 +190,9 @@ export const Insights = obj({
   to: time,
   coverage: obj({ oldestSession: time, complete: { type: 'boolean' } }),
   farm: InsightFigures,
-  templates: list(open({ template: str }, ['template'])),
-  pools: list({
-    allOf: [
-      InsightFigures,
-      open(
-        {
-          namespace: str,
-          pool: str,
-          bottleneck: { oneOf: [{ type: 'null' }, { type: 'object', additionalProperties: true, description: 'The verdict and its evidence when the pool is a bottleneck.' }] },
-          suspectDevices: list(open({ device: str, recentFailures: list(sessionRef) }, ['device'])),
-        },
-        ['namespace', 'pool', 'bottleneck', 'suspectDevices'],
-      ),
-    ],
-  }),
+  templates: list(obj({ template: str, pools: int, ...core })),
+  pools: list(PoolInsights),
 });
 
 /** The named shapes, as /api/v1/openapi.json lists them under components. */
-export const API_SHAPES: Readonly<Record<string, Schema>> = { Template, Pool, Device, DeviceDetail, SessionSummary, Session, SessionList, InsightFigures, Insights };
+export const API_SHAPES: Readonly<Record<string, Schema>> = { Template, Pool, Device, DeviceDetail, SessionSummary, Session, SessionList, InsightFigures, PoolInsights, Insights };

@@ -10,6 +10,16 @@ import { freshNamespace, waitFor } from '../helpers/cluster.js';
 import { startDashboard } from '../helpers/dashboard.js';
 import { createExamplePools } from '../helpers/examples.js';
 import { createSession, setSessionStatus } from '../helpers/farm.js';
+import { insightsJSON } from '../../src/farm/insights/json.js';
+import { sessionJSON } from '../../src/farm/json.js';
+
+/** Every key path of a value ([] for array items): what a response schema must not drop. */
+function keyPaths(value: unknown, at = ''): string[] {
+  if (Array.isArray(value)) return value.flatMap((v) => keyPaths(v, `${at}[]`));
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => [`${at}.${k}`, ...keyPaths(v, `${at}.${k}`)]);
+}
+const keys = (value: unknown) => [...new Set(keyPaths(value))].sort();
 
 interface Doc {
   openapi: string;
@@ -73,6 +83,14 @@ describe('the API description', () => {
     expect(list.parameters!.map((p) => p.name)).toEqual(['namespace', 'pool', 'phase', 'labelSelector', 'q', 'limit', 'continue']);
     expect(doc.paths['/api/v1/sessions']!.post!.parameters!.map((p) => `${p.in} ${p.name}`)).toEqual(['header Idempotency-Key']);
     expect(doc.paths['/api/v1/sessions/{namespace}/{name}/logs']!.get!.responses['409']!['x-df-codes']).toEqual(['DF_ERR_NO_RUNNER_POD']);
+  });
+
+  it('keeps every field the JSON shapes write: the response schemas drop nothing', async () => {
+    const session = await app.inject(`/api/v1/sessions/${namespace}/described`);
+    expect(keys(session.json())).toEqual(keys(JSON.parse(JSON.stringify(sessionJSON(app.farm.store.getSession(namespace, 'described')!)))));
+    const insights = await app.inject(`/api/v1/insights?window=24h&namespace=${namespace}`);
+    const direct = insightsJSON(app.farm.catalog.insights.report({ window: '24h', namespace }, Date.now()));
+    expect(keys(insights.json())).toEqual(keys(JSON.parse(JSON.stringify(direct))));
   });
 
   it('matches the answers of every read', async () => {
