@@ -1,5 +1,7 @@
 // The JSON API for scripts and CI: same data as the pages, stable field names (see
-// src/farm/json.ts and the README), errors as { error: { code, message } }.
+// src/farm/json.ts and the README), errors as { error: { code, message } }. Each route's
+// schema says its parameters, its answer's shape (src/farm/json-schema.ts) and its error
+// codes (answers.ts); openapi.ts serves them as the API's OpenAPI document.
 import type { FastifyInstance } from 'fastify';
 import { deviceJSON, poolJSON, templateJSON } from '../../farm/json.js';
 import { deviceHistoryJSON } from '../../farm/insights/json.js';
