@@ -15,6 +15,7 @@ import { ConfigError, type Config } from './config.js';
 import { FarmStore } from './farm/store.js';
 import { registerCompression } from './http/compression.js';
 import { frameworkErrorHandler, registerErrorHandlers } from './http/errors.js';
+import { registerSchemas, type DocumentedSchema } from './http/schema.js';
 import { AccessReviews, type AccessOptions } from './http/access.js';
 import { registerIdentity } from './http/identity.js';
 import { registerLimits, type RateLimited } from './http/limits.js';
@@ -48,6 +49,12 @@ import logViewerRoutes from './routes/logs/index.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
+export interface ServedRoute {
+  method: string;
+  url: string;
+  schema?: DocumentedSchema;
+}
+
 export interface FarmServices {
   config: Config;
   store: FarmStore;
@@ -60,8 +67,8 @@ export interface FarmServices {
   logs: LogFollowers;
   /** Every read of a pod's log (the follows' and the API's), counted and capped. */
   podLogs: PodLogReader;
-  /** The routes served, method and URL pattern, in registration order. */
-  routes: ReadonlyArray<{ method: string; url: string }>;
+  /** The routes served, method, URL pattern and schema, in registration order (the OpenAPI document reads it). */
+  routes: ReadonlyArray<ServedRoute>;
   /** What GET /metrics reports (docs/metrics.md). */
   metrics: Metrics;
   /** Caps on live streams (total and per address), shared by /live and /api/v1/events. */
@@ -109,10 +116,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
 
   // Every route as it is registered, for the API's description and its test.
-  const routes: Array<{ method: string; url: string }> = [];
+  const routes: ServedRoute[] = [];
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, ...(route.schema ? { schema: route.schema as DocumentedSchema } : {}) });
   });
+  // Query strings, path parameters, headers and bodies are checked by each route's schema.
+  registerSchemas(app);
 
   const cluster = options.cluster ?? connectCluster(config);
   // Failures caught inside the dashboard: logged and counted (droidfarm_internal_errors_total).

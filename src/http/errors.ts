@@ -24,6 +24,10 @@ export const badRequest = (message: string, fields: FieldCause[] = []): AppError
 export const unsupportedMediaType = (): AppError =>
   new AppError(415, 'DF_ERR_UNSUPPORTED_MEDIA_TYPE', 'The dashboard does not read bodies of this Content-Type. Send JSON with Content-Type: application/json.');
 
+/** A name in the path longer than any Kubernetes name: the router's refusal and the route schemas' alike. */
+export const nameTooLong = (): AppError =>
+  new AppError(414, 'DF_ERR_NAME_TOO_LONG', `A name in the path is longer than Kubernetes allows (${MAX_NAME_LENGTH} characters for names, 63 for namespaces). Check the link.`);
+
 export interface ErrorBody {
   error: { code: string; message: string; fields?: FieldCause[] };
 }
@@ -49,11 +53,10 @@ const FRAMEWORK_ERRORS: Record<string, (err: Partial<FastifyError>) => { status:
   FST_ERR_CTP_EMPTY_JSON_BODY: () => ({ status: 400, code: 'DF_ERR_BAD_REQUEST', message: 'The request body is empty but its Content-Type says JSON. Send a JSON object, or no Content-Type.' }),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => ({ status: 400, code: 'DF_ERR_BAD_REQUEST', message: 'The request body is not as long as its Content-Length header says. Send the body whole.' }),
   FST_ERR_BAD_URL: () => ({ status: 400, code: 'DF_ERR_BAD_REQUEST', message: 'The path is not valid URL encoding. Percent-encode names in paths (encodeURIComponent).' }),
-  FST_ERR_MAX_PARAM_LENGTH: () => ({
-    status: 414,
-    code: 'DF_ERR_NAME_TOO_LONG',
-    message: `A name in the path is longer than Kubernetes allows (${MAX_NAME_LENGTH} characters for names, 63 for namespaces). Check the link.`,
-  }),
+  FST_ERR_MAX_PARAM_LENGTH: () => {
+    const { status, code, message } = nameTooLong();
+    return { status, code, message };
+  },
   FST_ERR_NOT_FOUND: () => ({ status: 404, code: 'DF_ERR_NOT_FOUND', message: 'There is no such page.' }),
   FST_ERR_VALIDATION: (err) => ({ status: 400, code: 'DF_ERR_BAD_REQUEST', message: `The request is not valid: ${err.message ?? ''}` }),
 };

@@ -5,8 +5,20 @@ import type { InsightsQuery } from '../farm/insights/insights.js';
 import { DEFAULT_WINDOW, isWindow, WINDOW_NAMES } from '../farm/insights/window.js';
 import { badRequest } from '../http/errors.js';
 import { nameParam, namespaceParam, single } from '../http/params.js';
+import { nameQuery, namespaceQuery, says } from '../http/schema.js';
 
 const PREFIX = 'insights?';
+
+/** The filters as a query-string schema, refusing what parseInsightsQuery would, in its words. */
+export const INSIGHTS_QUERY = {
+  type: 'object',
+  properties: {
+    window: says({ type: 'string', enum: [...WINDOW_NAMES], description: `The window (${DEFAULT_WINDOW} when left out).` }, { cause: `must be one of ${WINDOW_NAMES.join(', ')}` }),
+    namespace: namespaceQuery,
+    pool: nameQuery('DevicePool', 'Only this DevicePool.'),
+    template: nameQuery('DeviceTemplate', 'Only pools of this DeviceTemplate.'),
+  },
+} as const;
 
 export function parseInsightsQuery(raw: Record<string, unknown>): InsightsQuery {
   const window = single(raw.window, 'window') || DEFAULT_WINDOW;

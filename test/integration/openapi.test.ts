@@ -1,6 +1,8 @@
 // The JSON API's contract (/api/v1/openapi.json) against the dashboard on the real API
 // server: every /api/v1 route is described, and real answers (lists, objects, writes,
 // errors) validate against the document's own schemas.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,10 +10,20 @@ import { freshNamespace, waitFor } from '../helpers/cluster.js';
 import { startDashboard } from '../helpers/dashboard.js';
 import { createExamplePools } from '../helpers/examples.js';
 import { createSession, setSessionStatus } from '../helpers/farm.js';
+import { insightsJSON } from '../../src/farm/insights/json.js';
+import { sessionJSON } from '../../src/farm/json.js';
+
+/** Every key path of a value ([] for array items): what a response schema must not drop. */
+function keyPaths(value: unknown, at = ''): string[] {
+  if (Array.isArray(value)) return value.flatMap((v) => keyPaths(v, `${at}[]`));
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => [`${at}.${k}`, ...keyPaths(v, `${at}.${k}`)]);
+}
+const keys = (value: unknown) => [...new Set(keyPaths(value))].sort();
 
 interface Doc {
   openapi: string;
-  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>;
+  paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string; required: boolean }>; responses: Record<string, { content?: Record<string, { schema: unknown }>; 'x-df-codes'?: string[] }> }>>;
 }
 
 describe('the API description', () => {
@@ -55,6 +67,30 @@ describe('the API description', () => {
     const described = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method} ${path}`));
     expect(served.length).toBeGreaterThan(10);
     expect(described.sort()).toEqual([...new Set(served)].sort());
+  });
+
+  it('is made from the routes: each path parameter, the query of the filters, and the codes of each error status', () => {
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const inPath = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+        expect((op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name), `${method} ${path}`).toEqual(inPath);
+        for (const [status, answer] of Object.entries(op.responses)) {
+          if (Number(status) >= 400) expect(answer['x-df-codes']?.every((c) => /^DF_ERR_[A-Z_]+$/.test(c)), `${method} ${path} ${status}`).toBe(true);
+        }
+      }
+    }
+    const list = doc.paths['/api/v1/sessions']!.get!;
+    expect(list.parameters!.map((p) => p.name)).toEqual(['namespace', 'pool', 'phase', 'labelSelector', 'q', 'limit', 'continue']);
+    expect(doc.paths['/api/v1/sessions']!.post!.parameters!.map((p) => `${p.in} ${p.name}`)).toEqual(['header Idempotency-Key']);
+    expect(doc.paths['/api/v1/sessions/{namespace}/{name}/logs']!.get!.responses['409']!['x-df-codes']).toEqual(['DF_ERR_NO_RUNNER_POD']);
+  });
+
+  it('keeps every field the JSON shapes write: the response schemas drop nothing', async () => {
+    const session = await app.inject(`/api/v1/sessions/${namespace}/described`);
+    expect(keys(session.json())).toEqual(keys(JSON.parse(JSON.stringify(sessionJSON(app.farm.store.getSession(namespace, 'described')!)))));
+    const insights = await app.inject(`/api/v1/insights?window=24h&namespace=${namespace}`);
+    const direct = insightsJSON(app.farm.catalog.insights.report({ window: '24h', namespace }, Date.now()));
+    expect(keys(insights.json())).toEqual(keys(JSON.parse(JSON.stringify(direct))));
   });
 
   it('matches the answers of every read', async () => {
@@ -101,10 +137,37 @@ describe('the API description', () => {
       [await app.inject(`/api/v1/pools/${namespace}/smoke/devices?state=Asleep`), '/api/v1/pools/{namespace}/{name}/devices', 'get', 400],
       [await app.inject(`/api/v1/pools/${namespace}/smoke/devices/nobody`), '/api/v1/pools/{namespace}/{name}/devices/{device}', 'get', 404],
       [await app.inject({ method: 'DELETE', url: `/api/v1/sessions/${namespace}/${(retried.json() as { name: string }).name}` }), '/api/v1/sessions/{namespace}/{name}', 'delete', 409],
+      // Refused by the routes' schemas: the same coded shape, documented the same way.
+      [await app.inject({ method: 'POST', url: `/api/v1/pools/${namespace}/smoke/scale`, headers: json, payload: { replicas: 'many' } }), '/api/v1/pools/{namespace}/{name}/scale', 'post', 422],
+      [await app.inject({ method: 'POST', url: '/api/v1/sessions:batch', headers: json, payload: { action: 'explode', sessions: [] } }), '/api/v1/sessions:batch', 'post', 422],
+      [await app.inject(`/api/v1/sessions/${namespace}/described/logs?tailLines=-1`), '/api/v1/sessions/{namespace}/{name}/logs', 'get', 400],
+      [await app.inject(`/api/v1/pools?namespace=Bad_NS`), '/api/v1/pools', 'get', 400],
+      [await app.inject(`/api/v1/sessions/${namespace}/${'x'.repeat(254)}`), '/api/v1/sessions/{namespace}/{name}', 'get', 414],
+      [await app.inject({ method: 'POST', url: `/api/v1/pools/${namespace}/smoke/lease`, headers: json, payload: { minutes: 7 } }), '/api/v1/pools/{namespace}/{name}/lease', 'post', 422],
     ];
     for (const [res, path, method, status] of errors) {
       expect(res.statusCode, `${method} ${path}`).toBe(status);
       expectValid(res, path, method);
+    }
+  });
+
+  it("runs the README's curl examples of the JSON API, and their answers are as the document says", async () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+    const commands = readme
+      .replace(/\\\n\s*/g, ' ')
+      .split('\n')
+      .filter((l) => /^curl .*localhost:8080\/api\/v1\//.test(l) && !/\s-s?N\s/.test(l)); // streams (-N) never end
+    expect(commands.length).toBeGreaterThanOrEqual(4);
+    const templates = Object.keys(doc.paths).map((p) => [p, new RegExp(`^${p.replace(/\{\w+\}/g, '[^/]+')}$`)] as const);
+    for (const command of commands) {
+      const url = /'?localhost:8080(\/api\/v1\/[^'\s]*)'?/.exec(command)![1]!;
+      const method = /-X (\w+)/.exec(command)?.[1] ?? 'GET';
+      const body = /-d '([^']*)'/.exec(command)?.[1]?.replaceAll('droidfarm-demo', namespace);
+      const res = await app.inject({ method: method as 'GET', url, ...(body ? { headers: { 'content-type': 'application/json' }, payload: body } : {}) });
+      expect(res.statusCode, command).toBeLessThan(500);
+      const path = templates.find(([, re]) => re.test(url.split('?')[0]!))?.[0];
+      expect(path, command).toBeDefined();
+      expectValid(res, path!, method.toLowerCase());
     }
   });
 });

@@ -6,29 +6,60 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { FINISHED_PHASES } from '../../farm/types.js';
-import { AppError, badRequest, describeError, notFound } from '../../http/errors.js';
-import { single } from '../../http/params.js';
+import { AppError, describeError, notFound } from '../../http/errors.js';
 import { ClusterError } from '../../kube/errors.js';
 import { requireVisible } from '../../http/visibility.js';
-import { isDnsLabel } from '../../kube/names.js';
+import { DNS_LABEL_PATTERN } from '../../kube/names.js';
+import { pathParams, says, type DocumentedSchema } from '../../http/schema.js';
+import { READ_ERRORS } from './answers.js';
+
+type Flag = 'true' | 'false' | '1' | '0';
 
 interface LogQuery {
-  follow?: string;
-  timestamps?: string;
-  previous?: string;
-  tailLines?: string;
+  follow?: Flag;
+  timestamps?: Flag;
+  previous?: Flag;
+  tailLines?: number;
   container?: string;
 }
 
 /** More than this is what the plain (non-tail) log is for. */
 const MAX_TAIL_LINES = 1_000_000;
 
+const flag = (description: string) => says({ type: 'string', enum: ['true', 'false', '1', '0'], description }, { cause: 'must be true or false' });
+
+const SCHEMA = {
+  summary: "The runner pod's log, as plain text",
+  params: pathParams('namespace', 'name'),
+  querystring: {
+    type: 'object',
+    properties: {
+      follow: flag('true: keep the response open and stream new lines.'),
+      timestamps: flag("true: each line starts with the API server's RFC 3339 timestamp."),
+      previous: flag("true: the previous container's log, after a restart."),
+      tailLines: says(
+        { type: 'integer', minimum: 0, maximum: MAX_TAIL_LINES, description: 'Only the last lines.' },
+        { cause: `must be a whole number from 0 to ${MAX_TAIL_LINES.toLocaleString('en')} (the number of lines from the end of the log)` },
+      ),
+      container: says({ type: 'string', pattern: DNS_LABEL_PATTERN, description: 'A container of the runner pod other than the first.' }, { cause: "must be a container name (lowercase letters, digits and '-', at most 63)" }),
+    },
+  },
+  produces: { 200: { type: 'text/plain', description: 'The log' } },
+  errors: {
+    ...READ_ERRORS,
+    '404': { codes: ['DF_ERR_NOT_FOUND', 'DF_ERR_NO_RUNNER_POD', 'DF_ERR_KUBE_NOT_FOUND'], description: 'No such session, or it ended without a runner pod' },
+    '409': { codes: ['DF_ERR_NO_RUNNER_POD'], description: 'No runner pod yet' },
+    '503': { codes: ['DF_ERR_NOT_SYNCED', 'DF_ERR_LOG_FOLLOWS_FULL', 'DF_ERR_KUBE_UNAVAILABLE'], description: 'Not read yet, too many logs being read, or the cluster is unreachable; Retry-After' },
+  },
+} satisfies DocumentedSchema;
+
 export default async function sessionLogRoutes(app: FastifyInstance): Promise<void> {
   const { store, podLogs } = app.farm;
 
-  app.get<{ Params: { namespace: string; name: string }; Querystring: LogQuery }>('/api/v1/sessions/:namespace/:name/logs', async (request, reply) => {
+  app.get<{ Params: { namespace: string; name: string }; Querystring: LogQuery }>('/api/v1/sessions/:namespace/:name/logs', { schema: SCHEMA }, async (request, reply) => {
     const { namespace, name } = request.params;
-    const { follow, tailLines, container, timestamps, previous } = parseLogQuery(request.query);
+    const { tailLines, container } = request.query;
+    const [follow, timestamps, previous] = (['follow', 'timestamps', 'previous'] as const).map((f) => request.query[f] === 'true' || request.query[f] === '1');
     await requireVisible(app, request, 'sessions', namespace);
     const session = store.getSession(namespace, name);
     if (!session) throw notFound(`TestSession ${namespace}/${name}`);
@@ -65,28 +96,6 @@ export default async function sessionLogRoutes(app: FastifyInstance): Promise<vo
       .header('X-Accel-Buffering', 'no')
       .send(out);
   });
-}
-
-function parseLogQuery(query: LogQuery): { follow: boolean; tailLines: number | undefined; container: string | undefined; timestamps: boolean; previous: boolean } {
-  const flag = (field: 'follow' | 'timestamps' | 'previous'): boolean => {
-    const v = single(query[field], field);
-    if (v !== undefined && !['', 'true', 'false', '1', '0'].includes(v)) throw badRequest(`${field} must be true or false.`, [{ field, message: 'not a boolean' }]);
-    return v === 'true' || v === '1';
-  };
-  const follow = flag('follow');
-  const timestamps = flag('timestamps');
-  const previous = flag('previous');
-  const tail = single(query.tailLines, 'tailLines');
-  if (tail !== undefined && tail !== '' && (!/^\d{1,7}$/.test(tail) || Number(tail) > MAX_TAIL_LINES)) {
-    throw badRequest(`tailLines must be a whole number from 0 to ${MAX_TAIL_LINES.toLocaleString('en')} (the number of lines from the end of the log).`, [
-      { field: 'tailLines', message: 'not a line count' },
-    ]);
-  }
-  const container = single(query.container, 'container');
-  if (container && !isDnsLabel(container)) {
-    throw badRequest("container must be a container name (lowercase letters, digits and '-', at most 63).", [{ field: 'container', message: 'not a container name' }]);
-  }
-  return { follow, tailLines: tail ? Number(tail) : undefined, container: container || undefined, timestamps, previous };
 }
 
 /** The API server's refusal in the dashboard's words: the one status mapping, with what was being read. */

@@ -5,9 +5,10 @@
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../http/errors.js';
 import { DEMO_ARTIFACT_BASE, demoArtifact } from '../../sim/artifacts.js';
+import { pathParams } from '../../http/schema.js';
 
 export default async function demoRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: { namespace: string; device: string } }>('/demo/stream/:namespace/:device', async (request, reply) => {
+  app.get<{ Params: { namespace: string; device: string } }>('/demo/stream/:namespace/:device', { schema: { summary: "The demo's stand-in for a device's WebRTC page", params: pathParams('namespace', 'device') } }, async (request, reply) => {
     const { namespace, device } = request.params;
     const d = app.farm.store.listPools(namespace).flatMap((p) => p.devices).find((x) => x.name === device);
     // Framed by the dashboard itself: this page alone may be framed, and only by us.
@@ -15,7 +16,7 @@ export default async function demoRoutes(app: FastifyInstance): Promise<void> {
     return reply.view('/pages/demo-stream', { device, state: d?.state ?? 'unknown', session: d?.session ?? '' });
   });
 
-  app.get<{ Params: { namespace: string; session: string; file: string } }>(`${DEMO_ARTIFACT_BASE}/:namespace/:session/:file`, async (request, reply) => {
+  app.get<{ Params: { namespace: string; session: string; file: string } }>(`${DEMO_ARTIFACT_BASE}/:namespace/:session/:file`, { schema: { summary: "A demo session's artifact file", params: pathParams('namespace', 'session', 'file') } }, async (request, reply) => {
     const { namespace, session: name, file } = request.params;
     const session = app.farm.store.getSession(namespace, name);
     // Only what the session lists: its status says which files exist.

@@ -8,11 +8,22 @@ import { topics } from '../../live/topics.js';
 import { parseInsightsQuery } from '../../view/insights-query.js';
 import { AppError } from '../../http/errors.js';
 import { insightsScope } from '../../http/visibility.js';
+import { type DocumentedSchema } from '../../http/schema.js';
+import { Insights } from '../../farm/json-schema.js';
+import { READ_ERRORS } from '../api/answers.js';
+import { INSIGHTS_QUERY } from '../../view/insights-query.js';
+
+const API_SCHEMA = {
+  summary: 'Farm insights of a window: sessions by phase, pass rate, queue wait, run time, utilisation, bottlenecks and suspect devices, per pool and for the farm',
+  querystring: INSIGHTS_QUERY,
+  response: { 200: Insights },
+  errors: READ_ERRORS,
+} satisfies DocumentedSchema;
 
 export default async function insightsRoutes(app: FastifyInstance): Promise<void> {
   const { catalog, store } = app.farm;
 
-  app.get<{ Querystring: Record<string, unknown> }>('/insights', async (request, reply) => {
+  app.get<{ Querystring: Record<string, unknown> }>('/insights', { schema: { summary: 'The insights page', querystring: INSIGHTS_QUERY } }, async (request, reply) => {
     const asked = parseInsightsQuery(request.query);
     // Someone who may not read every namespace sees one of theirs at a time.
     const { namespace, choices } = await insightsScope(app, request, asked.namespace);
@@ -31,7 +42,7 @@ export default async function insightsRoutes(app: FastifyInstance): Promise<void
     });
   });
 
-  app.get<{ Querystring: Record<string, unknown> }>('/api/v1/insights', async (request) => {
+  app.get<{ Querystring: Record<string, unknown> }>('/api/v1/insights', { schema: API_SCHEMA }, async (request) => {
     const query = parseInsightsQuery(request.query);
     const { choices } = await insightsScope(app, request, query.namespace);
     if (choices && !query.namespace) {

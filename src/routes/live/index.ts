@@ -8,6 +8,7 @@ import { topicQuery } from '../../view/insights-query.js';
 import { listFilters, splitListScope } from '../../view/session-list.js';
 import { badRequest } from '../../http/errors.js';
 import { isTopic } from '../../live/topics.js';
+import { oneOrMany } from '../../http/schema.js';
 
 export const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
@@ -20,8 +21,9 @@ export const SSE_HEADERS = {
 const MAX_TOPICS = 8;
 
 export default async function liveRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/live', async (request, reply) => {
-    const raw = (request.query as { topic?: string | string[] }).topic;
+  const schema = { summary: "A page's live updates (text/event-stream)", querystring: { type: 'object', properties: { topic: oneOrMany(`1 to ${MAX_TOPICS} topics.`) } } };
+  app.get<{ Querystring: { topic?: string | string[] } }>('/live', { schema }, async (request, reply) => {
+    const raw = request.query.topic;
     const topics = [...new Set(Array.isArray(raw) ? raw : raw ? [raw] : [])];
     // Scoped topics are the server's to choose (below), never a browser's.
     if (topics.length === 0 || topics.length > MAX_TOPICS || !topics.every((t) => isTopic(t) && splitListScope(t).scopeId === undefined)) {

@@ -13,11 +13,18 @@ import { sessionHref } from '../../view/links.js';
 import { topics } from '../../live/topics.js';
 import { panelIds } from '../../live/log-panel.js';
 import { FINISHED_PHASES } from '../../farm/types.js';
+import { pathParams, type DocumentedSchema } from '../../http/schema.js';
+
+const SCHEMA = {
+  summary: 'The runner log viewer',
+  params: pathParams('namespace', 'name'),
+  querystring: { type: 'object', properties: { previous: { type: 'string', description: "true: the previous container's log." } } },
+} satisfies DocumentedSchema;
 
 export default async function logViewerRoutes(app: FastifyInstance): Promise<void> {
   const { store } = app.farm;
 
-  app.get<{ Params: { namespace: string; name: string }; Querystring: { previous?: string } }>('/sessions/:namespace/:name/log', async (request, reply) => {
+  app.get<{ Params: { namespace: string; name: string }; Querystring: { previous?: string } }>('/sessions/:namespace/:name/log', { schema: SCHEMA }, async (request, reply) => {
     const { namespace, name } = request.params;
     const session = store.getSession(namespace, name);
     if (!session && store.syncStatus().synced) throw notFound(`TestSession ${namespace}/${name}`);

@@ -17,6 +17,8 @@ import { deviceHref, poolHref, sessionHref, wallHref } from '../../view/links.js
 import { deviceHistoryView } from '../../view/device-history.js';
 import { poolFilterView } from '../../view/pool-filter.js';
 import { requireVisible, userScope } from '../../http/visibility.js';
+import { formField, oneOrMany, pathParams, type DocumentedSchema } from '../../http/schema.js';
+import { isDnsSubdomain } from '../../kube/names.js';
 
 /** How many of a pool's Events its page lists. */
 const RECENT_EVENTS = 20;
@@ -25,6 +27,22 @@ interface PoolParams {
   namespace: string;
   name: string;
 }
+
+/** A form's fields; what they must hold is the action's rule (scale, lease), said beside the form. */
+const form = (...fields: string[]) => ({ type: ['object', 'null'], properties: Object.fromEntries(fields.map((f) => [f, formField(`The form's ${f} field.`)])) }) as const;
+const pool = pathParams('namespace', 'name');
+const device = pathParams('namespace', 'name', 'device');
+
+const SCHEMAS = {
+  pool: { summary: "One pool's device grid", params: pool, querystring: { type: 'object', properties: { state: oneOrMany('Only these device states (repeat, or comma-separated).') } } },
+  wall: { summary: "The pool's device wall", params: pool, querystring: { type: 'object', properties: { device: oneOrMany('Only these devices (repeat, or comma-separated).') } } },
+  device: { summary: 'One device with its stream', params: device },
+  scale: { summary: 'Scale the pool (the form)', params: pool, body: form('replicas', 'confirm') },
+  restart: { summary: 'Restart the device (the form)', params: device, body: form('session') },
+  deviceLease: { summary: 'Lease this device (the form)', params: device, body: form('minutes', 'holder', 'reason', 'requestId') },
+  poolLease: { summary: 'Lease any idle device of the pool (the form)', params: pool, body: form('minutes', 'holder', 'reason', 'requestId') },
+  leaseSession: { summary: "Extend or release the device's lease (the form)", params: device, body: form('session') },
+} satisfies Record<string, DocumentedSchema>;
 
 export default async function poolRoutes(app: FastifyInstance): Promise<void> {
   const { catalog, config } = app.farm;
@@ -37,7 +55,7 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
     reply.view('/pages/pools', { title: 'Pools', topics: [topics.pools], table: catalog.poolsTable(await userScope(app, request)).data }),
   );
 
-  app.get<{ Params: PoolParams; Querystring: { state?: string | string[] } }>('/pools/:namespace/:name', async (request, reply) => {
+  app.get<{ Params: PoolParams; Querystring: { state?: string | string[] } }>('/pools/:namespace/:name', { schema: SCHEMAS.pool }, async (request, reply) => {
     const { namespace, name } = request.params;
     await requireVisible(app, request, 'pools', namespace);
     const grid = catalog.deviceGrid(namespace, name);
@@ -68,13 +86,13 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
 
   // The device wall: up to --wall-size live streams at once, the busy devices or the ones
   // picked (?device=, repeatable). public/app.js frames them from the wall's live data.
-  app.get<{ Params: PoolParams; Querystring: { device?: string | string[] } }>('/pools/:namespace/:name/wall', async (request, reply) => {
+  app.get<{ Params: PoolParams; Querystring: { device?: string | string[] } }>('/pools/:namespace/:name/wall', { schema: SCHEMAS.wall }, async (request, reply) => {
     const { namespace, name } = request.params;
     const pool = app.farm.store.getPool(namespace, name);
     if (!pool && app.farm.store.syncStatus().synced) throw notFound(`DevicePool ${namespace}/${name}`);
     const raw = request.query.device;
     const picked = [...new Set((Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter(Boolean))];
-    if (picked.some((d) => !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(d))) throw new AppError(400, 'DF_ERR_BAD_REQUEST', 'device must name devices of the pool (lowercase letters, digits, - and .).', [{ field: 'device', message: 'not a device name' }]);
+    if (picked.some((d) => !isDnsSubdomain(d))) throw new AppError(400, 'DF_ERR_BAD_REQUEST', 'device must name devices of the pool (lowercase letters, digits, - and .).', [{ field: 'device', message: 'not a device name' }]);
     return reply.view('/pages/wall', {
       title: `Wall · ${name}`,
       namespace,
@@ -87,7 +105,7 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
     });
   });
 
-  app.get<{ Params: PoolParams & { device: string } }>('/pools/:namespace/:name/devices/:device', async (request, reply) => {
+  app.get<{ Params: PoolParams & { device: string } }>('/pools/:namespace/:name/devices/:device', { schema: SCHEMAS.device }, async (request, reply) => {
     const { namespace, name, device } = request.params;
     await requireVisible(app, request, 'pools', namespace);
     const facts = catalog.deviceFacts(namespace, name, device);
@@ -114,7 +132,7 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
 
   // Scale: the answer is said beside the form (#pool-scale-answer). A scale that would end
   // sessions answers with a confirmation naming them, whose button posts again with confirm.
-  app.post<{ Params: PoolParams }>('/pools/:namespace/:name/scale', async (request, reply) => {
+  app.post<{ Params: PoolParams }>('/pools/:namespace/:name/scale', { schema: SCHEMAS.scale }, async (request, reply) => {
     const { namespace, name } = request.params;
     const fields = formFields(request.body);
     try {
@@ -135,7 +153,7 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
   });
 
   // Restart: public/app.js sends the session the confirmation named (from the live facts).
-  app.post<{ Params: PoolParams & { device: string } }>('/pools/:namespace/:name/devices/:device/restart', async (request, reply) => {
+  app.post<{ Params: PoolParams & { device: string } }>('/pools/:namespace/:name/devices/:device/restart', { schema: SCHEMAS.restart }, async (request, reply) => {
     const { namespace, name, device } = request.params;
     const fields = formFields(request.body);
     const r = await actionsOf(request).restartDevice(namespace, name, device, { session: fields.session || undefined });
@@ -163,17 +181,17 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
     }
   }
 
-  app.post<{ Params: PoolParams & { device: string } }>('/pools/:namespace/:name/devices/:device/lease', async (request, reply) => {
+  app.post<{ Params: PoolParams & { device: string } }>('/pools/:namespace/:name/devices/:device/lease', { schema: SCHEMAS.deviceLease }, async (request, reply) => {
     const { namespace, name, device } = request.params;
     return leaseAnswer(reply, () => leasesOf(request).create(namespace, name, device, formFields(request.body)), `device ${device}`);
   });
 
-  app.post<{ Params: PoolParams }>('/pools/:namespace/:name/lease', async (request, reply) => {
+  app.post<{ Params: PoolParams }>('/pools/:namespace/:name/lease', { schema: SCHEMAS.poolLease }, async (request, reply) => {
     const { namespace, name } = request.params;
     return leaseAnswer(reply, () => leasesOf(request).create(namespace, name, undefined, formFields(request.body)), `any idle device of ${name}`);
   });
 
-  app.post<{ Params: PoolParams & { device: string } }>('/pools/:namespace/:name/devices/:device/lease/extend', async (request, reply) => {
+  app.post<{ Params: PoolParams & { device: string } }>('/pools/:namespace/:name/devices/:device/lease/extend', { schema: SCHEMAS.leaseSession }, async (request, reply) => {
     const { namespace } = request.params;
     const session = formFields(request.body).session;
     if (typeof session !== 'string' || !session) throw new AppError(422, 'DF_ERR_INVALID', 'Nothing was extended: the device holds no lease now.', [{ field: 'session', message: 'required' }]);
@@ -182,7 +200,7 @@ export default async function poolRoutes(app: FastifyInstance): Promise<void> {
     return reply.view('/partials/flash', { level: 'info', message: `Lease ${session} extended: it now lasts ${Math.round(seconds / 60)} minutes from its assignment.` });
   });
 
-  app.post<{ Params: PoolParams & { device: string } }>('/pools/:namespace/:name/devices/:device/lease/release', async (request, reply) => {
+  app.post<{ Params: PoolParams & { device: string } }>('/pools/:namespace/:name/devices/:device/lease/release', { schema: SCHEMAS.leaseSession }, async (request, reply) => {
     const { namespace, name, device } = request.params;
     const session = formFields(request.body).session;
     await leasesOf(request).release(namespace, name, device, session);

@@ -14,6 +14,8 @@ import { sessionHref } from '../../view/links.js';
 import { BATCH_ACTIONS, runBatch, type BatchAction, type BatchTarget } from '../../kube/session-batch.js';
 import { sessionWriter } from '../writers.js';
 import { parseSessionFilters, type RawQuery, type SessionFilters } from './filters.js';
+import { formField, oneOrMany, says, type DocumentedSchema } from '../../http/schema.js';
+import { WRITE_ERRORS } from '../api/answers.js';
 
 /** The most sessions one batch may touch. */
 export const MAX_BATCH = 500;
@@ -65,6 +67,64 @@ function checkSize(count: number, what: string): void {
   }
 }
 
+const str = { type: 'string' } as const;
+const action = says({ enum: [...BATCH_ACTIONS], description: 'Stop (cancel), Retry or Delete.' }, { cause: `must be one of ${BATCH_ACTIONS.join(', ')}` });
+
+const SCHEMAS = {
+  page: {
+    summary: "The sessions page's bulk toolbar: the checked rows, or all the list's query matches",
+    body: says(
+      {
+        type: ['object', 'null'],
+        properties: {
+          action,
+          session: formField('A checked row, as namespace/name (repeated).'),
+          all: { ...str, description: 'true: every session the list query matches.' },
+          query: { ...str, description: "The list's query string, for all." },
+        },
+      },
+      { message: 'Nothing was done' },
+    ),
+  },
+  api: {
+    summary: 'Stop, Retry or Delete many sessions, by name or all a filter matches (at most 500); each reported on its own',
+    body: says(
+      {
+        type: ['object', 'null'],
+        required: ['action'],
+        properties: {
+          action,
+          // Each named session is checked by parseTargets, which names the entry it refuses.
+          sessions: { type: 'array', items: { type: 'object', properties: { namespace: str, name: str } }, description: `At most ${MAX_BATCH}.` },
+          filter: { type: 'object', properties: { namespace: str, pool: str, phase: oneOrMany('Phases, as for GET /api/v1/sessions.'), labelSelector: str, q: str }, description: 'The filters of GET /api/v1/sessions; not with sessions.' },
+        },
+      },
+      { message: 'Nothing was done' },
+    ),
+    response: {
+      200: {
+        type: 'object',
+        required: ['action', 'total', 'done', 'refused', 'results'],
+        properties: {
+          action: { enum: [...BATCH_ACTIONS] },
+          total: { type: 'integer' },
+          done: { type: 'integer' },
+          refused: { type: 'integer' },
+          results: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['namespace', 'name', 'ok', 'status'],
+              properties: { namespace: str, name: str, ok: { type: 'boolean' }, status: { type: 'integer' }, error: { type: 'object', required: ['code', 'message'], properties: { code: str, message: str } }, created: str },
+            },
+          },
+        },
+      },
+    },
+    errors: { ...WRITE_ERRORS, '422': { codes: ['DF_ERR_INVALID'], description: 'A bad action, both sessions and filter, or too many' } },
+  },
+} satisfies Record<string, DocumentedSchema>;
+
 export default async function sessionBatchRoutes(app: FastifyInstance): Promise<void> {
   const { store } = app.farm;
   registerFormBody(app);
@@ -90,7 +150,7 @@ export default async function sessionBatchRoutes(app: FastifyInstance): Promise<
 
   // The page's toolbar: the checked rows (session=ns/name, repeated), or all=true with the
   // list's own query string. The report lands beside the toolbar.
-  app.post('/sessions/batch', { bodyLimit: 256 * 1024 }, async (request, reply) => {
+  app.post('/sessions/batch', { bodyLimit: 256 * 1024, schema: SCHEMAS.page }, async (request, reply) => {
     const fields = formFields(request.body);
     const action = parseAction(fields.action);
     const all = fields.all === 'true';
@@ -101,7 +161,7 @@ export default async function sessionBatchRoutes(app: FastifyInstance): Promise<
   });
 
   // JSON: {action, sessions: [{namespace, name}]} or {action, filter: {namespace, pool, phase, labelSelector, q}}.
-  app.post('/api/v1/sessions::batch', { bodyLimit: 256 * 1024 }, async (request) => {
+  app.post('/api/v1/sessions::batch', { bodyLimit: 256 * 1024, schema: SCHEMAS.api }, async (request) => {
     const body = formFields(request.body);
     const action = parseAction(body.action);
     if (body.filter !== undefined && body.sessions !== undefined) {

@@ -5,9 +5,26 @@ import { AppError, badRequest } from '../../http/errors.js';
 import { nameParam, namespaceParam, single } from '../../http/params.js';
 import { MAX_LIMIT, parsePhases, QueryError, type SessionPage, type SessionQuery } from '../../farm/session-query.js';
 import type { FarmStore } from '../../farm/store.js';
-import type { SessionPhase } from '../../farm/types.js';
+import { SESSION_PHASES, type SessionPhase } from '../../farm/types.js';
+import { nameQuery, namespaceQuery, oneOrMany, says } from '../../http/schema.js';
 
 export const DEFAULT_LIMIT = 50;
+
+const text = (max: number, description: string) => says({ type: 'string', maxLength: max, description }, { cause: `is longer than ${max} characters` });
+
+/** The filters as a query-string schema: the route refuses what parseSessionFilters would, in the same words. */
+export const SESSION_FILTERS = {
+  type: 'object',
+  properties: {
+    namespace: namespaceQuery,
+    pool: nameQuery('DevicePool', 'Only sessions of this DevicePool.'),
+    phase: oneOrMany(`Only these phases (repeat, or comma-separated): ${SESSION_PHASES.join(', ')}.`),
+    labelSelector: text(1024, 'A Kubernetes label selector (kubectl syntax).'),
+    q: text(253, 'Part of the name.'),
+    limit: says({ type: 'integer', minimum: 1, maximum: MAX_LIMIT, description: `Sessions per page (${DEFAULT_LIMIT} when left out).` }, { cause: `must be a whole number from 1 to ${MAX_LIMIT}` }),
+    continue: text(2048, 'The `continue` of the previous page.'),
+  },
+} as const;
 
 /** The filters as the viewer gave them, for the form and the links that keep them. */
 export interface SessionFilters {
@@ -22,23 +39,24 @@ export interface SessionFilters {
 
 export type RawQuery = Record<string, string | string[] | undefined>;
 
-export function parseSessionFilters(raw: RawQuery): SessionFilters {
+export function parseSessionFilters(raw: Readonly<Record<string, unknown>>): SessionFilters {
   const text = (field: string, max: number) => {
     const v = (single(raw[field], field) ?? '').trim();
-    if (v.length > max) throw badRequest(`${field} is longer than ${max} characters.`, [{ field, message: `at most ${max} characters` }]);
+    if (v.length > max) throw badRequest(`${field} is longer than ${max} characters.`, [{ field, message: `is longer than ${max} characters` }]);
     return v;
   };
-  const limitRaw = single(raw.limit, 'limit');
+  // A number once the route's schema has read it; a string from a topic or a batch filter.
+  const limitRaw = typeof raw.limit === 'number' ? String(raw.limit) : single(raw.limit, 'limit');
   let limit = DEFAULT_LIMIT;
   if (limitRaw !== undefined && limitRaw !== '') {
     limit = Number(limitRaw);
     if (!/^\d+$/.test(limitRaw) || limit < 1 || limit > MAX_LIMIT) {
-      throw badRequest(`limit must be a whole number from 1 to ${MAX_LIMIT}.`, [{ field: 'limit', message: `1 to ${MAX_LIMIT}` }]);
+      throw badRequest(`limit must be a whole number from 1 to ${MAX_LIMIT}.`, [{ field: 'limit', message: `must be a whole number from 1 to ${MAX_LIMIT}` }]);
     }
   }
   let phases: SessionPhase[];
   try {
-    phases = parsePhases(raw.phase);
+    phases = parsePhases(raw.phase as string | string[] | undefined);
   } catch (err) {
     throw queryError(err);
   }

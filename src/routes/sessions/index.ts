@@ -11,11 +11,12 @@ import { flashDeleted, takeFlash } from '../../http/flash.js';
 import { newRequestId, plannedSession } from '../../kube/session-objects.js';
 import { sessionWriter } from '../writers.js';
 import { countMatching } from './batch.js';
-import { emptyForm, errorSummary, fieldId, formErrors, formToRequest, readForm, type SessionForm } from './form.js';
+import { emptyForm, errorSummary, fieldId, FORM_FIELDS, formErrors, formToRequest, readForm, type SessionForm } from './form.js';
+import { formField, pathParams, type DocumentedSchema } from '../../http/schema.js';
 import { wantsFragment } from '../../http/negotiate.js';
 import { topics } from '../../live/topics.js';
 import { SESSION_PHASES } from '../../farm/types.js';
-import { DEFAULT_LIMIT, filterQuery, findSessions, parseSessionFilters, type RawQuery, type SessionFilters } from './filters.js';
+import { DEFAULT_LIMIT, filterQuery, findSessions, parseSessionFilters, SESSION_FILTERS, type RawQuery, type SessionFilters } from './filters.js';
 import { sessionRow } from '../../view/session-row.js';
 import { outOfBand } from '../../live/oob.js';
 import { deniedActions } from '../../http/access.js';
@@ -24,6 +25,20 @@ import { requireVisible, visibleNamespaces } from '../../http/visibility.js';
 const RESULTS_ID = 'sessions-results';
 
 type SessionParams = { Params: { namespace: string; name: string } };
+
+const params = pathParams('namespace', 'name');
+/** The new-session form's fields as typed: its own rules (the CRD's) answer beside each field. */
+const sessionForm = { type: ['object', 'null'], properties: Object.fromEntries(FORM_FIELDS.map((f) => [f, formField(`The form's ${f} field.`)])) } as const;
+const text = (description: string) => ({ type: 'string', maxLength: 1024, description }) as const;
+
+const SCHEMAS = {
+  newForm: { summary: 'The new-session form', querystring: { type: 'object', properties: { namespace: text('Preselect this namespace.'), pool: text('Preselect this DevicePool.') } } },
+  preview: { summary: 'The kubectl YAML and curl command of what the form would create', querystring: sessionForm },
+  create: { summary: 'Create a TestSession from the form', body: sessionForm },
+  action: { summary: 'Stop, Retry or Delete one session', params },
+  list: { summary: 'The sessions list', querystring: SESSION_FILTERS },
+  page: { summary: "One session's page", params },
+} satisfies Record<string, DocumentedSchema>;
 
 export default async function sessionRoutes(app: FastifyInstance): Promise<void> {
   const { store, catalog, config } = app.farm;
@@ -39,17 +54,17 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     done(null, out);
   });
 
-  app.get<{ Querystring: { namespace?: string; pool?: string } }>('/sessions/new', async (request, reply) => {
+  app.get<{ Querystring: { namespace?: string; pool?: string } }>('/sessions/new', { schema: SCHEMAS.newForm }, async (request, reply) => {
     const q = request.query;
-    return renderForm(reply, emptyForm(newRequestId(), typeof q.namespace === 'string' ? q.namespace : '', typeof q.pool === 'string' ? q.pool : ''), {});
+    return renderForm(reply, emptyForm(newRequestId(), q.namespace ?? '', q.pool ?? ''), {});
   });
 
   // "Copy as kubectl YAML / curl" for what the form would create; changes nothing.
-  app.get<{ Querystring: Record<string, string | string[]> }>('/sessions/new/preview', async (request, reply) => {
+  app.get<{ Querystring: Record<string, string | string[]> }>('/sessions/new/preview', { schema: SCHEMAS.preview }, async (request, reply) => {
     return reply.view('/partials/session-preview', preview(readForm(request.query), request));
   });
 
-  app.post('/sessions', { bodyLimit: 64 * 1024 }, async (request, reply) => {
+  app.post('/sessions', { bodyLimit: 64 * 1024, schema: SCHEMAS.create }, async (request, reply) => {
     const form = readForm(request.body);
     try {
       const { session } = await actions(request).create(formToRequest(form), form.requestId || undefined);
@@ -64,20 +79,20 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     }
   });
 
-  app.post<SessionParams>('/sessions/:namespace/:name/cancel', async (request, reply) => {
+  app.post<SessionParams>('/sessions/:namespace/:name/cancel', { schema: SCHEMAS.action }, async (request, reply) => {
     const { namespace, name } = request.params;
     await actions(request).cancel(namespace, name);
     return reply.view('/partials/flash', { level: 'info', message: `Stop requested for ${name}: the operator ends it as Cancelled.` });
   });
 
-  app.post<SessionParams>('/sessions/:namespace/:name/retry', async (request, reply) => {
+  app.post<SessionParams>('/sessions/:namespace/:name/retry', { schema: SCHEMAS.action }, async (request, reply) => {
     const { namespace, name } = request.params;
     const created = await actions(request).retry(namespace, name);
     await sessionArrives(store, namespace, created.name);
     return reply.header('HX-Redirect', sessionHref(namespace, created.name)).code(201).send('');
   });
 
-  app.post<SessionParams>('/sessions/:namespace/:name/delete', async (request, reply) => {
+  app.post<SessionParams>('/sessions/:namespace/:name/delete', { schema: SCHEMAS.action }, async (request, reply) => {
     const { namespace, name } = request.params;
     await actions(request).delete(namespace, name);
     // The list it lands on must not show it any more, and says what was deleted.
@@ -103,11 +118,14 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     });
   }
 
-  app.get<{ Querystring: RawQuery }>('/sessions', async (request, reply) => {
+  // A bad filter is said on the page, beside the filters as typed: the schema's refusal is
+  // handled here rather than as an error page.
+  app.get<{ Querystring: RawQuery }>('/sessions', { schema: SCHEMAS.list, attachValidation: true }, async (request, reply) => {
     let filters: SessionFilters;
     let results: Record<string, unknown>;
     const visible = await visibleNamespaces(app, request, 'sessions');
     try {
+      if (request.validationError) throw request.validationError;
       filters = parseSessionFilters(request.query);
       if (filters.namespace) await requireVisible(app, request, 'sessions', filters.namespace);
       results = listData(filters, false, visible);
@@ -132,7 +150,7 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     return renderList(reply, filters, results, live, visible);
   });
 
-  app.get<{ Params: { namespace: string; name: string } }>('/sessions/:namespace/:name', async (request, reply) => {
+  app.get<SessionParams>('/sessions/:namespace/:name', { schema: SCHEMAS.page }, async (request, reply) => {
     const { namespace, name } = request.params;
     await requireVisible(app, request, 'sessions', namespace);
     const detail = catalog.sessionDetail(namespace, name);

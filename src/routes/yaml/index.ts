@@ -11,6 +11,7 @@ import { toYaml } from '../../view/yaml.js';
 import { fetchRaw } from '../../kube/raw-object.js';
 import type { ResourceName } from '../../kube/resources.js';
 import { deviceHref, poolHref, sessionHref } from '../../view/links.js';
+import { pathParams } from '../../http/schema.js';
 
 interface Found {
   yaml: string;
@@ -56,17 +57,17 @@ export default async function yamlRoutes(app: FastifyInstance): Promise<void> {
     }
   }
 
-  app.get<{ Params: Params }>('/pools/:namespace/:name/yaml', async (request, reply) => {
+  app.get<{ Params: Params }>('/pools/:namespace/:name/yaml', { schema: { summary: 'A DevicePool as YAML', params: pathParams('namespace', 'name') } }, async (request, reply) => {
     const { namespace, name } = request.params;
     return answer(request, reply, `${poolHref(namespace, name)}/yaml`, () => read('pools', 'DevicePool', namespace, name));
   });
 
-  app.get<{ Params: Params & { device: string } }>('/pools/:namespace/:name/devices/:device/yaml', async (request, reply) => {
+  app.get<{ Params: Params & { device: string } }>('/pools/:namespace/:name/devices/:device/yaml', { schema: { summary: "A device's status entry as YAML", params: pathParams('namespace', 'name', 'device') } }, async (request, reply) => {
     const { namespace, name, device } = request.params;
     return answer(request, reply, `${deviceHref(namespace, name, device)}/yaml`, () => readDevice(namespace, name, device));
   });
 
-  app.get<{ Params: Params }>('/sessions/:namespace/:name/yaml', async (request, reply) => {
+  app.get<{ Params: Params }>('/sessions/:namespace/:name/yaml', { schema: { summary: 'A TestSession as YAML', params: pathParams('namespace', 'name') } }, async (request, reply) => {
     const { namespace, name } = request.params;
     return answer(request, reply, `${sessionHref(namespace, name)}/yaml`, () => read('sessions', 'TestSession', namespace, name));
   });
