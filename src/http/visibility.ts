@@ -80,13 +80,24 @@ async function computeVisible(app: FastifyInstance, request: FastifyRequest | un
  */
 export async function streamScope(app: FastifyInstance, who: Identity): Promise<{ visible: { pools: Visible; sessions: Visible }; until: number }> {
   const [pools, sessions] = await Promise.all([computeVisible(app, undefined, who, 'pools', 'stream'), computeVisible(app, undefined, who, 'sessions', 'stream')]);
+  return { visible: { pools, sessions }, until: scopeValidUntil(app, who) };
+}
+
+/** Until when the cached answers a stream of this person rests on hold: the earliest expiry among them. */
+export function scopeValidUntil(app: FastifyInstance, who: Identity): number {
   let until = Infinity;
   for (const kind of ['pools', 'sessions'] as const) {
     for (const namespace of knownNamespaces(app)) {
       for (const verb of ['list', 'watch']) until = Math.min(until, app.farm.access.validUntil(who, { ...KIND_RESOURCE[kind], verb, namespace }));
     }
   }
-  return { visible: { pools, sessions }, until };
+  return until;
+}
+
+/** Forgets what this request's person was found to see, so a stream that rests on it asks again. */
+export function forgetRequestScope(request: FastifyRequest): void {
+  memo.delete(request);
+  unwatched.delete(request);
 }
 
 export const isVisible = (visible: Visible, namespace: string): boolean => visible === undefined || visible.has(namespace);

@@ -43,7 +43,9 @@ describe('live streams need watch, and the JSON feed follows RBAC while open', (
     await bind(farm.teamA, 'dave-reader', READ, [{ kind: 'User', name: 'dave' }]);
     await bind(farm.teamB, 'dave-reader', READ, [{ kind: 'User', name: 'dave' }]);
     await bind(farm.teamB, 'erin-reader', READ, [{ kind: 'User', name: 'erin' }]);
-    await waitFor('RBAC for carol and dave', async () => (await allowed('carol', 'list', farm.teamA)) && !(await allowed('carol', 'watch', farm.teamA)) && (await allowed('dave', 'watch', farm.teamA)) && (await allowed('dave', 'watch', farm.teamB)) && (await allowed('erin', 'watch', farm.teamB)));
+    await bind(farm.teamA, 'frank-reader', READ, [{ kind: 'User', name: 'frank' }]);
+    await bind(farm.teamB, 'frank-reader', READ, [{ kind: 'User', name: 'frank' }]);
+    await waitFor('RBAC for carol and dave', async () => (await allowed('carol', 'list', farm.teamA)) && !(await allowed('carol', 'watch', farm.teamA)) && (await allowed('dave', 'watch', farm.teamA)) && (await allowed('dave', 'watch', farm.teamB)) && (await allowed('erin', 'watch', farm.teamB)) && (await allowed('frank', 'watch', farm.teamA)));
     const config = deployedConfig(dashboardContainer(farm.objects), farm.sa.path, ['--namespace', farm.teamA, '--namespace', farm.teamB]);
     app = await startDeployedDashboard(config, { access: { ttlMs: TTL_MS } });
     await app.listen({ port: 0, host: '127.0.0.1' });
@@ -146,6 +148,45 @@ describe('live streams need watch, and the JSON feed follows RBAC while open', (
       expect(app.farm.access.reviews - reviewsBefore).toBeLessThanOrEqual(8 * elapsedTtls);
     } finally {
       feed.close();
+    }
+  });
+
+  it("a RoleBinding deleted while a page's streams are open ends them within the TTL, and they come back without that namespace", async () => {
+    const frank = { 'x-forwarded-user': 'frank' };
+    const farmStream = await openStream(`${base}/live?topic=farm`, frank);
+    const poolStream = await openStream(`${base}/live?topic=${encodeURIComponent(`pool:${farm.teamA}/alpha`)}`, frank);
+    try {
+      expect(farmStream.status).toBe(200);
+      expect(poolStream.status).toBe(200);
+      expect((await farmStream.next((e) => e.data.includes('farm-pools'))).data).toContain(farm.teamA);
+      // Two TTLs with nothing changed: the streams stay (their topics are the same when asked again).
+      const reviewsBefore = app.farm.access.reviews;
+      await waitFor('the access answers to be asked again', () => app.farm.access.reviews > reviewsBefore, { timeoutMs: 4 * TTL_MS + 10_000 });
+      expect(farmStream.ended()).toBe(false);
+      expect(poolStream.ended()).toBe(false);
+
+      await adminKubeConfig().makeApiClient(RbacAuthorizationV1Api).deleteNamespacedRoleBinding({ namespace: farm.teamA, name: 'frank-reader' });
+      await waitFor('RBAC to refuse frank in team-a', async () => !(await allowed('frank', 'list', farm.teamA)));
+      await waitFor("frank's streams to end", () => farmStream.ended() && poolStream.ended(), { timeoutMs: 4 * TTL_MS + 10_000 });
+      expect(farmStream.events.some((e) => e.event === 'rescope')).toBe(true);
+      expect(poolStream.events.some((e) => e.event === 'rescope')).toBe(true);
+
+      // As the browser reconnects: team-a's pool is refused with the reason, the farm comes without team-a.
+      const again = await app.inject({ url: `/live?topic=${encodeURIComponent(`pool:${farm.teamA}/alpha`)}`, headers: { ...frank, accept: 'application/json' } });
+      expect(again.statusCode).toBe(403);
+      // (Which of list and watch it names depends on which cached answer expired first: both are gone.)
+      expect(again.json().error.message).toMatch(new RegExp(`^You \\(frank\\) may (not )?list devicepools in ${farm.teamA}`));
+      const farmAgain = await openStream(`${base}/live?topic=farm`, frank);
+      try {
+        const snapshot = await farmAgain.next((e) => e.data.includes('farm-pools'));
+        expect(snapshot.data).toContain(farm.teamB);
+        expect(snapshot.data).not.toContain(farm.teamA);
+      } finally {
+        farmAgain.close();
+      }
+    } finally {
+      farmStream.close();
+      poolStream.close();
     }
   });
 });

@@ -2,8 +2,11 @@
 // look like a dead stream), compression and proxy buffering are off (the stream writes to
 // the hijacked raw response, which @fastify/compress never sees), streams are capped in
 // all and per client address, and the broker owns the connection from there.
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { insightsScope, notVisible, requireVisible, userScope } from '../../http/visibility.js';
+import { forgetRequestScope, insightsScope, notVisible, requireVisible, scopeValidUntil, userScope } from '../../http/visibility.js';
+import type { LiveClient } from '../../live/client.js';
+import { RETRY_MS } from '../../live/broker.js';
 import { topicQuery } from '../../view/insights-query.js';
 import { listFilters, splitListScope } from '../../view/session-list.js';
 import { badRequest } from '../../http/errors.js';
@@ -36,8 +39,50 @@ export default async function liveRoutes(app: FastifyInstance): Promise<void> {
     reply.raw.writeHead(200, SSE_HEADERS);
     reply.raw.flushHeaders();
     const lastEventId = request.headers['last-event-id'];
-    await app.farm.broker.connect(reply.raw, subscribed, typeof lastEventId === 'string' ? lastEventId : undefined);
+    const client = await app.farm.broker.connect(reply.raw, subscribed, typeof lastEventId === 'string' ? lastEventId : undefined);
+    if (request.identity) followPermissions(app, request, topics, subscribed, client, reply.raw);
   });
+}
+
+/** What a page hears when its stream ends because the person's permissions changed; the browser reconnects. */
+const RESCOPE_EVENT = `retry: ${RETRY_MS}\nevent: rescope\ndata: your permissions changed\n\n`;
+/** A stream's permissions are never asked again sooner than this. */
+const MIN_RECHECK_MS = 1_000;
+
+/**
+ * A signed-in person's stream rests on their permissions when it connected. As the cached
+ * answers expire (the access TTL), or at once when their RBAC proved different (a 403), they
+ * are asked again; a stream whose topics would now differ ends with the reconnect hint, so the
+ * page comes back with what the person may see now, or is refused saying why. The same
+ * answers serve every stream of the person: no review per stream, none per event.
+ */
+function followPermissions(app: FastifyInstance, request: FastifyRequest, topics: string[], subscribed: string[], client: LiveClient, res: ServerResponse): void {
+  const who = request.identity!;
+  let timer: NodeJS.Timeout | undefined;
+  let checking = false;
+  const schedule = () => {
+    timer = setTimeout(() => void recheck(), Math.max(MIN_RECHECK_MS, scopeValidUntil(app, who) - Date.now()));
+    timer.unref();
+  };
+  const recheck = async () => {
+    clearTimeout(timer);
+    if (client.isEnded || checking) return;
+    checking = true;
+    forgetRequestScope(request);
+    const now = await scopedTopics(app, request, topics).catch(() => undefined);
+    checking = false;
+    if (client.isEnded) return;
+    if (!now || now.length !== subscribed.length || now.some((t, i) => t !== subscribed[i])) client.end('closed', RESCOPE_EVENT);
+    else schedule();
+  };
+  const stop = app.farm.access.onForget((user) => {
+    if (user === who.user) void recheck();
+  });
+  res.once('close', () => {
+    clearTimeout(timer);
+    stop();
+  });
+  schedule();
 }
 
 /**
