@@ -13,7 +13,7 @@ import { adminKubeConfig, waitFor } from '../helpers/cluster.js';
 import { dashboardContainer, deployedConfig, startDeployedDashboard } from '../helpers/deploy.js';
 import { createSession } from '../helpers/farm.js';
 import { bind, identityFarm, READ, type IdentityFarm } from '../helpers/identity.js';
-import { openStream } from '../helpers/sse.js';
+import { openStream, type SseStream } from '../helpers/sse.js';
 
 const TTL_MS = 2_000;
 const LIST_ONLY = [
@@ -27,6 +27,13 @@ async function allowed(user: string, verb: string, namespace: string): Promise<b
     .makeApiClient(AuthorizationV1Api)
     .createSubjectAccessReview({ body: { spec: { user, resourceAttributes: { group: 'droidfarm.io', resource: 'testsessions', verb, namespace } } } });
   return review.status?.allowed === true;
+}
+
+/** The farm page's snapshot on `stream` shows `shown`'s pools and none of `hidden`'s. */
+async function expectFarmSnapshot(stream: SseStream, shown: string, hidden: string): Promise<void> {
+  const snapshot = await stream.next((e) => e.data.includes('farm-pools'));
+  expect(snapshot.data).toContain(shown);
+  expect(snapshot.data).not.toContain(hidden);
 }
 
 describe('live streams need watch, and the JSON feed follows RBAC while open', () => {
@@ -76,11 +83,8 @@ describe('live streams need watch, and the JSON feed follows RBAC while open', (
     const farmStream = await openStream(`${base}/live?topic=farm`, carol);
     const feed = await openStream(`${base}/api/v1/events`, carol);
     try {
-      expect(farmStream.status).toBe(200);
-      expect(feed.status).toBe(200);
-      const snapshot = await farmStream.next((e) => e.data.includes('farm-pools'));
-      expect(snapshot.data).toContain(farm.teamB);
-      expect(snapshot.data).not.toContain(farm.teamA);
+      expect([farmStream.status, feed.status]).toEqual([200, 200]);
+      await expectFarmSnapshot(farmStream, farm.teamB, farm.teamA);
       await createSession(farm.teamA, 'carol-a', { pool: 'alpha' });
       await createSession(farm.teamB, 'carol-b', { pool: 'alpha' });
       await feed.next((e) => e.event === 'session' && e.data.includes('carol-b'));
@@ -178,9 +182,7 @@ describe('live streams need watch, and the JSON feed follows RBAC while open', (
       expect(again.json().error.message).toMatch(new RegExp(`^You \\(frank\\) may (not )?list devicepools in ${farm.teamA}`));
       const farmAgain = await openStream(`${base}/live?topic=farm`, frank);
       try {
-        const snapshot = await farmAgain.next((e) => e.data.includes('farm-pools'));
-        expect(snapshot.data).toContain(farm.teamB);
-        expect(snapshot.data).not.toContain(farm.teamA);
+        await expectFarmSnapshot(farmAgain, farm.teamB, farm.teamA);
       } finally {
         farmAgain.close();
       }
