@@ -51,7 +51,7 @@ const HELP = `Usage: npm run bench -- [options]
 Environment, for experiments (each is printed with the results):
   BENCH_SERVER_NODE_OPTIONS   NODE_OPTIONS of the server, e.g. --max-semi-space-size=16
   BENCH_VIEWS                 a views folder to use instead of views/ (try template changes)
-  BENCH_PROFILE_DIR           write a CPU profile of the server's measured part there
+  BENCH_PROFILE_DIR           write a CPU profile of the server's measured part there (fan-out rounds, the storm)
   BENCH_HEAP_SNAPSHOT_DIR     write a heap snapshot of the server once the clients are connected
   BENCH_BACKLOG               the server's listen backlog (production's 4096 by default; 511 is Node's)`;
 

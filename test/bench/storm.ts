@@ -84,6 +84,7 @@ export async function runStorm(o: StormOptions): Promise<StormResult> {
     }
 
     const before = await server.call<BrokerCounters>('stats');
+    const profiling = await server.call<boolean>('profileStart');
     let stormDone = false;
     const stormConnect = storm.call<ConnectResult>('connect', { port: ready.port, count: o.storm, concurrency: o.storm, timeoutMs: 30_000 }, 120_000).finally(() => {
       stormDone = true;
@@ -97,6 +98,7 @@ export async function runStorm(o: StormOptions): Promise<StormResult> {
       await sleep(50);
     }
     const stormResult = await stormConnect;
+    if (profiling) o.log(`  server profile of the storm: ${await server.call<string>('profileStop', { name: `storm-${o.storm}` })}`);
     if (stormResult.failed) problems.push(`${stormResult.failed} storm clients could not connect (${stormResult.errors.join('; ')})`);
     const after = await server.call<BrokerCounters>('stats');
     if (after.dropped) problems.push(`the broker dropped ${after.dropped} clients as too slow`);
