@@ -17,6 +17,8 @@ import { registerCompression } from './http/compression.js';
 import { frameworkErrorHandler, registerErrorHandlers } from './http/errors.js';
 import { registerSchemas, type DocumentedSchema } from './http/schema.js';
 import { AccessReviews, type AccessOptions } from './http/access.js';
+import { ScopeFollow } from './http/scope-follow.js';
+import { streamScope } from './http/visibility.js';
 import { registerIdentity } from './http/identity.js';
 import { registerLimits, type RateLimited } from './http/limits.js';
 import { registerReadAccess } from './http/read-access.js';
@@ -79,6 +81,8 @@ export interface FarmServices {
   draining: boolean;
   /** What signed-in people may do and see (cached SubjectAccessReviews). */
   access: AccessReviews;
+  /** Each signed-in person's scope while streams of theirs are open: one refresh per person per TTL. */
+  scopes: ScopeFollow;
 }
 
 declare module 'fastify' {
@@ -171,9 +175,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
   const feed = new JsonFeed(store, options.live?.limits ? { limits: options.live.limits } : {});
   const access = new AccessReviews(cluster, options.access ?? {});
-  // A 403 said this person's RBAC changed: their open JSON feeds ask for their scope again.
-  access.onForget((user) => feed.refreshScopesOf(user));
-  app.decorate('farm', { config, store, cluster, sync, catalog, broker, feed, logs, podLogs, metrics, admission, rateLimited, routes, draining: false, access } satisfies FarmServices);
+  const scopes = new ScopeFollow(
+    (who) => streamScope(app, who),
+    (err) => store.errors.record('scope_listener', err, 'a stream could not follow a scope change'),
+  );
+  // A 403 said this person's RBAC changed: their open streams ask for their scope again.
+  access.onForget((user) => scopes.forgot(user));
+  app.decorate('farm', { config, store, cluster, sync, catalog, broker, feed, logs, podLogs, metrics, admission, rateLimited, routes, draining: false, access, scopes } satisfies FarmServices);
 
   // Before everything else: a request for another host name is not this dashboard's
   // (DNS rebinding), and a flood is refused before any other work.
@@ -226,6 +234,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     app.farm.draining = true;
     broker.close();
     feed.close();
+    scopes.close();
     logs.close();
     podLogs.close();
   });

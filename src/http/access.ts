@@ -3,8 +3,8 @@
 // (user, groups, verb, resource, namespace) for a short TTL and bounded in size, with one
 // review in flight per key, so 1,000 requests a second from 100 people cost at most one
 // review per person, verb and namespace per TTL. A 403 from the API server (RBAC changed
-// meanwhile) forgets what was cached about that person, and the open JSON feeds of theirs
-// ask again (src/live/json-feed.ts).
+// meanwhile) forgets what was cached about that person, and their open streams ask again
+// (src/http/scope-follow.ts).
 import type { Identity } from './identity.js';
 import type { AccessDecision, AccessQuestion, Cluster } from '../kube/types.js';
 

@@ -11,7 +11,7 @@ import type { FarmStore } from '../farm/store.js';
 import { DEFAULT_LIMITS, LiveClient, type ClientLimits, type DropReason } from './client.js';
 import { outOfBand } from './oob.js';
 import { eventId, newBootId, seqOfEventId } from './event-id.js';
-import { formatUpdate } from './sse-frame.js';
+import { closingEvent, formatUpdate, RETRY_HINT } from './sse-frame.js';
 import type { Fragment, FragmentCatalog, TopicFragment } from './fragments.js';
 import type { ReplayBounds } from './replay-log.js';
 import { SentEvents } from './sent-events.js';
@@ -60,12 +60,8 @@ export interface BrokerStats {
   snapshotsShared: number;
 }
 
-/** Every client is told to wait this long before reconnecting, and on shutdown. */
-// 1 s: a restarted dashboard (or the next replica) is picked up within ~1-2 s; while it is
-// down a refused connection costs nothing. Chromium retries network errors at this delay.
-export const RETRY_MS = 1_000;
 /** What a stream hears when the dashboard shuts down: come back (to the next replica) soon. */
-const SHUTDOWN_EVENT = `retry: ${RETRY_MS}\nevent: shutdown\ndata: server restarting\n\n`;
+const SHUTDOWN_EVENT = closingEvent('shutdown', 'server restarting');
 
 export class Broker {
   readonly bootId = newBootId();
@@ -108,7 +104,7 @@ export class Broker {
   /** Registers a subscriber whose response headers are already sent, and brings it up to date. */
   async connect(res: ServerResponse, topics: readonly string[], lastEventId: string | undefined): Promise<LiveClient> {
     const client = new LiveClient(res, topics, this.options.limits ?? DEFAULT_LIMITS, (c, reason) => this.forget(c, reason), Date.now, formatUpdate);
-    client.sendControl(`retry: ${RETRY_MS}\n\n`);
+    client.sendControl(RETRY_HINT);
     const replay = this.events.replayFor(topics, seqOfEventId(lastEventId, this.bootId));
     let snapshot: SharedSnapshot | undefined;
     if (!replay) {

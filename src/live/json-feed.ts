@@ -7,8 +7,7 @@ import { deviceJSON, poolJSON, sessionSummaryJSON } from '../farm/json.js';
 import type { FarmChange, FarmStore } from '../farm/store.js';
 import { DEFAULT_LIMITS, LiveClient, type ClientLimits, type DropReason } from './client.js';
 import { eventId, newBootId, seqOfEventId } from './event-id.js';
-import { formatEvent } from './sse-frame.js';
-import { RETRY_MS } from './broker.js';
+import { formatEvent, RETRY_HINT } from './sse-frame.js';
 import { DEFAULT_REPLAY_BOUNDS, ReplayLog, type ReplayBounds } from './replay-log.js';
 
 export interface FeedFilter {
@@ -20,19 +19,15 @@ export interface FeedFilter {
    */
   visible?: FeedVisible | undefined;
   /**
-   * A signed-in person's: `visible` is asked again when the answers it rests on expire
-   * (`until`, the access cache's TTL) or when their RBAC proved different (a 403), so a
-   * RoleBinding deleted while the feed is open stops its events. Never per event.
+   * A signed-in person's: hears their `visible` each time it is asked again (as the answers
+   * it rests on expire, or at once after a 403; undefined when that failed, and then the
+   * feed sends nothing of theirs until the next answer). Never per event. Returns a stop.
    */
-  scope?: { user: string; until: number; refresh: () => Promise<{ visible: FeedVisible; until: number }> } | undefined;
+  follow?: ((onVisible: (visible: FeedVisible | undefined) => void) => () => void) | undefined;
 }
 
 export type FeedVisible = { pools: ReadonlySet<string> | undefined; sessions: ReadonlySet<string> | undefined };
 
-/** A scope is never asked again sooner than this (an evicted cache entry says "now"). */
-const MIN_SCOPE_REFRESH_MS = 1_000;
-/** After a failed refresh the feed sends nothing for the person's scope, and tries again after this. */
-const SCOPE_RETRY_MS = 5_000;
 const NOTHING: FeedVisible = { pools: new Set(), sessions: new Set() };
 
 interface FeedEvent {
@@ -51,10 +46,8 @@ export class JsonFeed {
   readonly bootId = newBootId();
   private closed = false;
   private readonly clients = new Map<LiveClient, FeedFilter>();
-  /** Per client with a scope: its next refresh. */
-  private readonly scopeTimers = new Map<LiveClient, NodeJS.Timeout>();
-  /** Scope refreshes started (for tests and /metrics-minded readers). */
-  scopeRefreshes = 0;
+  /** Per client that follows a person's scope: how to stop following. */
+  private readonly unfollow = new Map<LiveClient, () => void>();
   private readonly history: ReplayLog<FeedEvent>;
   private seq = 0;
   /** Running totals for /metrics, as the broker keeps them for the pages. */
@@ -85,7 +78,7 @@ export class JsonFeed {
     // A slow client's events wait in order, one entry each (no coalescing): a script is told
     // every change or, once dropped, gets them replayed or a reset when it reconnects.
     const client = new LiveClient(res, [], this.options.limits ?? DEFAULT_LIMITS, (c, reason) => this.forget(c, reason), Date.now, (_id, pending) => [...pending.values()].join(''));
-    client.sendControl(`retry: ${RETRY_MS}\n\n`);
+    client.sendControl(RETRY_HINT);
     const last = seqOfEventId(lastEventId, this.bootId);
     const oldest = this.history.oldestSeq ?? this.seq + 1;
     if (last !== undefined && last <= this.seq && last >= oldest - 1) {
@@ -99,49 +92,22 @@ export class JsonFeed {
     }
     // Closed meanwhile (a script reconnecting as the dashboard shuts down): end it too, or its
     // open response would hold app.close() forever.
-    if (this.closed) client.end('shutdown', `retry: ${RETRY_MS}\n\n`);
+    if (this.closed) client.end('shutdown', RETRY_HINT);
     else if (!client.isEnded) {
       this.clients.set(client, filter);
-      if (filter.scope) this.scheduleScope(client, filter);
+      // Unsure what the person may see (a refresh failed): nothing of theirs until it is known.
+      if (filter.follow) this.unfollow.set(client, filter.follow((visible) => (filter.visible = visible ?? NOTHING)));
     }
     return client;
-  }
-
-  /** This person's RBAC proved different: every open feed of theirs asks again now. */
-  refreshScopesOf(user: string): void {
-    for (const [client, filter] of this.clients) if (filter.scope?.user === user) void this.refreshScope(client, filter);
-  }
-
-  private scheduleScope(client: LiveClient, filter: FeedFilter): void {
-    clearTimeout(this.scopeTimers.get(client));
-    const timer = setTimeout(() => void this.refreshScope(client, filter), Math.max(MIN_SCOPE_REFRESH_MS, filter.scope!.until - Date.now()));
-    timer.unref();
-    this.scopeTimers.set(client, timer);
-  }
-
-  private async refreshScope(client: LiveClient, filter: FeedFilter): Promise<void> {
-    const scope = filter.scope;
-    if (!scope || !this.clients.has(client)) return;
-    this.scopeRefreshes++;
-    try {
-      const next = await scope.refresh();
-      filter.visible = next.visible;
-      scope.until = next.until;
-    } catch {
-      // Unsure what the person may see: send nothing of theirs until asked again.
-      filter.visible = NOTHING;
-      scope.until = Date.now() + SCOPE_RETRY_MS;
-    }
-    if (this.clients.has(client)) this.scheduleScope(client, filter);
   }
 
   close(): void {
     this.closed = true;
     this.unsubscribe?.();
     clearInterval(this.timer);
-    for (const client of [...this.clients.keys()]) client.end('shutdown', `retry: ${RETRY_MS}\n\n`);
-    for (const timer of this.scopeTimers.values()) clearTimeout(timer);
-    this.scopeTimers.clear();
+    for (const client of [...this.clients.keys()]) client.end('shutdown', RETRY_HINT);
+    for (const stop of this.unfollow.values()) stop();
+    this.unfollow.clear();
   }
 
   get clientCount(): number {
@@ -154,8 +120,8 @@ export class JsonFeed {
 
   private forget(client: LiveClient, reason: DropReason): void {
     this.clients.delete(client);
-    clearTimeout(this.scopeTimers.get(client));
-    this.scopeTimers.delete(client);
+    this.unfollow.get(client)?.();
+    this.unfollow.delete(client);
     if (reason === 'slow') this.counters.dropped++;
   }
 

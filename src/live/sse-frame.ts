@@ -25,3 +25,20 @@ function oneLine(value: string): string {
 export function formatUpdate(id: string, fragments: ReadonlyMap<string, string>): string {
   return formatEvent(id, 'update', [...fragments.values()].join('\n'));
 }
+
+/** Every client is told to wait this long before reconnecting, and when a stream ends. */
+// 1 s: a restarted dashboard (or the next replica) is picked up within ~1-2 s; while it is
+// down a refused connection costs nothing. Chromium retries network errors at this delay.
+export const RETRY_MS = 1_000;
+
+/** The reconnect delay on its own: the first bytes of every stream, and the last of a script's. */
+export const RETRY_HINT = `retry: ${RETRY_MS}\n\n`;
+
+/**
+ * The last event of a stream the server ends on purpose (shutting down, the person's
+ * permissions changed): the reconnect delay and why, so the page's script can say so and
+ * the browser comes back (to the next replica, or to what the person may see now).
+ */
+export function closingEvent(event: string, why: string): string {
+  return `retry: ${RETRY_MS}\n${formatEvent('', event, why)}`;
+}

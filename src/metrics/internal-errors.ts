@@ -16,6 +16,8 @@ export const INTERNAL_ERROR_SITES = [
   'live_flush',
   /** A topic listener (log followers, catalog) threw on a topic's first or last viewer. */
   'topic_listener',
+  /** A stream could not take its person's refreshed scope (it may show what it showed before). */
+  'scope_listener',
   /** A runner log update could not be rendered or sent. */
   'log_update',
   /** A session list page could not be computed for its viewers. */

@@ -14,6 +14,7 @@ import { naturalCompare, parseStateFilter } from '../../farm/devices.js';
 import { SSE_HEADERS } from '../live/index.js';
 import openApiRoutes from './openapi.js';
 import { isVisible, requireVisible, streamScope, visibleNamespaces } from '../../http/visibility.js';
+import type { ScopeListener } from '../../http/scope-follow.js';
 import sessionLogRoutes from './session-logs.js';
 import sessionApiRoutes from './sessions.js';
 import poolApiRoutes from './pools.js';
@@ -122,7 +123,7 @@ export default async function apiRoutes(app: FastifyInstance): Promise<void> {
     reply.raw.writeHead(200, SSE_HEADERS);
     reply.raw.flushHeaders();
     const lastEventId = request.headers['last-event-id'];
-    const scoped = who && scope ? { visible: scope.visible, scope: { user: who.user, until: scope.until, refresh: () => streamScope(app, who) } } : {};
+    const scoped = who && scope ? { visible: scope.visible, follow: (onVisible: ScopeListener) => app.farm.scopes.follow(who, scope.until, onVisible) } : {};
     app.farm.feed.connect(reply.raw, { namespace, pool, ...scoped }, typeof lastEventId === 'string' ? lastEventId : undefined);
   });
 

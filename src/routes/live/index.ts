@@ -4,13 +4,14 @@
 // all and per client address, and the broker owns the connection from there.
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { forgetRequestScope, insightsScope, notVisible, requireVisible, scopeValidUntil, userScope } from '../../http/visibility.js';
+import { forgetRequestScope, insightsScope, knownNamespaces, notVisible, requireVisible, streamScope, userScope } from '../../http/visibility.js';
+import { sameVisible, type StreamScope, type StreamVisible } from '../../http/scope-follow.js';
 import type { LiveClient } from '../../live/client.js';
-import { RETRY_MS } from '../../live/broker.js';
+import { closingEvent } from '../../live/sse-frame.js';
 import { topicQuery } from '../../view/insights-query.js';
 import { listFilters, splitListScope } from '../../view/session-list.js';
 import { badRequest } from '../../http/errors.js';
-import { isTopic } from '../../live/topics.js';
+import { isTopic, splitTopic } from '../../live/topics.js';
 import { oneOrMany } from '../../http/schema.js';
 
 export const SSE_HEADERS = {
@@ -32,6 +33,9 @@ export default async function liveRoutes(app: FastifyInstance): Promise<void> {
     if (topics.length === 0 || topics.length > MAX_TOPICS || !topics.every((t) => isTopic(t) && splitListScope(t).scopeId === undefined)) {
       throw badRequest(`Subscribe to 1 to ${MAX_TOPICS} topics such as farm, pools, pool:<namespace>/<name> or device:<namespace>/<pool>/<device>.`);
     }
+    // What the person may see first, then the topics that follow from it: a change between the
+    // two makes the stream's first refresh look closer, never less.
+    const scope = request.identity && (await streamScope(app, request.identity));
     const subscribed = await scopedTopics(app, request, topics);
     // Counted until the response closes; past a cap, a 503 or 429 with Retry-After.
     app.farm.admission.admit(request.ip, reply.raw);
@@ -40,49 +44,58 @@ export default async function liveRoutes(app: FastifyInstance): Promise<void> {
     reply.raw.flushHeaders();
     const lastEventId = request.headers['last-event-id'];
     const client = await app.farm.broker.connect(reply.raw, subscribed, typeof lastEventId === 'string' ? lastEventId : undefined);
-    if (request.identity) followPermissions(app, request, topics, subscribed, client, reply.raw);
+    if (scope) followPermissions(app, request, scope, topics, subscribed, client, reply.raw);
   });
 }
 
 /** What a page hears when its stream ends because the person's permissions changed; the browser reconnects. */
-const RESCOPE_EVENT = `retry: ${RETRY_MS}\nevent: rescope\ndata: your permissions changed\n\n`;
-/** A stream's permissions are never asked again sooner than this. */
-const MIN_RECHECK_MS = 1_000;
+const RESCOPE_EVENT = closingEvent('rescope', 'your permissions changed');
 
 /**
- * A signed-in person's stream rests on their permissions when it connected. As the cached
- * answers expire (the access TTL), or at once when their RBAC proved different (a 403), they
- * are asked again; a stream whose topics would now differ ends with the reconnect hint, so the
- * page comes back with what the person may see now, or is refused saying why. The same
- * answers serve every stream of the person: no review per stream, none per event.
+ * A signed-in person's stream rests on their permissions when it connected. Each time their
+ * scope is asked again (app.farm.scopes: as the cached answers expire, or at once after a
+ * 403), a stream whose topics would now differ ends with the reconnect hint, so the page
+ * comes back with what the person may see now, or is refused saying why. When what they may
+ * list and watch is unchanged, and every topic's namespace is among those that answer
+ * covers, there is nothing to ask: no review per stream, none per event.
  */
-function followPermissions(app: FastifyInstance, request: FastifyRequest, topics: string[], subscribed: string[], client: LiveClient, res: ServerResponse): void {
+function followPermissions(app: FastifyInstance, request: FastifyRequest, started: StreamScope, topics: string[], subscribed: string[], client: LiveClient, res: ServerResponse): void {
   const who = request.identity!;
-  let timer: NodeJS.Timeout | undefined;
+  let seen = started.visible;
   let checking = false;
-  const schedule = () => {
-    timer = setTimeout(() => void recheck(), Math.max(MIN_RECHECK_MS, scopeValidUntil(app, who) - Date.now()));
-    timer.unref();
-  };
-  const recheck = async () => {
-    clearTimeout(timer);
+  const recheck = async (visible: StreamVisible | undefined) => {
     if (client.isEnded || checking) return;
+    if (visible && sameVisible(visible, seen) && coveredByScope(app, topics)) return;
     checking = true;
     forgetRequestScope(request);
-    const now = await scopedTopics(app, request, topics).catch(() => undefined);
+    const now = visible && (await scopedTopics(app, request, topics).catch(() => undefined));
     checking = false;
     if (client.isEnded) return;
     if (!now || now.length !== subscribed.length || now.some((t, i) => t !== subscribed[i])) client.end('closed', RESCOPE_EVENT);
-    else schedule();
+    else seen = visible;
   };
-  const stop = app.farm.access.onForget((user) => {
-    if (user === who.user) void recheck();
+  if (client.isEnded) return;
+  const stop = app.farm.scopes.follow(who, started.until, (visible) => void recheck(visible));
+  res.once('close', stop);
+}
+
+/** Whether every namespace these topics name is one a person's scope answers for (the namespaces the dashboard knows). */
+function coveredByScope(app: FastifyInstance, topics: string[]): boolean {
+  const known = new Set(knownNamespaces(app));
+  return topics.every((topic) => {
+    const namespace = topicNamespace(topic);
+    return namespace === undefined || known.has(namespace);
   });
-  res.once('close', () => {
-    clearTimeout(timer);
-    stop();
-  });
-  schedule();
+}
+
+/** The one namespace a topic is about; undefined for the farm-wide ones. */
+function topicNamespace(topic: string): string | undefined {
+  const insights = topicQuery(topic);
+  if (insights) return insights.namespace;
+  const filters = listFilters(topic);
+  if (filters) return filters.namespace;
+  const [, rest] = splitTopic(topic);
+  return rest?.split('/')[0];
 }
 
 /**
@@ -118,9 +131,8 @@ async function scopedTopics(app: FastifyInstance, request: FastifyRequest, topic
       out.push(scope?.sessions ? app.farm.catalog.scopedListTopic(topic, scope) : topic);
       continue;
     }
-    const [kind = '', rest = ''] = topic.split(/:(.*)/s);
-    const namespace = rest.split('/')[0] ?? '';
-    await requireVisible(app, request, kind === 'pool' || kind === 'device' ? 'pools' : 'sessions', namespace, 'stream');
+    const [kind] = splitTopic(topic);
+    await requireVisible(app, request, kind === 'pool' || kind === 'device' ? 'pools' : 'sessions', topicNamespace(topic) ?? '', 'stream');
     out.push(topic);
   }
   return out;
