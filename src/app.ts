@@ -149,7 +149,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     limits: () => ({ admission: admission.stats(), logs: { upstreams: podLogs.upstreams, refused: podLogs.refused }, rateLimited, config: config.limits }),
     access: () => ({ reviews: access.reviews, entries: access.size, scopedTopics: catalog.scopedTopicCount }),
   });
-  const render: Render = metrics.timed((template, data) => app.view(template, data));
+  // Live fragments render straight from the pages' Eta instance (same templates, same cache):
+  // @fastify/view's per-call option merging was a third of a fragment's render time.
+  const templates = createTemplates(join(ROOT, 'views'), config.production);
+  const render: Render = metrics.timed(async (template, data) => templates.render(template, data));
   // Log chunks go out through the broker, which tells the followers when a log topic is watched.
   const podLogs = new PodLogReader(cluster, config.limits.logFollows);
   const logs = new LogFollowers({
@@ -194,7 +197,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // Before @fastify/view, which then keeps this reply.locals (a getter) instead of its own.
   registerViewHelpers(app, { assetVersion: assetVersion(config.production, store.errors) });
   await app.register(fastifyView, {
-    engine: { eta: createTemplates(join(ROOT, 'views'), config.production) },
+    engine: { eta: templates },
     root: join(ROOT, 'views'),
     viewExt: 'eta',
     production: config.production,

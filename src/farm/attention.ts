@@ -2,7 +2,7 @@
 // devices with their reasons, stale heartbeats, sessions waiting per pool, and failures in
 // the last hour. Session figures are kept incrementally from the store's changes (a farm
 // of 50,000 sessions is never walked per change); device figures are read from the pools.
-import { isHeartbeatStale } from './devices.js';
+import { staleHeartbeatCount, summariseDevices } from './devices.js';
 import { key, type FarmChange, type FarmStore } from './store.js';
 import type { SessionView } from './types.js';
 
@@ -38,15 +38,14 @@ export class FarmAttention {
     const waiting: AttentionView['waiting'] = [];
     for (const pool of this.store.listPools()) {
       if (scope?.pools && !scope.pools.has(pool.namespace)) continue;
-      let idle = 0;
-      for (const d of pool.devices) {
-        if (d.state === 'Idle') idle++;
-        if (d.state === 'Unhealthy') {
-          unhealthyTotal++;
-          if (unhealthy.length < shown) unhealthy.push({ namespace: pool.namespace, pool: pool.name, device: d.name, reason: d.message });
-        }
-        if (isHeartbeatStale(d, now)) staleHeartbeats++;
+      const summary = summariseDevices(pool.devices);
+      const idle = summary.counts.Idle;
+      unhealthyTotal += summary.unhealthy.length;
+      for (const d of summary.unhealthy) {
+        if (unhealthy.length >= shown) break;
+        unhealthy.push({ namespace: pool.namespace, pool: pool.name, device: d.name, reason: d.message });
       }
+      staleHeartbeats += staleHeartbeatCount(summary, now);
       const queued = this.pending.get(key(pool.namespace, pool.name)) ?? 0;
       if (queued > 0) waiting.push({ namespace: pool.namespace, pool: pool.name, sessions: queued, idle });
     }

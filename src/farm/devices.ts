@@ -49,6 +49,50 @@ export function countDevices(devices: readonly DeviceView[]): DeviceCounts {
   return counts;
 }
 
+/** What the farm-wide sums read from one pool's devices. */
+export interface DeviceSummary {
+  counts: DeviceCounts;
+  /** The Unhealthy devices, in the pool's order. */
+  unhealthy: readonly DeviceView[];
+  /** Last heartbeat of each device that can go stale (not Booting, has reported), oldest first. */
+  heartbeats: readonly number[];
+}
+
+// A pool view's device list never changes once made (a change makes a new view): its
+// summary is computed once, not once per scope that sums it (100 distinct views of the farm
+// each summing every device was most of a scoped change's cost).
+const summaries = new WeakMap<readonly DeviceView[], DeviceSummary>();
+
+export function summariseDevices(devices: readonly DeviceView[]): DeviceSummary {
+  let summary = summaries.get(devices);
+  if (!summary) {
+    const unhealthy: DeviceView[] = [];
+    const heartbeats: number[] = [];
+    for (const d of devices) {
+      if (d.state === 'Unhealthy') unhealthy.push(d);
+      if (d.state !== 'Booting' && d.lastHeartbeatAt !== undefined) heartbeats.push(d.lastHeartbeatAt);
+    }
+    summary = { counts: countDevices(devices), unhealthy, heartbeats: heartbeats.sort((a, b) => a - b) };
+    summaries.set(devices, summary);
+  }
+  return summary;
+}
+
+/** How many of a summary's devices have a stale heartbeat at `now` (as isHeartbeatStale counts them). */
+export function staleHeartbeatCount(summary: DeviceSummary, now: number, staleAfterMs = STALE_HEARTBEAT_MS): number {
+  // Stale: now - at > staleAfterMs, i.e. at < now - staleAfterMs; the first that is not, by bisection.
+  const limit = now - staleAfterMs;
+  const hb = summary.heartbeats;
+  let lo = 0;
+  let hi = hb.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (hb[mid]! < limit) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export function totalDevices(counts: DeviceCounts): number {
   return DEVICE_STATES.reduce((n, s) => n + counts[s], 0);
 }

@@ -1,6 +1,6 @@
 // Derived figures the pages and the JSON API show: per pool and for the whole farm. The
 // counts come from the device list itself, so a bar always matches the tiles below it.
-import { countDevices, totalDevices } from './devices.js';
+import { countDevices, summariseDevices, totalDevices } from './devices.js';
 import { DEVICE_STATES, type DeviceCounts, type PoolView } from './types.js';
 
 export interface PoolSummary {
@@ -43,7 +43,7 @@ export interface FarmTotals {
 export function farmTotals(pools: readonly PoolView[]): FarmTotals {
   const counts: DeviceCounts = { Booting: 0, Idle: 0, Busy: 0, Unhealthy: 0 };
   for (const pool of pools) {
-    const c = countDevices(pool.devices);
+    const c = summariseDevices(pool.devices).counts;
     for (const s of DEVICE_STATES) counts[s] += c[s];
   }
   return { pools: pools.length, devices: totalDevices(counts), counts };

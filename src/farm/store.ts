@@ -52,6 +52,8 @@ export class FarmStore {
   readonly errors: InternalErrors;
   private readonly templates = new Map<string, TemplateView>();
   private readonly pools = new Map<string, PoolView>();
+  /** listPools() in order, until the next pool change. */
+  private sortedPools: PoolView[] | undefined;
   private readonly sessions = new Map<string, SessionView>();
   private readonly sessionsByPool = new Map<string, Set<string>>();
   private readonly sessionOrder = new SessionOrder();
@@ -85,10 +87,12 @@ export class FarmStore {
     const old = this.pools.get(k);
     if (type === 'deleted') {
       this.pools.delete(k);
+      this.sortedPools = undefined;
       this.emit({ kind: 'pool', type, key: k, view, ...(old ? { old } : {}) });
       return;
     }
     this.pools.set(k, view);
+    this.sortedPools = undefined;
     const diffs = diffDevices(old?.devices ?? [], view.devices);
     if (!old || poolSummaryChanged(old, view)) {
       this.emit({ kind: 'pool', type: old ? 'modified' : 'added', key: k, view, ...(old ? { old } : {}) });
@@ -157,8 +161,9 @@ export class FarmStore {
   }
 
   listPools(namespace?: string): PoolView[] {
-    const pools = [...this.pools.values()].filter((p) => namespace === undefined || p.namespace === namespace);
-    return sortByKey(pools);
+    // Sorted once per pool change, not per call: the farm-wide sums ask once per scope.
+    this.sortedPools ??= sortByKey([...this.pools.values()]);
+    return namespace === undefined ? [...this.sortedPools] : this.sortedPools.filter((p) => p.namespace === namespace);
   }
 
   getPool(namespace: string, name: string): PoolView | undefined {

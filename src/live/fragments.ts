@@ -60,11 +60,12 @@ function fragment(id: string, template: string, data: Record<string, unknown>): 
  * topics that have subscribers, so a change to one of 50,000 sessions costs nothing for
  * the 49,999 session pages nobody has open.
  */
-function lazyFragment(id: string, template: string, build: () => Record<string, unknown>): Fragment {
+function lazyFragment(id: string, template: string, build: () => Record<string, unknown>, renderKey?: string): Fragment {
   let data: Record<string, unknown> | undefined;
   return {
     id,
     template,
+    ...(renderKey ? { renderKey } : {}),
     get data() {
       return (data ??= { ...build(), id });
     },
@@ -156,21 +157,26 @@ export class FragmentCatalog {
 
   // ---- farm overview ----
 
-  farmTotals(scope?: Scope): Fragment {
-    const pools = this.scopedPools(scope);
-    return fragment('farm-totals', '/partials/farm-totals', { totals: farmTotals(pools) });
+  // The farm-wide sums are lazy: a watch event's pool and device changes mark them more than
+  // once per flush, and with scopes once per distinct view; only what the flush renders is summed.
+  // `renderKey` names a scope's copy (see affected).
+
+  farmTotals(scope?: Scope, renderKey?: string): Fragment {
+    return lazyFragment('farm-totals', '/partials/farm-totals', () => ({ totals: farmTotals(this.scopedPools(scope)) }), renderKey);
   }
 
   /** The overview's strip of what needs a look; its hrefs are built here, not in the template. */
-  farmAttention(scope?: Scope): Fragment {
-    return lazyFragment('farm-attention', '/partials/farm-attention', () => ({
-      attention: attentionView(this.attention, this.insights, this.scopedPools(scope), this.now(), scope),
-    }));
+  farmAttention(scope?: Scope, renderKey?: string): Fragment {
+    return lazyFragment(
+      'farm-attention',
+      '/partials/farm-attention',
+      () => ({ attention: attentionView(this.attention, this.insights, this.scopedPools(scope), this.now(), scope) }),
+      renderKey,
+    );
   }
 
-  farmPools(scope?: Scope): Fragment {
-    const pools = this.scopedPools(scope).map((p) => poolCard(p));
-    return fragment('farm-pools', '/partials/farm-pools', { pools, synced: this.store.syncStatus().synced });
+  farmPools(scope?: Scope, renderKey?: string): Fragment {
+    return lazyFragment('farm-pools', '/partials/farm-pools', () => ({ pools: this.scopedPools(scope).map((p) => poolCard(p)), synced: this.store.syncStatus().synced }), renderKey);
   }
 
   poolCard(ns: string, name: string): Fragment | undefined {
@@ -180,9 +186,8 @@ export class FragmentCatalog {
 
   // ---- pools list ----
 
-  poolsTable(scope?: Scope): Fragment {
-    const pools = this.scopedPools(scope).map((p) => poolCard(p));
-    return fragment('pools-table', '/partials/pools-table', { pools, synced: this.store.syncStatus().synced });
+  poolsTable(scope?: Scope, renderKey?: string): Fragment {
+    return lazyFragment('pools-table', '/partials/pools-table', () => ({ pools: this.scopedPools(scope).map((p) => poolCard(p)), synced: this.store.syncStatus().synced }), renderKey);
   }
 
   poolRow(ns: string, name: string): Fragment | undefined {
@@ -293,8 +298,9 @@ export class FragmentCatalog {
         if (tf.topic !== base || seen.has(tf.fragment.id)) continue;
         seen.add(tf.fragment.id);
         if (AGGREGATES.has(tf.fragment.id)) {
-          const f = tf.fragment.id === 'farm-totals' ? this.farmTotals(scope) : tf.fragment.id === 'farm-attention' ? this.farmAttention(scope) : tf.fragment.id === 'farm-pools' ? this.farmPools(scope) : this.poolsTable(scope);
-          scopedOut.push({ topic, fragment: { ...f, renderKey: `${f.id}~${id}` } });
+          const renderKey = `${tf.fragment.id}~${id}`;
+          const f = tf.fragment.id === 'farm-totals' ? this.farmTotals(scope, renderKey) : tf.fragment.id === 'farm-attention' ? this.farmAttention(scope, renderKey) : tf.fragment.id === 'farm-pools' ? this.farmPools(scope, renderKey) : this.poolsTable(scope, renderKey);
+          scopedOut.push({ topic, fragment: f });
         } else if (ns !== undefined && (!scope.pools || scope.pools.has(ns))) {
           scopedOut.push({ topic, fragment: tf.fragment });
         }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countDevices, diffDevices, isHeartbeatStale } from '../../src/farm/devices.js';
+import { countDevices, diffDevices, isHeartbeatStale, staleHeartbeatCount, summariseDevices } from '../../src/farm/devices.js';
 import type { DeviceView } from '../../src/farm/types.js';
 import { deviceView } from '../helpers/views.js';
 
@@ -38,5 +38,32 @@ describe('isHeartbeatStale', () => {
     expect(isHeartbeatStale(device('a', { lastHeartbeatAt: 0 }), 89_000)).toBe(false);
     expect(isHeartbeatStale(device('a', { lastHeartbeatAt: 0, state: 'Booting' }), 500_000)).toBe(false);
     expect(isHeartbeatStale(device('a', { lastHeartbeatAt: undefined }), 500_000)).toBe(false);
+  });
+});
+
+describe('summariseDevices and staleHeartbeatCount', () => {
+  const pool = [
+    device('a', { lastHeartbeatAt: 5_000 }),
+    device('b', { state: 'Unhealthy', message: 'adb offline', lastHeartbeatAt: 1_000 }),
+    device('c', { state: 'Booting', lastHeartbeatAt: 0 }),
+    device('d', { state: 'Busy', lastHeartbeatAt: undefined }),
+    device('e', { state: 'Unhealthy', lastHeartbeatAt: 3_000 }),
+  ];
+
+  it('counts as countDevices does and keeps the Unhealthy devices in order', () => {
+    const s = summariseDevices(pool);
+    expect(s.counts).toEqual(countDevices(pool));
+    expect(s.unhealthy.map((d) => d.name)).toEqual(['b', 'e']);
+    expect(summariseDevices(pool)).toBe(s); // once per device list
+  });
+
+  it('counts stale heartbeats exactly as isHeartbeatStale does, at every moment around the thresholds', () => {
+    const s = summariseDevices(pool);
+    for (let now = 80_000; now <= 100_000; now += 500) {
+      expect(staleHeartbeatCount(s, now), `at ${now}`).toBe(pool.filter((d) => isHeartbeatStale(d, now)).length);
+    }
+    for (const now of [91_000, 91_001, 93_000, 93_001, 95_000, 95_001]) {
+      expect(staleHeartbeatCount(s, now), `at ${now}`).toBe(pool.filter((d) => isHeartbeatStale(d, now)).length);
+    }
   });
 });
