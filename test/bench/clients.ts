@@ -56,7 +56,7 @@ class Subscriber {
   private socket: net.Socket | undefined;
 
   /** Resolves once the snapshot event has fully arrived: the broker has registered us. */
-  connect(port: number, path: string, timeoutMs: number): Promise<void> {
+  connect(port: number, path: string, timeoutMs: number, extraHeaders = ''): Promise<void> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => fail(new Error(`no snapshot within ${timeoutMs} ms`)), timeoutMs);
       const fail = (err: Error) => {
@@ -72,7 +72,7 @@ class Subscriber {
         this.read(READ_BUFFER.subarray(0, n), resolve, fail, timer);
         return true;
       } } }));
-      socket.on('connect', () => socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n`));
+      socket.on('connect', () => socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n${extraHeaders}\r\n`));
       socket.on('close', () => {
         this.open = false;
         this.closed = true;
@@ -156,7 +156,8 @@ const arrived = new Map<number, number>();
 let cpu = process.cpuUsage();
 
 serve({
-  connect: async ({ port, count, concurrency, timeoutMs, topic = TOPIC }: { port: number; count: number; concurrency: number; timeoutMs: number; topic?: string }): Promise<ConnectResult> => {
+  /** `users`: client i signs in (behind a trusted proxy) as users[i mod their number]. */
+  connect: async ({ port, count, concurrency, timeoutMs, topic = TOPIC, users }: { port: number; count: number; concurrency: number; timeoutMs: number; topic?: string; users?: string[] }): Promise<ConnectResult> => {
     if (openFileLimit() < count + 64) {
       throw new Error(`the open-file limit of the client process is ${openFileLimit()}, too low for ${count} sockets: raise the hard limit (ulimit -Hn)`);
     }
@@ -168,11 +169,11 @@ serve({
     // A bounded number of connections in flight, like browsers coming back after a deploy.
     const worker = async () => {
       while (next < count) {
-        next++;
+        const i = next++;
         const s = new Subscriber();
         subscribers.push(s);
         try {
-          await s.connect(port, path, timeoutMs);
+          await s.connect(port, path, timeoutMs, users?.length ? `X-Forwarded-User: ${users[i % users.length]}\r\n` : '');
         } catch (err) {
           failed++;
           if (errors.length < 5) errors.push((err as Error).message);
