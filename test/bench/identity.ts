@@ -15,6 +15,7 @@
 //    take turns (--repeat times), so neither side inherits the other's heap or the machine's
 //    mood. Reported: p50 and p99 from a change to its arrival at each viewer, per run and
 //    pooled per case, and the ratio of the pooled p99s.
+// BENCH_PROFILE_DIR: a CPU profile of the server's measured rounds, per run.
 // Figures go to docs/benchmarks.md with the machine they ran on; nothing here asserts.
 import os from 'node:os';
 import { join } from 'node:path';
@@ -105,7 +106,7 @@ async function reviewsUnderLoad(): Promise<void> {
 }
 
 /** One fan-out run in a fresh server process and a fresh viewers process. */
-async function fanoutRun(views: number, users: string[]): Promise<{ delays: number[]; missing: number; scopedTopics: number; rendersPerChange: number; serverCpuPerChange: number }> {
+async function fanoutRun(name: string, views: number, users: string[]): Promise<{ delays: number[]; missing: number; scopedTopics: number; rendersPerChange: number; serverCpuPerChange: number }> {
   const server = Child.start('identity server', join(BENCH_DIR, 'identity-server.ts'), { BENCH_VIEWS: String(views), BENCH_TTL_MS: String(30_000) });
   const viewers = Child.start('viewers', join(BENCH_DIR, 'clients.ts'));
   try {
@@ -118,8 +119,12 @@ async function fanoutRun(views: number, users: string[]): Promise<{ delays: numb
     let missing = 0;
     const WARMUP = 3;
     let before = { fragmentsRendered: 0, scopedTopics: 0, cpuMs: 0 };
+    let profiling = false;
     for (let round = 0; round < ROUNDS + WARMUP; round++) {
-      if (round === WARMUP) before = await server.call('stats');
+      if (round === WARMUP) {
+        before = await server.call('stats');
+        profiling = await server.call<boolean>('profileStart');
+      }
       // A device in team-0 (which everyone sees) goes Unhealthy: the attention strip, summed per scope, changes.
       const { at } = await server.call<{ at: number }>('change', { round, unhealthy: true });
       const result = await viewers.call<RoundResult>('round', { round, at, timeoutMs: 10_000 }, 40_000);
@@ -132,6 +137,7 @@ async function fanoutRun(views: number, users: string[]): Promise<{ delays: numb
       await sleep(200);
     }
     const after = await server.call<typeof before>('stats');
+    if (profiling) console.log(`  server profile of the measured rounds: ${await server.call<string>('profileStop', { name })}`);
     return {
       delays,
       missing,
@@ -149,16 +155,16 @@ async function fanout(): Promise<void> {
   const people = Array.from({ length: USERS }, (_, i) => `user-${i}`);
   // The first case is the baseline the others are compared with.
   const cases = [
-    { label: 'one person (user-127, sees everything)', views: 128, users: ['user-127'] },
-    { label: `${USERS} people in 10 teams (10 views)`, views: 10, users: people },
-    { label: `${USERS} people, each a different view`, views: 128, users: people },
+    { name: 'one', label: 'one person (user-127, sees everything)', views: 128, users: ['user-127'] },
+    { name: 'teams', label: `${USERS} people in 10 teams (10 views)`, views: 10, users: people },
+    { name: 'views', label: `${USERS} people, each a different view`, views: 128, users: people },
   ];
   console.log(`## Live fan-out of the farm page (${VIEWERS} viewers, ${ROUNDS} changes per run, ${REPEAT} runs per case taking turns; ${os.cpus().length} cores, Node ${process.version}, load ${os.loadavg()[0]!.toFixed(2)})`);
   const pooled = cases.map(() => [] as number[]);
   const p99s = cases.map(() => [] as number[]);
   for (let rep = 1; rep <= REPEAT; rep++) {
     for (const [i, c] of cases.entries()) {
-      const run = await fanoutRun(c.views, c.users);
+      const run = await fanoutRun(`identity-${c.name}-${rep}`, c.views, c.users);
       pooled[i]!.push(...run.delays);
       p99s[i]!.push(p(run.delays, 0.99));
       console.log(
