@@ -115,6 +115,19 @@ export function naturalCompare(a: string, b: string): number {
   return NATURAL.compare(a, b);
 }
 
+const inOrder = new WeakMap<readonly DeviceView[], readonly DeviceView[]>();
+
+/**
+ * A pool's devices by name (pool-2 before pool-10), sorted once per pool version: a view's
+ * device list never changes once made, and sorting 1,000 names with the collator was a fifth
+ * of a pool page's render.
+ */
+export function devicesInOrder(devices: readonly DeviceView[]): readonly DeviceView[] {
+  let sorted = inOrder.get(devices);
+  if (!sorted) inOrder.set(devices, (sorted = [...devices].sort((a, b) => naturalCompare(a.name, b.name))));
+  return sorted;
+}
+
 /** The device states asked for in a query (`?state=Idle&state=busy` or `Idle,Busy`), in the farm's order. */
 export function parseStateFilter(raw: unknown): DeviceState[] {
   const values = (Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : []).map(String);

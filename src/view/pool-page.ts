@@ -1,6 +1,6 @@
 // A pool page's view models: its header, its device grid (one tile per device, lease marks
 // included) and its device wall's data. Built from the store; templates only render them.
-import { isHeartbeatStale, naturalCompare } from '../farm/devices.js';
+import { devicesInOrder, isHeartbeatStale } from '../farm/devices.js';
 import { isClaim } from '../farm/lease.js';
 import type { FarmStore } from '../farm/store.js';
 import type { DeviceState, DeviceView, PoolView } from '../farm/types.js';
@@ -46,7 +46,7 @@ export function deviceGridView(store: FarmStore, ns: string, name: string, now: 
     name,
     exists: pool !== undefined,
     synced: store.syncStatus().synced,
-    tiles: pool ? pool.devices.map((d) => deviceTile(store, pool, d, now)).sort((a, b) => naturalCompare(a.name, b.name)) : [],
+    tiles: pool ? devicesInOrder(pool.devices).map((d) => deviceTile(store, pool, d, now)) : [],
   };
 }
 
@@ -77,7 +77,7 @@ function leaseMark(store: FarmStore, namespace: string, d: DeviceView): { holder
  */
 export function wallView(store: FarmStore, policy: UrlPolicy, ns: string, name: string) {
   const pool = store.getPool(ns, name);
-  const devices = pool ? [...pool.devices].sort((a, b) => naturalCompare(a.name, b.name)) : [];
+  const devices = pool ? devicesInOrder(pool.devices) : [];
   return {
     exists: pool !== undefined,
     synced: store.syncStatus().synced,

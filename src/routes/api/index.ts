@@ -10,7 +10,7 @@ import { Device, DeviceDetail, Pool, Template } from '../../farm/json-schema.js'
 import { DEVICE_STATES } from '../../farm/types.js';
 import { nameQuery, namespaceQuery, oneOrMany, pathParams, type DocumentedSchema } from '../../http/schema.js';
 import { NOT_FOUND, READ_ERRORS } from './answers.js';
-import { naturalCompare, parseStateFilter } from '../../farm/devices.js';
+import { devicesInOrder, parseStateFilter } from '../../farm/devices.js';
 import { SSE_HEADERS } from '../live/index.js';
 import openApiRoutes from './openapi.js';
 import { isVisible, requireVisible, streamScope, visibleNamespaces } from '../../http/visibility.js';
@@ -88,7 +88,7 @@ export default async function apiRoutes(app: FastifyInstance): Promise<void> {
     await requireVisible(app, request, 'pools', request.params.namespace);
     const pool = mustGetPool(request.params);
     const now = Date.now();
-    return { ...poolJSON(pool), deviceList: [...pool.devices].sort((a, b) => naturalCompare(a.name, b.name)).map((d) => deviceJSON(d, now)) };
+    return { ...poolJSON(pool), deviceList: devicesInOrder(pool.devices).map((d) => deviceJSON(d, now)) };
   });
 
   app.get<{ Params: PoolParams; Querystring: { state?: string | string[] } }>('/api/v1/pools/:namespace/:name/devices', { schema: SCHEMAS.devices }, async (request) => {
@@ -97,7 +97,7 @@ export default async function apiRoutes(app: FastifyInstance): Promise<void> {
     const states = parseStateFilter(request.query.state);
     if (request.query.state && states.length === 0) throw badRequest(`state must be one or more of ${DEVICE_STATES.join(', ')} (comma-separated).`, [{ field: 'state', message: `one or more of ${DEVICE_STATES.join(', ')}` }]);
     const now = Date.now();
-    const devices = [...pool.devices].filter((d) => states.length === 0 || states.includes(d.state)).sort((a, b) => naturalCompare(a.name, b.name));
+    const devices = devicesInOrder(pool.devices).filter((d) => states.length === 0 || states.includes(d.state));
     return { namespace: pool.namespace, pool: pool.name, items: devices.map((d) => deviceJSON(d, now)) };
   });
 
