@@ -2,14 +2,10 @@
 // run has a fresh process): the dashboard of identity-farm.ts listening on a port, with
 // BENCH_VIEWS distinct views in its made-up RBAC. On request it flips a device in team-0
 // (which every view includes) and reports its broker's counters and its CPU time.
-import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { MARKER } from './farm.js';
-import { makeDevices, statusOf } from './farm.js';
+import { makeDevices, MARKER, statusOf } from './farm.js';
 import { ns, POOL_DEVICES, rbacFarm, startDashboard } from './identity-farm.js';
-import { clockMs, openFileLimit, sendNotice, serve } from './proc.js';
+import { clockMs, openFileLimit, profilerHandlers, sendNotice, serve } from './proc.js';
 
 const views = Number(process.env.BENCH_VIEWS ?? 128);
 const cluster = await rbacFarm(views);
@@ -27,24 +23,10 @@ serve({
     return { at };
   },
   // With BENCH_PROFILE_DIR set, the driver profiles the measured rounds of each run.
-  profileStart: async () => {
-    if (!process.env.BENCH_PROFILE_DIR) return false;
-    profiler.connect();
-    await profiler.post('Profiler.enable');
-    await profiler.post('Profiler.start');
-    return true;
-  },
-  profileStop: async ({ name }: { name: string }) => {
-    const { profile } = await profiler.post('Profiler.stop');
-    const file = join(process.env.BENCH_PROFILE_DIR!, `${name}.cpuprofile`);
-    writeFileSync(file, JSON.stringify(profile));
-    profiler.disconnect();
-    return file;
-  },
+  ...profilerHandlers(),
   stats: () => {
     const cpu = process.cpuUsage();
     return { fragmentsRendered: app.farm.broker.stats().fragmentsRendered, scopedTopics: app.farm.catalog.scopedTopicCount, cpuMs: (cpu.user + cpu.system) / 1000 };
   },
 });
-const profiler = new Session();
 sendNotice({ notice: 'ready', port: (app.server.address() as AddressInfo).port, pid: process.pid, openFiles: openFileLimit() });

@@ -3,7 +3,8 @@
 // raised to the hard limit, a request/reply channel over IPC with timeouts, and a kill that
 // always runs, whatever way the bench ends.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -213,3 +214,27 @@ export function memoryOf(pid: number): Memory {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The child side of BENCH_PROFILE_DIR: handlers that start and stop a CPU profile of this
+ * process, so the parent can profile only the measured part of a run.
+ */
+export function profilerHandlers(): { profileStart: () => Promise<boolean>; profileStop: (args: { name: string }) => Promise<string> } {
+  const profiler = new Session();
+  return {
+    profileStart: async () => {
+      if (!process.env.BENCH_PROFILE_DIR) return false;
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+      return true;
+    },
+    profileStop: async ({ name }) => {
+      const { profile } = await profiler.post('Profiler.stop');
+      const file = join(process.env.BENCH_PROFILE_DIR!, `${name}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+      profiler.disconnect();
+      return file;
+    },
+  };
+}

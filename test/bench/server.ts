@@ -2,8 +2,6 @@
 // listening on loopback, with one pool of BENCH_DEVICES devices. The parent drives it over
 // IPC: make a device change, render the pool page in-process, report the broker's counters.
 // Nothing else runs in this process, so its RSS and its event loop are the dashboard's.
-import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
 import { Socket, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { getHeapSpaceStatistics, setFlagsFromString, writeHeapSnapshot } from 'node:v8';
@@ -14,7 +12,7 @@ import { LISTEN_BACKLOG } from '../../src/http/limits.js';
 import { KubeCluster, loadKubeConfig } from '../../src/kube/kube-cluster.js';
 import { changeOneDevice, createFarm, createSessions, MARKER, NAMESPACE, POOL, tickSession } from './farm.js';
 import { TimedWatchCluster } from './timed-watch.js';
-import { clockMs, openFileLimit, sendNotice, serve } from './proc.js';
+import { clockMs, openFileLimit, profilerHandlers, sendNotice, serve } from './proc.js';
 
 export interface ServerReady {
   notice: 'ready';
@@ -175,22 +173,8 @@ serve({
   /** Takes the server-side times of the real page requests made so far. */
   pageTimes: () => pageTimes.splice(0),
   // With BENCH_PROFILE_DIR set, the parent profiles the measured part of a run.
-  profileStart: async () => {
-    if (!process.env.BENCH_PROFILE_DIR) return false;
-    profiler.connect();
-    await profiler.post('Profiler.enable');
-    await profiler.post('Profiler.start');
-    return true;
-  },
-  profileStop: async ({ name }: { name: string }) => {
-    const { profile } = await profiler.post('Profiler.stop');
-    const file = join(process.env.BENCH_PROFILE_DIR!, `${name}.cpuprofile`);
-    writeFileSync(file, JSON.stringify(profile));
-    profiler.disconnect();
-    return file;
-  },
+  ...profilerHandlers(),
 });
-const profiler = new Session();
 
 process.on('SIGTERM', () => void app.close().finally(() => process.exit(0)));
 sendNotice({
