@@ -1,5 +1,5 @@
-// GET /live?topic=…: the page's one EventSource. Headers go out with the snapshot, as soon
-// as it is ready (never an empty 200 that would look like a dead stream), compression and proxy buffering are off (the stream writes to
+// GET /live?topic=…: the page's one EventSource. Headers go out at once (an empty 200 would
+// look like a dead stream), compression and proxy buffering are off (the stream writes to
 // the hijacked raw response, which @fastify/compress never sees), streams are capped in
 // all and per client address, and the broker owns the connection from there.
 import type { ServerResponse } from 'node:http';
@@ -40,19 +40,10 @@ export default async function liveRoutes(app: FastifyInstance): Promise<void> {
     // Counted until the response closes; past a cap, a 503 or 429 with Retry-After.
     app.farm.admission.admit(request.ip, reply.raw);
     reply.hijack();
-    // The head, the retry hint and the snapshot leave in one write, not four: a storm of
-    // 2,000 reconnecting pages costs the kernel (and the pages already open) a quarter of the calls.
-    const socket = reply.raw.socket;
-    socket?.cork();
-    let client: LiveClient;
-    try {
-      reply.raw.writeHead(200, SSE_HEADERS);
-      reply.raw.flushHeaders();
-      const lastEventId = request.headers['last-event-id'];
-      client = await app.farm.broker.connect(reply.raw, subscribed, typeof lastEventId === 'string' ? lastEventId : undefined);
-    } finally {
-      socket?.uncork();
-    }
+    reply.raw.writeHead(200, SSE_HEADERS);
+    reply.raw.flushHeaders();
+    const lastEventId = request.headers['last-event-id'];
+    const client = await app.farm.broker.connect(reply.raw, subscribed, typeof lastEventId === 'string' ? lastEventId : undefined);
     if (scope) followPermissions(app, request, scope, topics, subscribed, client, reply.raw);
   });
 }
