@@ -11,8 +11,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // starts no control plane for "disruptive". The root config has no global setup of its own,
 // because vitest always runs the root's.
 // The group orders start at 1, not 0: vitest moves a project that has the default order 0
-// and one worker (the default on a two-core machine: cores - 1; two are set below) into a
-// trailing group of its own, which would run "main" after "disruptive".
+// and one worker (the default on a two-core machine: cores - 1) into a trailing group of
+// its own, which would run "main" after "disruptive".
 export default defineConfig({
   test: {
     pool: 'forks',
