@@ -16,10 +16,6 @@ import { configDefaults, defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     pool: 'forks',
-    // Two test files at a time even on two cores (vitest's default there is one): most of a
-    // file's time is waiting for the apiserver and Chromium, and the warm suite took 448 s
-    // with one worker, 334 s with two (2026-12-03). The disruptive project stays one at a time.
-    maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 120_000,
     teardownTimeout: 60_000,
