@@ -21,9 +21,9 @@ export interface StreamScope {
 export type ScopeListener = (visible: StreamVisible | undefined) => void;
 
 /** A scope is never asked again sooner than this (an evicted cache entry says "now"). */
-export const MIN_REFRESH_MS = 1_000;
+const MIN_REFRESH_MS = 1_000;
 /** After a failed refresh, the next one comes this much later. */
-export const FAILED_REFRESH_RETRY_MS = 5_000;
+const FAILED_REFRESH_RETRY_MS = 5_000;
 
 interface Person {
   who: Identity;
@@ -38,8 +38,6 @@ interface Person {
 
 export class ScopeFollow {
   private readonly people = new Map<string, Person>();
-  /** Refreshes started (for tests and /metrics-minded readers). */
-  refreshes = 0;
 
   constructor(
     private readonly refresh: (who: Identity) => Promise<StreamScope>,
@@ -98,7 +96,6 @@ export class ScopeFollow {
     }
     person.refreshing = true;
     clearTimeout(person.timer);
-    this.refreshes++;
     let scope: StreamScope | undefined;
     try {
       scope = await this.refresh(person.who);
@@ -124,8 +121,7 @@ export class ScopeFollow {
 }
 
 /** Two visibles say the same (undefined: everything). */
-export function sameVisible(a: StreamVisible | undefined, b: StreamVisible | undefined): boolean {
-  if (!a || !b) return a === b;
+export function sameVisible(a: StreamVisible, b: StreamVisible): boolean {
   return sameSet(a.pools, b.pools) && sameSet(a.sessions, b.sessions);
 }
 

@@ -38,8 +38,6 @@ export interface Fragment {
   renderKey?: string;
 }
 
-/** Fragments of the farm-wide topics that sum over pools: recomputed per scope. */
-const AGGREGATES = new Set(['farm-totals', 'farm-attention', 'farm-pools', 'pools-table']);
 
 export interface TopicFragment {
   topic: string;
@@ -85,6 +83,13 @@ export class FragmentCatalog {
   private insightsTimeMarkedAt = 0;
   /** The distinct views of the farm people subscribe with. */
   private readonly scopes = new Scopes();
+  /** The farm-wide fragments that sum over pools, by id: a scope gets its own copy, under its render key. */
+  private readonly aggregates = new Map<string, (scope: Scope, renderKey: string) => Fragment>([
+    ['farm-totals', (scope, key) => this.farmTotals(scope, key)],
+    ['farm-attention', (scope, key) => this.farmAttention(scope, key)],
+    ['farm-pools', (scope, key) => this.farmPools(scope, key)],
+    ['pools-table', (scope, key) => this.poolsTable(scope, key)],
+  ]);
 
   constructor(
     private readonly store: FarmStore,
@@ -176,7 +181,7 @@ export class FragmentCatalog {
   }
 
   farmPools(scope?: Scope, renderKey?: string): Fragment {
-    return lazyFragment('farm-pools', '/partials/farm-pools', () => ({ pools: this.scopedPools(scope).map((p) => poolCard(p)), synced: this.store.syncStatus().synced }), renderKey);
+    return lazyFragment('farm-pools', '/partials/farm-pools', () => this.poolCards(scope), renderKey);
   }
 
   poolCard(ns: string, name: string): Fragment | undefined {
@@ -187,7 +192,12 @@ export class FragmentCatalog {
   // ---- pools list ----
 
   poolsTable(scope?: Scope, renderKey?: string): Fragment {
-    return lazyFragment('pools-table', '/partials/pools-table', () => ({ pools: this.scopedPools(scope).map((p) => poolCard(p)), synced: this.store.syncStatus().synced }), renderKey);
+    return lazyFragment('pools-table', '/partials/pools-table', () => this.poolCards(scope), renderKey);
+  }
+
+  /** The farm page's cards and the pools table's rows read the same data. */
+  private poolCards(scope: Scope | undefined): Record<string, unknown> {
+    return { pools: this.scopedPools(scope).map((p) => poolCard(p)), synced: this.store.syncStatus().synced };
   }
 
   poolRow(ns: string, name: string): Fragment | undefined {
@@ -298,10 +308,9 @@ export class FragmentCatalog {
       for (const tf of out) {
         if (tf.topic !== base || seen.has(tf.fragment.id)) continue;
         seen.add(tf.fragment.id);
-        if (AGGREGATES.has(tf.fragment.id)) {
-          const renderKey = `${tf.fragment.id}~${id}`;
-          const f = tf.fragment.id === 'farm-totals' ? this.farmTotals(scope, renderKey) : tf.fragment.id === 'farm-attention' ? this.farmAttention(scope, renderKey) : tf.fragment.id === 'farm-pools' ? this.farmPools(scope, renderKey) : this.poolsTable(scope, renderKey);
-          scopedOut.push({ topic, fragment: f });
+        const aggregate = this.aggregates.get(tf.fragment.id);
+        if (aggregate) {
+          scopedOut.push({ topic, fragment: aggregate(scope, `${tf.fragment.id}~${id}`) });
         } else if (ns !== undefined && (!scope.pools || scope.pools.has(ns))) {
           scopedOut.push({ topic, fragment: tf.fragment });
         }
