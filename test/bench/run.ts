@@ -543,7 +543,7 @@ async function main(): Promise<number> {
   }
   if (storm) {
     const rise = storm.during.p99 - storm.without.p99;
-    out.push(`  storm of ${storm.storm.connected}: viewers' p99 rises < ${TARGETS.stormP99RiseMs} ms: ${verdict(rise < TARGETS.stormP99RiseMs)} (${rise >= 0 ? "+" : "−"}${ms(Math.abs(rise))} ms)`);
+    out.push(`  storm of ${storm.storm.connected}: viewers' p99 rises < ${TARGETS.stormP99RiseMs} ms: ${verdict(rise < TARGETS.stormP99RiseMs)} (${rise >= 0 ? '+' : '−'}${ms(Math.abs(rise))} ms)`);
     out.push(`  storm of ${storm.storm.connected}: every snapshot within ${TARGETS.stormSnapshotsS} s: ${verdict(storm.storm.ms < TARGETS.stormSnapshotsS * 1000)} (${(storm.storm.ms / 1000).toFixed(2)} s)`);
   }
   if (insights) {
