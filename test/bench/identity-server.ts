@@ -20,7 +20,7 @@ serve({
     devices[i] = { ...devices[i]!, state: unhealthy ? 'Unhealthy' : 'Idle', message: unhealthy ? `${MARKER}${round}-` : '' };
     const at = clockMs();
     await cluster.patch('pools', ns(0), 'farm', { status: statusOf(devices) }, { subresource: 'status' });
-    return { at };
+    return { at, reviews: cluster.reviews.length };
   },
   // With BENCH_PROFILE_DIR set, the driver profiles the measured rounds of each run.
   ...profilerHandlers(),

@@ -15,7 +15,8 @@
 //    take turns (--repeat times), so neither side inherits the other's heap or the machine's
 //    mood. Reported: p50 and p99 from a change to its arrival at each viewer, per run and
 //    pooled per case, and the ratio of the pooled p99s.
-// BENCH_PROFILE_DIR: a CPU profile of the server's measured rounds, per run.
+// BENCH_PROFILE_DIR: a CPU profile of the server's measured rounds, per run. BENCH_ROUNDS=1:
+// each measured round's figures, with the SubjectAccessReviews made so far.
 // Figures go to docs/benchmarks.md with the machine they ran on; nothing here asserts.
 import os from 'node:os';
 import { join } from 'node:path';
@@ -126,11 +127,12 @@ async function fanoutRun(name: string, views: number, users: string[]): Promise<
         profiling = await server.call<boolean>('profileStart');
       }
       // A device in team-0 (which everyone sees) goes Unhealthy: the attention strip, summed per scope, changes.
-      const { at } = await server.call<{ at: number }>('change', { round, unhealthy: true });
+      const { at, reviews } = await server.call<{ at: number; reviews: number }>('change', { round, unhealthy: true });
       const result = await viewers.call<RoundResult>('round', { round, at, timeoutMs: 10_000 }, 40_000);
       if (round >= WARMUP) {
         delays.push(...result.latencies);
         missing += result.missing;
+        if (process.env.BENCH_ROUNDS) console.log(`    ${name} round ${round}: p50 ${p(result.latencies, 0.5).toFixed(1)} ms, max ${p(result.latencies, 1).toFixed(1)} ms; SubjectAccessReviews so far ${reviews}`);
       }
       await sleep(300);
       await server.call('change', { round, unhealthy: false });
