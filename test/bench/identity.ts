@@ -11,10 +11,11 @@
 //    worst case: 100 scoped topics, each rendered once per change). As in the other fan-out
 //    benches, the dashboard runs in its own process (identity-server.ts) and the viewers in
 //    another (clients.ts, each signing in through the trusted-proxy header), so reading 1,000
-//    sockets costs the server nothing; every run is a fresh pair of processes, and the cases
-//    take turns (--repeat times), so neither side inherits the other's heap or the machine's
-//    mood. Reported: p50 and p99 from a change to its arrival at each viewer, per run and
-//    pooled per case, and the ratio of the pooled p99s.
+//    sockets costs the server nothing. Each run starts a fresh pair of processes per case, all
+//    three pairs up at once, and the cases take turns change by change, so none inherits
+//    another's heap and whatever the machine does meanwhile (this one's figures move with its
+//    load) falls on all of them alike. Reported: p50 and p99 from a change to its arrival at
+//    each viewer, per run and pooled per case, and the ratio of the pooled p99s.
 // BENCH_PROFILE_DIR: a CPU profile of the server's measured rounds, per run. BENCH_ROUNDS=1:
 // each measured round's figures, with the SubjectAccessReviews made so far.
 // Figures go to docs/benchmarks.md with the machine they ran on; nothing here asserts.
@@ -106,73 +107,116 @@ async function reviewsUnderLoad(): Promise<void> {
   await app.close();
 }
 
-/** One fan-out run in a fresh server process and a fresh viewers process. */
-async function fanoutRun(name: string, views: number, users: string[]): Promise<{ delays: number[]; missing: number; scopedTopics: number; rendersPerChange: number; serverCpuPerChange: number }> {
-  const server = Child.start('identity server', join(BENCH_DIR, 'identity-server.ts'), { BENCH_VIEWS: String(views), BENCH_TTL_MS: String(30_000) });
-  const viewers = Child.start('viewers', join(BENCH_DIR, 'clients.ts'));
+interface Case {
+  name: string;
+  label: string;
+  views: number;
+  users: string[];
+}
+
+interface CaseRun {
+  server: Child;
+  viewers: Child;
+  delays: number[];
+  missing: number;
+  /** Over the measured rounds only (the other cases' turns left out). */
+  fragmentsRendered: number;
+  cpuMs: number;
+}
+
+interface ServerStats {
+  fragmentsRendered: number;
+  scopedTopics: number;
+  cpuMs: number;
+}
+
+/** A case's fresh server process and viewers process, its viewers connected. */
+async function startCase(c: Case, rep: number): Promise<CaseRun> {
+  const server = Child.start(`identity server (${c.name})`, join(BENCH_DIR, 'identity-server.ts'), { BENCH_VIEWS: String(c.views), BENCH_TTL_MS: String(30_000) });
+  const viewers = Child.start(`viewers (${c.name})`, join(BENCH_DIR, 'clients.ts'));
+  const run: CaseRun = { server, viewers, delays: [], missing: 0, fragmentsRendered: 0, cpuMs: 0 };
   try {
     const { port } = (await server.notice('ready', 120_000)) as unknown as { port: number };
     await viewers.notice('ready', 60_000);
-    const connected = await viewers.call<ConnectResult>('connect', { port, count: VIEWERS, concurrency: 50, timeoutMs: 30_000, topic: 'farm', users }, 180_000);
-    if (connected.failed) throw new Error(`${connected.failed} viewers could not connect: ${connected.errors.join('; ')}`);
-    await sleep(500);
-    const delays: number[] = [];
-    let missing = 0;
-    const WARMUP = 3;
-    let before = { fragmentsRendered: 0, scopedTopics: 0, cpuMs: 0 };
-    let profiling = false;
-    for (let round = 0; round < ROUNDS + WARMUP; round++) {
-      if (round === WARMUP) {
-        before = await server.call('stats');
-        profiling = await server.call<boolean>('profileStart');
-      }
-      // A device in team-0 (which everyone sees) goes Unhealthy: the attention strip, summed per scope, changes.
-      const { at, reviews } = await server.call<{ at: number; reviews: number }>('change', { round, unhealthy: true });
-      const result = await viewers.call<RoundResult>('round', { round, at, timeoutMs: 10_000 }, 40_000);
-      if (round >= WARMUP) {
-        delays.push(...result.latencies);
-        missing += result.missing;
-        if (process.env.BENCH_ROUNDS) console.log(`    ${name} round ${round}: p50 ${p(result.latencies, 0.5).toFixed(1)} ms, max ${p(result.latencies, 1).toFixed(1)} ms; SubjectAccessReviews so far ${reviews}`);
-      }
-      await sleep(300);
-      await server.call('change', { round, unhealthy: false });
-      await sleep(200);
-    }
-    const after = await server.call<typeof before>('stats');
-    if (profiling) console.log(`  server profile of the measured rounds: ${await server.call<string>('profileStop', { name })}`);
-    return {
-      delays,
-      missing,
-      scopedTopics: after.scopedTopics,
-      rendersPerChange: (after.fragmentsRendered - before.fragmentsRendered) / (2 * ROUNDS),
-      serverCpuPerChange: (after.cpuMs - before.cpuMs) / (2 * ROUNDS),
-    };
-  } finally {
-    await viewers.stop();
-    await server.stop();
+    const connected = await viewers.call<ConnectResult>('connect', { port, count: VIEWERS, concurrency: 50, timeoutMs: 30_000, topic: 'farm', users: c.users }, 180_000);
+    if (connected.failed) throw new Error(`${c.name}, run ${rep}: ${connected.failed} viewers could not connect: ${connected.errors.join('; ')}`);
+    return run;
+  } catch (err) {
+    await stopCase(run);
+    throw err;
+  }
+}
+
+async function stopCase(run: CaseRun): Promise<void> {
+  await run.viewers.stop();
+  await run.server.stop();
+}
+
+/**
+ * One round of a case: a device in team-0 (which everyone sees) goes Unhealthy, so the
+ * attention strip, summed per scope, changes; the viewers' delays are kept past warm-up.
+ * Then the device goes back, and the case rests.
+ */
+async function caseRound(c: Case, run: CaseRun, round: number, measured: boolean): Promise<void> {
+  const before = await run.server.call<ServerStats>('stats');
+  const { at, reviews } = await run.server.call<{ at: number; reviews: number }>('change', { round, unhealthy: true });
+  const result = await run.viewers.call<RoundResult>('round', { round, at, timeoutMs: 10_000 }, 40_000);
+  if (measured) {
+    run.delays.push(...result.latencies);
+    run.missing += result.missing;
+    if (process.env.BENCH_ROUNDS) console.log(`    ${c.name} round ${round}: p50 ${p(result.latencies, 0.5).toFixed(1)} ms, max ${p(result.latencies, 1).toFixed(1)} ms; SubjectAccessReviews so far ${reviews}`);
+  }
+  await sleep(300);
+  await run.server.call('change', { round, unhealthy: false });
+  await sleep(200);
+  if (measured) {
+    const after = await run.server.call<ServerStats>('stats');
+    run.fragmentsRendered += after.fragmentsRendered - before.fragmentsRendered;
+    run.cpuMs += after.cpuMs - before.cpuMs;
   }
 }
 
 async function fanout(): Promise<void> {
   const people = Array.from({ length: USERS }, (_, i) => `user-${i}`);
   // The first case is the baseline the others are compared with.
-  const cases = [
+  const cases: Case[] = [
     { name: 'one', label: 'one person (user-127, sees everything)', views: 128, users: ['user-127'] },
     { name: 'teams', label: `${USERS} people in 10 teams (10 views)`, views: 10, users: people },
     { name: 'views', label: `${USERS} people, each a different view`, views: 128, users: people },
   ];
-  console.log(`## Live fan-out of the farm page (${VIEWERS} viewers, ${ROUNDS} changes per run, ${REPEAT} runs per case taking turns; ${os.cpus().length} cores, Node ${process.version}, load ${os.loadavg()[0]!.toFixed(2)})`);
+  console.log(
+    `## Live fan-out of the farm page (${VIEWERS} viewers per case, ${ROUNDS} changes per case and run, the cases taking turns change by change; ${REPEAT} runs; ${os.cpus().length} cores, Node ${process.version}, load ${os.loadavg()[0]!.toFixed(2)})`,
+  );
   const pooled = cases.map(() => [] as number[]);
   const p99s = cases.map(() => [] as number[]);
+  const WARMUP = 3;
   for (let rep = 1; rep <= REPEAT; rep++) {
-    for (const [i, c] of cases.entries()) {
-      const run = await fanoutRun(`identity-${c.name}-${rep}`, c.views, c.users);
-      pooled[i]!.push(...run.delays);
-      p99s[i]!.push(p(run.delays, 0.99));
-      console.log(
-        `run ${rep}, ${c.label}: ${run.scopedTopics} scoped topics; p50 ${p(run.delays, 0.5).toFixed(1)} ms, p99 ${p(run.delays, 0.99).toFixed(1)} ms, missing ${run.missing}; ` +
-          `${run.rendersPerChange.toFixed(1)} fragments rendered and ${run.serverCpuPerChange.toFixed(1)} ms of server CPU per change (load ${os.loadavg()[0]!.toFixed(2)})`,
-      );
+    // Every case's processes are up at once, and the cases take turns change by change (in a
+    // rotating order): whatever the machine does meanwhile falls on all of them alike.
+    const runs: CaseRun[] = [];
+    try {
+      for (const c of cases) runs.push(await startCase(c, rep));
+      await sleep(500);
+      for (let round = 0; round < ROUNDS + WARMUP; round++) {
+        if (round === WARMUP) for (const run of runs) await run.server.call<boolean>('profileStart');
+        for (let k = 0; k < cases.length; k++) {
+          const i = (round + k) % cases.length;
+          await caseRound(cases[i]!, runs[i]!, round, round >= WARMUP);
+        }
+      }
+      for (const [i, c] of cases.entries()) {
+        const run = runs[i]!;
+        const after = await run.server.call<ServerStats>('stats');
+        if (process.env.BENCH_PROFILE_DIR) console.log(`  server profile of the measured rounds: ${await run.server.call<string>('profileStop', { name: `identity-${c.name}-${rep}` })}`);
+        pooled[i]!.push(...run.delays);
+        p99s[i]!.push(p(run.delays, 0.99));
+        console.log(
+          `run ${rep}, ${c.label}: ${after.scopedTopics} scoped topics; p50 ${p(run.delays, 0.5).toFixed(1)} ms, p99 ${p(run.delays, 0.99).toFixed(1)} ms, missing ${run.missing}; ` +
+            `${(run.fragmentsRendered / (2 * ROUNDS)).toFixed(1)} fragments rendered and ${(run.cpuMs / (2 * ROUNDS)).toFixed(1)} ms of server CPU per change (load ${os.loadavg()[0]!.toFixed(2)})`,
+        );
+      }
+    } finally {
+      for (const run of runs) await stopCase(run);
     }
   }
   const base = p(pooled[0]!, 0.99);
