@@ -30,6 +30,8 @@ export interface ClusterInfo {
   kwokNode: string;
   /** kwok's kubelet stand-in, http://127.0.0.1:<port>. */
   kwokURL: string;
+  /** kwok's own log, quoted when a test times out waiting for it. */
+  kwokLog: string;
   /** Folder for pod log files (see podLogFile in test/helpers/cluster.ts). */
   logDir: string;
   /** etcd client URL (JSON gateway at /v3/...). */
@@ -139,6 +141,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     users: cp.users,
     kwokNode: cp.kwokNode,
     kwokURL: cp.kwokURL,
+    kwokLog: cp.logs.kwok,
     logDir: cp.logDir,
     etcdURL: cp.etcdURL,
     watchCache: cp.watchCache,
