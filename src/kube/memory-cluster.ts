@@ -104,10 +104,21 @@ export class MemoryCluster implements Cluster {
     return clone(this.mustGet(resource, namespace, name));
   }
 
+  /**
+   * Like the API server since 1.32: a random suffix that is taken is drawn again, a few
+   * times, so seeding thousands of sessions under one prefix (the demo's history) does not
+   * fail on a collision; past the attempts the taken name goes on to its 409.
+   */
+  private generatedName(resource: ResourceName, namespace: string, prefix: string): string {
+    let name = `${prefix}${randomSuffix()}`;
+    for (let attempt = 1; attempt < GENERATE_NAME_ATTEMPTS && this.bucket(resource).has(`${namespace}/${name}`); attempt++) name = `${prefix}${randomSuffix()}`;
+    return name;
+  }
+
   async create(resource: ResourceName, namespace: string, object: NewKubeObject, options: WriteOptions = {}): Promise<KubeObject> {
     const meta = object.metadata ?? {};
     let name = meta.name;
-    if (!name && meta.generateName) name = `${meta.generateName}${randomSuffix()}`;
+    if (!name && meta.generateName) name = this.generatedName(resource, namespace, meta.generateName);
     if (!name) throw new ClusterError(422, 'Invalid', `${RESOURCES[resource].kind} is invalid: metadata.name: Required value: name or generateName is required`);
     const k = `${namespace}/${name}`;
     if (this.bucket(resource).has(k)) {
@@ -276,6 +287,9 @@ export class MemoryCluster implements Cluster {
 function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** Suffixes the API server tries for one generateName before it answers 409 (RetryGenerateName, GA in 1.32). */
+const GENERATE_NAME_ATTEMPTS = 8;
 
 function randomSuffix(): string {
   const chars = 'bcdfghjklmnpqrstvwxz2456789';
