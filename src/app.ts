@@ -13,6 +13,7 @@ import fastifyView from '@fastify/view';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { ConfigError, type Config } from './config.js';
 import { FarmStore } from './farm/store.js';
+import { trackConnections } from './http/closing.js';
 import { registerCompression } from './http/compression.js';
 import { frameworkErrorHandler, registerErrorHandlers } from './http/errors.js';
 import { registerSchemas, type DocumentedSchema } from './http/schema.js';
@@ -232,9 +233,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     logs.start();
     sync.start();
   });
+  const letConnectionsGo = trackConnections(app.server);
   // Streams never end by themselves: close them first, or app.close() would wait forever.
   app.addHook('preClose', async () => {
     app.farm.draining = true;
+    letConnectionsGo();
     broker.close();
     feed.close();
     scopes.close();

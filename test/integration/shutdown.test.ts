@@ -1,14 +1,18 @@
 // SIGTERM to a running dashboard (the real src/server.ts, watching the real apiserver) with
 // open event streams: /readyz fails at once while pages are still served for the
 // --shutdown-delay, then the streams end with a retry hint and the process exits by itself
-// with status 0, well inside the pod's grace period.
+// with status 0, well inside the pod's grace period. And neither a request still being
+// answered when the dashboard closes nor a connection that never sent one holds the close.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { connect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterInfo, freshNamespace, waitFor } from '../helpers/cluster.js';
 import { freePort } from '../helpers/process.js';
 import { createPool, createTemplate, devices, setDevices } from '../helpers/farm.js';
 import { openStream } from '../helpers/sse.js';
+import { startDashboard } from '../helpers/dashboard.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -68,5 +72,51 @@ describe('SIGTERM with open streams', () => {
     expect(output).not.toContain('shutdown took too long');
     // Reported, not asserted: how long the drain took on this machine.
     console.log(`[shutdown] exited ${at - signalledAt} ms after SIGTERM`);
+  });
+});
+
+describe('closing with connections still open', () => {
+  it('sends that answer, then lets its connection go instead of keeping it alive', async () => {
+    const namespace = await freshNamespace('shutdown-inflight');
+    const app = await startDashboard({ namespaces: [namespace] });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    await waitFor('the dashboard to have read the cluster', () => app.farm.store.syncStatus().synced);
+    // A keep-alive request whose headers are in but whose body is not: routed before the close
+    // began, answered after it. (A stream's snapshot rendering at that moment is the same case.)
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    let received = '';
+    socket.setEncoding('utf8').on('data', (d: string) => (received += d));
+    const socketClosed = once(socket, 'close');
+    const routed = once(app.server, 'request');
+    const body = '{"replicas":2}'; // a pool that does not exist: a 404, and nothing written
+    socket.write(`POST /api/v1/pools/${namespace}/alpha/scale HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: keep-alive\r\n\r\n${body.slice(0, 3)}`);
+    await routed;
+    let closed = false;
+    void app.close().then(() => (closed = true));
+    socket.write(body.slice(3));
+
+    await waitFor('the answer', () => received.includes('\r\n\r\n'));
+    expect(received).toMatch(/^HTTP\/1\.1 404 /);
+    expect(received).not.toMatch(/^connection: close/im);
+    // Before, the connection stayed open for Fastify's keepAliveTimeout (72 s), and so did close().
+    await waitFor('app.close() to return', () => closed, { timeoutMs: 10_000, detail: () => `still waiting; the client's connection is ${socket.destroyed ? 'closed' : 'open'}` });
+    await socketClosed;
+  });
+
+  it('does not wait for a connection that has sent no request (a browser preconnect)', async () => {
+    const namespace = await freshNamespace('shutdown-preconnect');
+    const app = await startDashboard({ namespaces: [namespace] });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    const socketClosed = once(socket, 'close');
+    let closed = false;
+    void app.close().then(() => (closed = true));
+    // Before, Node counted it as receiving a request and close() waited until the client let go.
+    await waitFor('app.close() to return', () => closed, { timeoutMs: 10_000, detail: () => `still waiting; the client's connection is ${socket.destroyed ? 'closed' : 'open'}` });
+    await socketClosed;
   });
 });
