@@ -71,6 +71,7 @@ export class Broker {
   private dirty = new Map<string, Map<string, Fragment>>();
   private readonly staleSeen = new Map<string, boolean>();
   private flushTimer: NodeJS.Timeout | undefined;
+  private flushQueued = false;
   private lastFlushAt = Number.NEGATIVE_INFINITY;
   private flushing: Promise<void> | undefined;
   private timers: NodeJS.Timeout[] = [];
@@ -165,13 +166,13 @@ export class Broker {
 
   /** Waits until changes marked so far have been sent (tests and shutdown). */
   async settle(): Promise<void> {
-    while (this.flushTimer || this.flushing) {
+    while (this.flushTimer || this.flushQueued || this.flushing) {
       if (this.flushTimer) {
         clearTimeout(this.flushTimer);
         this.flushTimer = undefined;
         await this.flush();
       }
-      await this.flushing;
+      await this.flushing; // also lets a queued flush start
     }
   }
 
@@ -201,17 +202,32 @@ export class Broker {
       if (!map) this.dirty.set(topic, (map = new Map()));
       map.set(fragment.id, fragment);
     }
-    if (!this.flushTimer) {
-      // At most one flush per window. A change after a quiet spell goes out at once (changes
-      // made in the same tick, one watch event's devices, still travel together); during a
-      // burst the rest wait for the window's end and go out as one event.
+    if (!this.flushTimer && !this.flushQueued) {
+      // At most one flush per window. During a burst the rest wait for the window's end and
+      // go out as one event. A change after a quiet spell goes out as soon as the code that
+      // made it returns (changes made together, one watch event's devices, still travel
+      // together): not on a timer, because a timer waits for the event loop's whole poll
+      // phase, and during a connect storm that phase runs hundreds of connects first.
       const wait = Math.max(0, this.lastFlushAt + (this.options.coalesceMs ?? 50) - Date.now());
-      this.flushTimer = setTimeout(() => {
-        this.flushTimer = undefined;
-        this.lastFlushAt = Date.now();
-        this.options.store.errors.watch('live_flush', this.flush(), 'a live flush failed; its changes were not sent');
-      }, wait);
+      if (wait === 0) {
+        this.flushQueued = true;
+        queueMicrotask(() => {
+          this.flushQueued = false;
+          this.startFlush();
+        });
+      } else {
+        this.flushTimer = setTimeout(() => {
+          this.flushTimer = undefined;
+          this.startFlush();
+        }, wait);
+      }
     }
+  }
+
+  private startFlush(): void {
+    if (this.closed) return;
+    this.lastFlushAt = Date.now();
+    this.options.store.errors.watch('live_flush', this.flush(), 'a live flush failed; its changes were not sent');
   }
 
   private async flush(): Promise<void> {

@@ -1,5 +1,6 @@
 // The broker with the store, the catalog and the real templates, over real HTTP: bursts of
-// changes coalesce, and a page that connects while a change is being fanned out does not end
+// changes coalesce (the first after a quiet spell at once, within the same turn of the event
+// loop), and a page that connects while a change is being fanned out does not end
 // up with a snapshot older than what the others were sent.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -127,8 +128,14 @@ describe('a burst of changes', () => {
       const states = Array.from({ length: 10 }, (_, d) => (d <= i ? 'Busy' : 'Idle'));
       store.applyPool('modified', pool(states[0]!, String(i + 2), states.slice(1)));
     };
+    const sentBefore = broker.stats().eventsSent;
+    let sentWithinTheTurn: boolean | undefined;
+    setImmediate(() => (sentWithinTheTurn = broker.stats().eventsSent > sentBefore));
     change(0);
     const first = await stream.next((e) => e.data.includes('id="tile__ns__p__p-0"'), { from });
+    // Handed to the sockets before the event loop moved on: a timer would have waited for the
+    // loop's whole poll phase, which during a connect storm runs hundreds of connects first.
+    expect(sentWithinTheTurn).toBe(true);
     for (let i = 1; i < 10; i++) {
       change(i);
       await new Promise((resolve) => setImmediate(resolve));
