@@ -244,6 +244,10 @@ export class Broker {
 
   private async send(dirty: Map<string, Map<string, Fragment>>): Promise<void> {
     const rendered = new Map<string, string>(); // a fragment shared by topics renders once
+    // Every topic's event is rendered first and written after, in one burst: interleaving
+    // renders with writes let the readers fall idle between topics, and waking an idle reader
+    // made each write dearer (100 scoped views of the farm: +3 ms per change for 1,000 writes).
+    const outgoing: Array<{ audience: LiveClient[]; id: string; bytes: Buffer; html: Map<string, string> }> = [];
     for (const [topic, fragments] of dirty) {
       const seq = this.events.next();
       const subscribers = this.subscribers.of(topic);
@@ -272,10 +276,13 @@ export class Broker {
       const bytes = Buffer.from(formatUpdate(id, html));
       this.events.remember({ seq, topic, fragments: html, bytes: bytes.length, at: Date.now() });
       // Whoever subscribes now: the set may have been replaced while this rendered (its last
-      // subscriber left and a new one came, whose snapshot did not have this event yet).
-      const audience = this.subscribers.of(topic) ?? subscribers;
-      this.counters.deliveries += audience.size; // counted first: sending may drop a slow client from the set
-      for (const client of [...audience]) client.send(id, bytes, html);
+      // subscriber left and a new one came, whose snapshot did not have this event yet). Who
+      // connects from here on finds the event in history and folds it into their snapshot.
+      outgoing.push({ audience: [...(this.subscribers.of(topic) ?? subscribers)], id, bytes, html });
+    }
+    for (const { audience, id, bytes, html } of outgoing) {
+      this.counters.deliveries += audience.length;
+      for (const client of audience) client.send(id, bytes, html);
       this.counters.eventsSent++;
     }
   }
