@@ -88,6 +88,81 @@ describe('a page connecting during a fan-out', () => {
   });
 });
 
+describe('a page connecting between an event being rendered and written', () => {
+  // One flush renders every topic's event before writing any. A page that connects after the
+  // farm's event is rendered (kept in history) but before it is written gets it folded into
+  // its snapshot, and must not get it a second time as an event.
+  const store = new FarmStore();
+  let gate: Promise<void> | undefined;
+  let openGate = () => {};
+  let gated = false;
+  const broker = new Broker({
+    store,
+    catalog: new FragmentCatalog(store, { origins: [], allowHttp: false }),
+    coalesceMs: 200,
+    log: { warn: () => {}, error: () => {} },
+    render: async (template, data) => {
+      if (template === '/partials/pool-header' && gate) {
+        gated = true;
+        await gate;
+      }
+      return eta.renderAsync(template, data);
+    },
+  });
+  const server = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.flushHeaders();
+    void broker.connect(res, [new URL(req.url!, 'http://x').searchParams.get('topic')!], undefined);
+  });
+  const streams: SseStream[] = [];
+
+  afterAll(async () => {
+    for (const s of streams) s.close();
+    broker.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('gets it once, in its snapshot, while the viewers already there get it as an event', async () => {
+    store.applyPool('added', pool('Idle', '1'));
+    store.setSync({ synced: true, stale: false, detail: [] });
+    broker.start();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/live`;
+    const open = async (topic: string) => {
+      const stream = await openStream(`${base}?topic=${topic}`);
+      streams.push(stream);
+      return stream;
+    };
+    const card = (e: { data: string }) => e.data.includes('id="pool-card__ns__p"');
+    // The card's idle capacity: 2 with both devices Idle, 1 once p-0 is Busy.
+    const busy = (e: { data: string }) => card(e) && e.data.includes('data-idle-capacity>1<');
+    const viewer = await open('farm');
+    await viewer.next(card);
+    const poolPage = await open('pool:ns/p');
+    await poolPage.next((e) => e.data.includes('pool-header__ns__p'));
+    await waitFor('both registered', () => broker.stats().clients === 2);
+
+    // The farm's event is rendered first; the pool page's header then waits at the gate.
+    gate = new Promise((resolve) => (openGate = resolve));
+    const from = viewer.events.length;
+    store.applyPool('modified', pool('Busy', '2'));
+    await waitFor('the flush to reach the pool header', () => gated);
+    expect(viewer.events.length).toBe(from); // nothing written before every event is rendered
+
+    const late = await open('farm');
+    await late.next(busy);
+    await waitFor('the late page registered', () => broker.stats().clients === 3);
+    gate = undefined;
+    openGate();
+    const sent = await viewer.next(busy, { from });
+
+    // A later change, so the late page's stream has had the time to show a duplicate.
+    store.applyPool('modified', pool('Idle', '3'));
+    await late.next((e) => card(e) && e.data.includes('data-idle-capacity>2<') && e.id !== sent.id);
+    expect(late.events.filter((e) => e.id === sent.id && card(e))).toEqual([]);
+  });
+});
+
 describe('a burst of changes', () => {
   const store = new FarmStore();
   const broker = new Broker({
