@@ -8,7 +8,7 @@
 // A little over 300 lines: connecting, coalescing and sending share one event order.
 import type { ServerResponse } from 'node:http';
 import type { FarmStore } from '../farm/store.js';
-import { DEFAULT_LIMITS, LiveClient, type ClientLimits, type DropReason } from './client.js';
+import { DEFAULT_LIMITS, LiveClient, sharedEvent, type ClientLimits, type DropReason } from './client.js';
 import { outOfBand } from './oob.js';
 import { eventId, newBootId, seqOfEventId } from './event-id.js';
 import { closingEvent, formatUpdate, RETRY_HINT } from './sse-frame.js';
@@ -147,7 +147,7 @@ export class Broker {
     const subscribers = this.subscribers.of(topic);
     if (!subscribers || subscribers.size === 0) return;
     const id = this.eventId(seq);
-    const bytes = Buffer.from(formatUpdate(id, fragments));
+    const bytes = sharedEvent(formatUpdate(id, fragments));
     this.counters.deliveries += subscribers.size; // counted first: sending may drop a slow client from the set
     for (const client of [...subscribers]) client.send(id, bytes, fragments);
     this.counters.eventsSent++;
@@ -273,7 +273,7 @@ export class Broker {
       }
       if (html.size === 0) continue;
       const id = this.eventId(seq);
-      const bytes = Buffer.from(formatUpdate(id, html));
+      const bytes = sharedEvent(formatUpdate(id, html));
       this.events.remember({ seq, topic, fragments: html, bytes: bytes.length, at: Date.now() });
       // Whoever subscribes now: the set may have been replaced while this rendered (its last
       // subscriber left and a new one came, whose snapshot did not have this event yet). Who

@@ -132,6 +132,24 @@ export class LiveClient {
 
 const chunks = new WeakMap<Buffer, Buffer>();
 
+/**
+ * An event to share between subscribers: its bytes, encoded once into a buffer that already
+ * holds the HTTP/1.1 chunk around them (one allocation and one copy per event, not three: a
+ * flush of 100 scoped views makes 100 of them).
+ */
+export function sharedEvent(text: string): Buffer {
+  const length = Buffer.byteLength(text);
+  if (length === 0) return Buffer.alloc(0);
+  const head = `${length.toString(16)}\r\n`;
+  const chunk = Buffer.allocUnsafe(head.length + length + 2);
+  chunk.write(head, 0, 'latin1');
+  chunk.write(text, head.length, 'utf8');
+  chunk.write('\r\n', head.length + length, 'latin1');
+  const bytes = chunk.subarray(head.length, head.length + length);
+  chunks.set(bytes, chunk);
+  return bytes;
+}
+
 /** `bytes` framed as one HTTP/1.1 chunk, built once per event and shared by every subscriber. */
 function chunkOf(bytes: Buffer): Buffer {
   let chunk = chunks.get(bytes);
