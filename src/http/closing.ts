@@ -13,7 +13,8 @@ import type { FastifyInstance } from 'fastify';
 /** Watches the server's connections; the returned function, called as the close begins, lets every one go once it has no answer under way. */
 export function trackConnections(server: FastifyInstance['server']): () => void {
   const open = new Set<Socket>();
-  const answering = new Set<Socket>();
+  /** Answers under way per connection (more than one only when a client pipelines). */
+  const answering = new Map<Socket, number>();
   server.on('connection', (socket: Socket) => {
     open.add(socket);
     socket.once('close', () => {
@@ -23,8 +24,12 @@ export function trackConnections(server: FastifyInstance['server']): () => void 
   });
   server.on('request', (request, response) => {
     const socket: Socket = request.socket;
-    answering.add(socket);
-    response.once('close', () => answering.delete(socket));
+    answering.set(socket, (answering.get(socket) ?? 0) + 1);
+    response.once('close', () => {
+      const left = (answering.get(socket) ?? 1) - 1;
+      if (left > 0) answering.set(socket, left);
+      else answering.delete(socket);
+    });
   });
   return () => {
     // Answers under way: their connection goes as soon as it is idle after them.
