@@ -194,7 +194,8 @@ describe('the runner log viewer in Chromium', () => {
       // A line link to an appended line.
       await page.locator('#L302 .log-no').click();
       expect(page.url()).toMatch(/#L302$/);
-      expect(await page.locator('#L302').getAttribute('class')).toContain('log-target');
+      // Marked on hashchange, an event that fires after the click returns.
+      await page.locator('#L302.log-target').waitFor();
 
       // Paused: new lines wait behind "N new lines"; a click on it shows them and goes to the end.
       await page.getByRole('button', { name: 'Pause' }).click();
