@@ -225,7 +225,9 @@ describe('the runner log viewer in Chromium', () => {
       expect(lines[301]).toMatch(/11:30:00\.500 appended red$/);
       expect(lines[305]).toMatch(/11:30:02\.000 after resume$/);
       // A reload reads them all, and the line link still points at its line.
+      // (The page is at that address already, so goto alone would only move to the fragment.)
       await page.goto(`${base}/sessions/${namespace}/${session}/log#L302`);
+      await page.reload();
       await page.locator('#log-lines[data-lines="306"]').waitFor();
       expect(await page.locator('#L302').getAttribute('class')).toContain('log-target');
       expect(await page.locator('#L302 .log-text').textContent()).toBe('appended red');

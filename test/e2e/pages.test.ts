@@ -220,12 +220,13 @@ describe('every page in Chromium, after its snapshot and a live update', () => {
         await page.getByRole('button', { name: /^Busy/ }).click();
         await page.waitForURL(/state=Idle&state=Busy$/);
         expect(new Set(await visibleTiles())).toEqual(new Set(['Idle', 'Busy']));
+        // The grid follows in a popstate handler: waited for, not read at once.
         await page.goBack();
         await page.waitForURL(/\?state=Idle$/);
-        expect(new Set(await visibleTiles())).toEqual(new Set(['Idle']));
+        await expect.poll(async () => new Set(await visibleTiles())).toEqual(new Set(['Idle']));
         await page.goForward();
         await page.waitForURL(/state=Idle&state=Busy$/);
-        expect(new Set(await visibleTiles())).toEqual(new Set(['Idle', 'Busy']));
+        await expect.poll(async () => new Set(await visibleTiles())).toEqual(new Set(['Idle', 'Busy']));
 
         await page.reload();
         await sseCount(page, 1);

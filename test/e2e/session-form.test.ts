@@ -179,7 +179,8 @@ describe('the new-session form and session actions in Chromium', () => {
     await expect.poll(() => copyYaml.isEnabled(), { timeout: 5_000 }).toBe(true);
     expect(await page.locator('#preview-yaml').textContent()).toContain('team: "slow-2"');
     await copyYaml.click();
-    expect(await readClipboard(page)).toContain('team: "slow-2"');
+    // The copy is a promise the click only starts.
+    await expect.poll(() => readClipboard(page)).toContain('team: "slow-2"');
     expect(problems).toEqual([]);
   });
 
