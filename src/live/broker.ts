@@ -171,8 +171,11 @@ export class Broker {
         clearTimeout(this.flushTimer);
         this.flushTimer = undefined;
         await this.flush();
+      } else if (this.flushQueued) {
+        // Started here, not left to its tick: awaited in a chain of microtasks, a tick never comes.
+        this.startQueuedFlush();
       }
-      await this.flushing; // also lets a queued flush start
+      await this.flushing;
     }
   }
 
@@ -192,6 +195,8 @@ export class Broker {
     this.unsubscribe?.();
     for (const t of this.timers) clearInterval(t);
     clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.flushQueued = false;
     for (const client of [...this.subscribers.all]) client.end('shutdown', SHUTDOWN_EVENT);
   }
 
@@ -204,17 +209,15 @@ export class Broker {
     }
     if (!this.flushTimer && !this.flushQueued) {
       // At most one flush per window. During a burst the rest wait for the window's end and
-      // go out as one event. A change after a quiet spell goes out as soon as the code that
-      // made it returns (changes made together, one watch event's devices, still travel
-      // together): not on a timer, because a timer waits for the event loop's whole poll
-      // phase, and during a connect storm that phase runs hundreds of connects first.
+      // go out as one event. A change after a quiet spell goes out once the code that made it
+      // and its microtasks are done: the watch events of one network read (read line by line,
+      // a microtask each) still travel together. Not on a timer, because a timer waits for the
+      // event loop's whole poll phase, and during a connect storm that phase runs hundreds of
+      // connects first.
       const wait = Math.max(0, this.lastFlushAt + (this.options.coalesceMs ?? 50) - Date.now());
       if (wait === 0) {
         this.flushQueued = true;
-        queueMicrotask(() => {
-          this.flushQueued = false;
-          this.startFlush();
-        });
+        process.nextTick(() => this.startQueuedFlush());
       } else {
         this.flushTimer = setTimeout(() => {
           this.flushTimer = undefined;
@@ -222,6 +225,12 @@ export class Broker {
         }, wait);
       }
     }
+  }
+
+  private startQueuedFlush(): void {
+    if (!this.flushQueued) return; // settle() or close() came first
+    this.flushQueued = false;
+    this.startFlush();
   }
 
   private startFlush(): void {

@@ -3,6 +3,8 @@
 // loop), and a page that connects while a change is being fanned out does not end
 // up with a snapshot older than what the others were sent.
 import http from 'node:http';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Eta } from 'eta';
@@ -163,7 +165,8 @@ describe('a page connecting between an event being rendered and written', () => 
   });
 });
 
-describe('a burst of changes', () => {
+/** A pool page's stream from a broker that has sent nothing yet (a quiet spell), 1 s windows. */
+function quietPoolStream() {
   const store = new FarmStore();
   const broker = new Broker({
     store,
@@ -178,41 +181,55 @@ describe('a burst of changes', () => {
     void broker.connect(res, ['pool:ns/p'], undefined);
   });
   let stream: SseStream | undefined;
+  /** Ten devices, the first `busy` of them Busy, as watch event number `rv`. */
+  const change = (busy: number, rv: number) => {
+    const states = Array.from({ length: 10 }, (_, d) => (d < busy ? 'Busy' : 'Idle'));
+    store.applyPool('modified', pool(states[0]!, String(rv), states.slice(1)));
+  };
+  return {
+    store,
+    broker,
+    change,
+    async open(): Promise<SseStream> {
+      store.applyPool('added', pool('Idle', '1', Array<'Idle' | 'Busy'>(9).fill('Idle')));
+      store.setSync({ synced: true, stale: false, detail: [] });
+      broker.start();
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      stream = await openStream(`http://127.0.0.1:${(server.address() as AddressInfo).port}/live`);
+      await stream.next((e) => e.data.includes('device-grid__ns__p'));
+      await waitFor('the page registered', () => broker.stats().clients === 1);
+      return stream;
+    },
+    async close(): Promise<void> {
+      stream?.close();
+      broker.close();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
 
-  afterAll(async () => {
-    stream?.close();
-    broker.close();
-    await new Promise((resolve) => server.close(resolve));
-  });
+describe('a burst of changes', () => {
+  const farm = quietPoolStream();
+  afterAll(() => farm.close());
 
   it('goes out as few events, the first at once and the rest together, ending in the latest state', async () => {
-    const idle = Array<'Idle' | 'Busy'>(9).fill('Idle');
-    store.applyPool('added', pool('Idle', '1', idle));
-    store.setSync({ synced: true, stale: false, detail: [] });
-    broker.start();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    stream = await openStream(`http://127.0.0.1:${(server.address() as AddressInfo).port}/live`);
-    await stream.next((e) => e.data.includes('device-grid__ns__p'));
-    await waitFor('the page registered', () => broker.stats().clients === 1);
+    const stream = await farm.open();
+    const { broker, change } = farm;
     // Nothing has been flushed yet: the burst starts after a quiet spell.
     const from = stream.events.length;
 
     // Ten watch events, each turning one more device Busy. The first, after a quiet spell,
     // goes out at once; the nine that follow within the window go out together after it.
-    const change = (i: number) => {
-      const states = Array.from({ length: 10 }, (_, d) => (d <= i ? 'Busy' : 'Idle'));
-      store.applyPool('modified', pool(states[0]!, String(i + 2), states.slice(1)));
-    };
     const sentBefore = broker.stats().eventsSent;
     let sentWithinTheTurn: boolean | undefined;
     setImmediate(() => (sentWithinTheTurn = broker.stats().eventsSent > sentBefore));
-    change(0);
+    change(1, 2);
     const first = await stream.next((e) => e.data.includes('id="tile__ns__p__p-0"'), { from });
     // Handed to the sockets before the event loop moved on: a timer would have waited for the
     // loop's whole poll phase, which during a connect storm runs hundreds of connects first.
     expect(sentWithinTheTurn).toBe(true);
     for (let i = 1; i < 10; i++) {
-      change(i);
+      change(i + 1, i + 2);
       await new Promise((resolve) => setImmediate(resolve));
     }
     const last = await stream.next((e) => e.data.includes('id="tile__ns__p__p-9"'), { from });
@@ -221,6 +238,26 @@ describe('a burst of changes', () => {
     expect(first.data.match(/id="tile__/g)).toHaveLength(1);
     expect(last.data.match(/id="tile__/g)).toHaveLength(9);
     for (let d = 0; d < 10; d++) expect(events.map((e) => e.data).join('')).toMatch(new RegExp(`id="tile__ns__p__p-${d}"[^>]*data-state="Busy"`));
+  });
+});
+
+describe('watch events that arrive in one read', () => {
+  const farm = quietPoolStream();
+  afterAll(() => farm.close());
+
+  it('go out together after a quiet spell, as one event', async () => {
+    const stream = await farm.open();
+    const from = stream.events.length;
+    // As the cluster reads a watch (src/kube/kube-cluster.ts): line by line with readline, a
+    // microtask per line when the lines came in one chunk.
+    const lines = createInterface({ input: Readable.from(['1\n2\n3\n']) });
+    for await (const line of lines) farm.change(Number(line), Number(line) + 1);
+    // Still in that chain of microtasks, before the flush's own turn: settle() starts it (a loop
+    // of awaits alone would never let the turn come).
+    await farm.broker.settle();
+    const event = await stream.next((e) => e.data.includes('id="tile__ns__p__p-2"'), { from });
+    expect(event.data.match(/id="tile__/g)).toHaveLength(3);
+    expect(stream.events.slice(from)).toEqual([event]);
   });
 });
 
