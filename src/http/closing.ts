@@ -7,6 +7,7 @@
 // - a connection whose answer is still being made (a stream's snapshot rendering, a page):
 //   once sent, it is kept alive for Fastify's keepAliveTimeout of 72 s.
 // New requests meanwhile get a 503 with Connection: close from Fastify itself.
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 
@@ -14,7 +15,7 @@ import type { FastifyInstance } from 'fastify';
 export function trackConnections(server: FastifyInstance['server']): () => void {
   const open = new Set<Socket>();
   /** Answers under way per connection (more than one only when a client pipelines). */
-  const answering = new Map<Socket, number>();
+  const answering = new Map<Socket, Set<ServerResponse>>();
   server.on('connection', (socket: Socket) => {
     open.add(socket);
     socket.once('close', () => {
@@ -22,19 +23,22 @@ export function trackConnections(server: FastifyInstance['server']): () => void 
       answering.delete(socket);
     });
   });
-  server.on('request', (request, response) => {
+  server.on('request', (request, response: ServerResponse) => {
     const socket: Socket = request.socket;
-    answering.set(socket, (answering.get(socket) ?? 0) + 1);
+    let answers = answering.get(socket);
+    if (!answers) answering.set(socket, (answers = new Set()));
+    answers.add(response);
     response.once('close', () => {
-      const left = (answering.get(socket) ?? 1) - 1;
-      if (left > 0) answering.set(socket, left);
-      else answering.delete(socket);
+      answers.delete(response);
+      if (answers.size === 0 && answering.get(socket) === answers) answering.delete(socket);
     });
   });
   return () => {
-    // Answers under way: their connection goes as soon as it is idle after them.
+    for (const socket of open) if (!answering.has(socket)) socket.destroy();
+    // An answer not begun yet says Connection: close, so its client does not reuse the
+    // connection; one already begun (a stream) is let go as soon as it is idle after it.
+    for (const answers of answering.values()) for (const response of answers) if (!response.headersSent) response.shouldKeepAlive = false;
     server.keepAliveTimeout = 1;
     if ('keepAliveTimeoutBuffer' in server) server.keepAliveTimeoutBuffer = 0;
-    for (const socket of open) if (!answering.has(socket)) socket.destroy();
   };
 }
