@@ -30,7 +30,7 @@ export function trackConnections(server: FastifyInstance['server']): () => void 
     answers.add(response);
     response.once('close', () => {
       answers.delete(response);
-      if (answers.size === 0 && answering.get(socket) === answers) answering.delete(socket);
+      if (answers.size === 0) answering.delete(socket);
     });
   });
   return () => {

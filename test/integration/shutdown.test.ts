@@ -5,7 +5,8 @@
 // answered when the dashboard closes nor a connection that never sent one holds the close.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { connect, type AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterInfo, freshNamespace, waitFor } from '../helpers/cluster.js';
@@ -75,6 +76,13 @@ describe('SIGTERM with open streams', () => {
   });
 });
 
+/** Starts app.close(); the function returned waits up to 10 s for it to return. */
+function closeApp(app: FastifyInstance, socket: Socket): () => Promise<unknown> {
+  let closed = false;
+  void app.close().then(() => (closed = true));
+  return () => waitFor('app.close() to return', () => closed, { timeoutMs: 10_000, detail: () => `still waiting; the client's connection is ${socket.destroyed ? 'closed' : 'open'}` });
+}
+
 describe('closing with connections still open', () => {
   it('sends that answer, then lets its connection go instead of keeping it alive', async () => {
     const namespace = await freshNamespace('shutdown-inflight');
@@ -93,8 +101,7 @@ describe('closing with connections still open', () => {
     const body = '{"replicas":2}'; // a pool that does not exist: a 404, and nothing written
     socket.write(`POST /api/v1/pools/${namespace}/alpha/scale HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: keep-alive\r\n\r\n${body.slice(0, 3)}`);
     await routed;
-    let closed = false;
-    void app.close().then(() => (closed = true));
+    const closed = closeApp(app, socket);
     socket.write(body.slice(3));
 
     await waitFor('the answer', () => received.includes('\r\n\r\n'));
@@ -102,7 +109,7 @@ describe('closing with connections still open', () => {
     // Begun after the close did: it tells its client not to reuse the connection.
     expect(received).toMatch(/^connection: close/im);
     // Before, the connection stayed open for Fastify's keepAliveTimeout (72 s), and so did close().
-    await waitFor('app.close() to return', () => closed, { timeoutMs: 10_000, detail: () => `still waiting; the client's connection is ${socket.destroyed ? 'closed' : 'open'}` });
+    await closed();
     await socketClosed;
   });
 
@@ -114,10 +121,9 @@ describe('closing with connections still open', () => {
     const socket = connect(port, '127.0.0.1');
     await once(socket, 'connect');
     const socketClosed = once(socket, 'close');
-    let closed = false;
-    void app.close().then(() => (closed = true));
+    const closed = closeApp(app, socket);
     // Before, Node counted it as receiving a request and close() waited until the client let go.
-    await waitFor('app.close() to return', () => closed, { timeoutMs: 10_000, detail: () => `still waiting; the client's connection is ${socket.destroyed ? 'closed' : 'open'}` });
+    await closed();
     await socketClosed;
   });
 });
